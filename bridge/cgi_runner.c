@@ -1,0 +1,319 @@
+/* cgi_runner.c - one CGI child process: spawn, pipes, deadline, process-group kill.
+ *
+ * A job ends when the child has exited and its stdout is at end of file, or when the
+ * deadline has run out and the whole process group has been killed. stdin is written
+ * while stdout is read, so a script that prints before it reads cannot deadlock us.
+ * The child gets a new session (UV_PROCESS_DETACHED calls setsid), so its pid is its
+ * process group and kill(-pid) reaches every process it started. libuv resets signal
+ * dispositions and the signal mask in the child and creates every pipe close-on-exec. */
+#include "cgi_runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+enum job_state {
+	JOB_RUNNING,     /* child running, within its deadline */
+	JOB_TERMINATING, /* deadline passed, SIGTERM sent to the group */
+	JOB_KILLING,     /* SIGKILL sent to the group */
+	JOB_FINISHED,    /* callback made; handles closing */
+};
+
+struct cgi_job {
+	enum job_state state;
+	uv_process_t proc;
+	uv_pipe_t in, out, err;
+	uv_timer_t timer;
+	uv_write_t write_req;
+	int open_handles;
+	int pid;
+	bool exited, out_eof, timed_out, too_large, aborted;
+	int64_t exit_status;
+	int term_signal;
+	struct cgi_response resp;
+	char line[CGI_STDERR_LINE_MAX + 1];
+	size_t line_len;
+	unsigned lines_logged;
+	char tag[96];
+	cgi_done_cb cb;
+	void *ud;
+};
+
+/* Reads are consumed inside their callback, so one loop needs one buffer. */
+static char read_scratch[64 * 1024];
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)h;
+	(void)suggested;
+	*buf = uv_buf_init(read_scratch, sizeof read_scratch);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct cgi_job *job = h->data;
+	if (--job->open_handles == 0) {
+		response_free(&job->resp);
+		free(job);
+	}
+}
+
+static void close_handle(struct cgi_job *job, uv_handle_t *h)
+{
+	if (!uv_is_closing(h)) {
+		h->data = job;
+		uv_close(h, on_handle_closed);
+	}
+}
+
+static void kill_group(struct cgi_job *job, int sig)
+{
+	if (job->pid > 0 && kill(-job->pid, sig) != 0 && errno != ESRCH)
+		log_warn("%s [pid %d]: kill: %s", job->tag, job->pid, strerror(errno));
+}
+
+static void flush_stderr_line(struct cgi_job *job)
+{
+	if (!job->line_len)
+		return;
+	job->line[job->line_len] = '\0';
+	if (job->lines_logged < CGI_STDERR_MAX_LINES)
+		log_info("%s [pid %d]: %s", job->tag, job->pid, job->line);
+	else if (job->lines_logged == CGI_STDERR_MAX_LINES)
+		log_info("%s [pid %d]: (further stderr output suppressed)", job->tag, job->pid);
+	job->lines_logged++;
+	job->line_len = 0;
+}
+
+static enum bridge_failure outcome(struct cgi_job *job)
+{
+	if (job->aborted)
+		return FAIL_UNAVAILABLE;
+	if (job->timed_out) {
+		log_warn("%s [pid %d]: timed out; process group killed", job->tag, job->pid);
+		return FAIL_TIMEOUT;
+	}
+	if (job->too_large || (job->resp.state == RESP_ERROR && job->resp.error == RESP_E_TOO_LARGE)) {
+		log_warn("%s [pid %d]: output over %zu bytes", job->tag, job->pid, job->resp.max_total);
+		return FAIL_TOO_LARGE;
+	}
+	if (job->term_signal) {
+		log_warn("%s [pid %d]: killed by signal %d", job->tag, job->pid, job->term_signal);
+		return FAIL_HANDLER;
+	}
+	if (response_finish(&job->resp) == RESP_ERROR) {
+		log_warn("%s [pid %d]: exited with status %lld: malformed output: %s", job->tag,
+		         job->pid, (long long)job->exit_status, response_error_text(job->resp.error));
+		return FAIL_HANDLER;
+	}
+	if (job->exit_status)
+		log_info("%s [pid %d]: exited with status %lld after a complete response", job->tag,
+		         job->pid, (long long)job->exit_status);
+	return FAIL_NONE;
+}
+
+static void finish(struct cgi_job *job)
+{
+	enum bridge_failure f;
+	if (job->state == JOB_FINISHED)
+		return;
+	flush_stderr_line(job);
+	f = outcome(job);
+	job->state = JOB_FINISHED;
+	job->cb(job->ud, &job->resp, f);
+	close_handle(job, (uv_handle_t *)&job->timer);
+	close_handle(job, (uv_handle_t *)&job->in);
+	close_handle(job, (uv_handle_t *)&job->out);
+	close_handle(job, (uv_handle_t *)&job->err);
+	close_handle(job, (uv_handle_t *)&job->proc);
+}
+
+static void maybe_finish(struct cgi_job *job)
+{
+	if (job->exited && job->out_eof)
+		finish(job);
+}
+
+static void on_exit_cb(uv_process_t *p, int64_t status, int signal)
+{
+	struct cgi_job *job = p->data;
+	job->exited = true;
+	job->exit_status = status;
+	job->term_signal = job->state == JOB_RUNNING ? signal : 0;
+	if (job->state == JOB_KILLING)
+		job->out_eof = true; /* whatever still holds stdout was killed or escaped */
+	maybe_finish(job);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct cgi_job *job = t->data;
+	switch (job->state) {
+	case JOB_RUNNING:
+		job->timed_out = true;
+		job->state = JOB_TERMINATING;
+		kill_group(job, SIGTERM);
+		uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		break;
+	case JOB_TERMINATING:
+		job->state = JOB_KILLING;
+		kill_group(job, SIGKILL);
+		if (job->exited) {
+			job->out_eof = true;
+			finish(job);
+		} else
+			uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		break;
+	case JOB_KILLING:
+		/* SIGKILL cannot be ignored; keep waiting for the exit status */
+		uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		break;
+	case JOB_FINISHED:
+		break;
+	}
+}
+
+static void on_stdout(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct cgi_job *job = s->data;
+	if (nread > 0) {
+		if (response_feed(&job->resp, buf->base, (size_t)nread) == RESP_ERROR &&
+		    job->resp.error == RESP_E_TOO_LARGE && !job->too_large) {
+			job->too_large = true;
+			job->state = JOB_KILLING;
+			kill_group(job, SIGKILL);
+			uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		}
+		return;
+	}
+	if (nread == 0)
+		return;
+	uv_read_stop(s);
+	job->out_eof = true;
+	maybe_finish(job);
+}
+
+static void on_stderr(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct cgi_job *job = s->data;
+	if (nread < 0) {
+		uv_read_stop(s);
+		flush_stderr_line(job);
+		return;
+	}
+	for (ssize_t i = 0; i < nread; i++) {
+		char c = buf->base[i];
+		if (c == '\n') {
+			flush_stderr_line(job);
+			continue;
+		}
+		if (job->line_len == CGI_STDERR_LINE_MAX)
+			continue; /* truncate long lines */
+		job->line[job->line_len++] = (c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : c);
+	}
+}
+
+static void on_stdin_written(uv_write_t *w, int status)
+{
+	struct cgi_job *job = w->data;
+	if (status && status != UV_ECANCELED && status != UV_EPIPE)
+		log_debug("%s [pid %d]: writing stdin: %s", job->tag, job->pid, uv_strerror(status));
+	close_handle(job, (uv_handle_t *)&job->in);
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_cb cb, void *ud,
+                        int *err)
+{
+	struct cgi_job *job = calloc(1, sizeof *job);
+	uv_process_options_t opt = {0};
+	uv_stdio_container_t stdio[3];
+	char *args[2];
+	char *cwd;
+	int rc;
+
+	if (!job) {
+		*err = UV_ENOMEM;
+		return NULL;
+	}
+	job->cb = cb;
+	job->ud = ud;
+	snprintf(job->tag, sizeof job->tag, "%s", spec->log_tag);
+	response_init(&job->resp, spec->max_output);
+	uv_pipe_init(loop, &job->in, 0);
+	uv_pipe_init(loop, &job->out, 0);
+	uv_pipe_init(loop, &job->err, 0);
+	uv_timer_init(loop, &job->timer);
+	job->open_handles = 5; /* proc, in, out, err, timer */
+	job->in.data = job->out.data = job->err.data = job->timer.data = job;
+	job->proc.data = job;
+
+	stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	stdio[0].data.stream = (uv_stream_t *)&job->in;
+	stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[1].data.stream = (uv_stream_t *)&job->out;
+	stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+	stdio[2].data.stream = (uv_stream_t *)&job->err;
+	args[0] = (char *)spec->path;
+	args[1] = NULL;
+	cwd = dir_of(spec->path);
+	opt.file = spec->path;
+	opt.args = args;
+	opt.env = spec->envp;
+	opt.cwd = cwd;
+	opt.flags = UV_PROCESS_DETACHED;
+	opt.stdio_count = 3;
+	opt.stdio = stdio;
+	opt.exit_cb = on_exit_cb;
+
+	rc = uv_spawn(loop, &job->proc, &opt);
+	free(cwd);
+	if (rc != 0) {
+		*err = rc;
+		job->state = JOB_FINISHED;
+		close_handle(job, (uv_handle_t *)&job->timer);
+		close_handle(job, (uv_handle_t *)&job->in);
+		close_handle(job, (uv_handle_t *)&job->out);
+		close_handle(job, (uv_handle_t *)&job->err);
+		close_handle(job, (uv_handle_t *)&job->proc);
+		return NULL;
+	}
+	job->pid = job->proc.pid;
+	job->proc.data = job;
+	uv_read_start((uv_stream_t *)&job->out, on_alloc, on_stdout);
+	uv_read_start((uv_stream_t *)&job->err, on_alloc, on_stderr);
+	if (spec->input_len) {
+		uv_buf_t b = uv_buf_init((char *)spec->input, (unsigned)spec->input_len);
+		job->write_req.data = job;
+		if (uv_write(&job->write_req, (uv_stream_t *)&job->in, &b, 1, on_stdin_written) != 0)
+			close_handle(job, (uv_handle_t *)&job->in);
+	} else
+		close_handle(job, (uv_handle_t *)&job->in);
+	uv_timer_start(&job->timer, on_timer, spec->timeout_ms, 0);
+	log_debug("%s [pid %d]: started %s", job->tag, job->pid, spec->path);
+	return job;
+}
+
+void cgi_abort(struct cgi_job *job)
+{
+	if (job->state == JOB_FINISHED)
+		return;
+	job->aborted = true;
+	job->state = JOB_KILLING;
+	kill_group(job, SIGKILL);
+	uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+}

@@ -1,0 +1,613 @@
+/* config.c - reads the INI file with libinih into struct config and validates it.
+ *
+ * libinih does the tokenising; this file owns the meaning of every key, the defaults
+ * and the checks. Errors name the file and line: libinih does not pass the line to its
+ * handler, so the line reader given to ini_parse_stream() counts lines itself. The
+ * first error stops the load; nothing half-valid is ever returned. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct loader {
+	struct config *cfg;
+	FILE *file;
+	int line;         /* line most recently read */
+	int section_line; /* line of the most recent [section] header */
+	int entered_line; /* section_line of the section keys now go to */
+	char section[128];
+	struct route_cfg *route; /* route of the current section, or NULL */
+	bool in_xmpp;
+	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
+	unsigned seen_route;
+	bool failed;
+	char *err;
+	size_t errlen;
+	char *dir; /* directory of the config file, for relative paths */
+};
+
+static int fail_at(struct loader *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_at(struct loader *ld, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (ld->failed)
+		return 0;
+	ld->failed = true;
+	n = snprintf(ld->err, ld->errlen, "%s:%d: ", ld->cfg->path, line);
+	if (n < 0 || (size_t)n >= ld->errlen)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/* Line reader for ini_parse_stream: fgets that counts lines and notices headers. */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	const char *p;
+	size_t len;
+	if (!fgets(str, num, ld->file))
+		return NULL;
+	len = strlen(str);
+	if (len && str[len - 1] == '\n')
+		ld->line++;
+	else if (feof(ld->file))
+		ld->line++;
+	else {
+		/* libinih would silently split a line longer than its buffer */
+		fail_at(ld, ld->line + 1, "line too long (over %d bytes)", num - 2);
+		return NULL;
+	}
+	for (p = str; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p == '[')
+		ld->section_line = ld->line;
+	return str;
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, true;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, true;
+	}
+	return false;
+}
+
+static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+	if (!isdigit((unsigned char)*v))
+		return false;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return false;
+	*out = n;
+	return true;
+}
+
+/* "65536", "64k", "1M" */
+static bool parse_size(const char *v, size_t min, size_t max, size_t *out)
+{
+	char *end;
+	unsigned long long n;
+	if (!isdigit((unsigned char)*v))
+		return false;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno)
+		return false;
+	if (*end == 'k' || *end == 'K')
+		n *= 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		n *= 1024 * 1024, end++;
+	if (*end || n < min || n > max)
+		return false;
+	*out = (size_t)n;
+	return true;
+}
+
+static void ascii_lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* local@domain, no resource, neither part empty. */
+static bool split_bare_jid(const char *jid, char **local, char **domain)
+{
+	const char *at = strchr(jid, '@');
+	if (!at || at == jid || !at[1] || strchr(at + 1, '@') || strchr(jid, '/') ||
+	    strpbrk(jid, " \t"))
+		return false;
+	*local = strndup(jid, (size_t)(at - jid));
+	*domain = strdup(at + 1);
+	ascii_lower(*domain);
+	return *local && *domain;
+}
+
+bool config_route_name_valid(const char *name)
+{
+	if (!*name || strlen(name) > 64)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._~-", *p))
+			return false;
+	return strcmp(name, ".") && strcmp(name, "..");
+}
+
+static bool env_name_valid(const char *name)
+{
+	static const char *const reserved[] = {
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
+	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
+	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
+	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY"};
+	if (!isalpha((unsigned char)*name) && *name != '_')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return false;
+	return strncmp(name, "XMPP_", 5) != 0;
+}
+
+static char *resolve_path(struct loader *ld, const char *v)
+{
+	char *p;
+	if (v[0] == '/')
+		return strdup(v);
+	p = malloc(strlen(ld->dir) + strlen(v) + 2);
+	if (p)
+		sprintf(p, "%s/%s", ld->dir, v);
+	return p;
+}
+
+static int read_secret_file(struct loader *ld, const char *path, char **out)
+{
+	char buf[1024];
+	size_t n;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return fail_at(ld, ld->line, "password_file %s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (!n)
+		return fail_at(ld, ld->line, "password_file %s is empty", path);
+	free(*out);
+	*out = strdup(buf);
+	return 1;
+}
+
+enum xmpp_key {
+	XK_JID,
+	XK_USERNAME,
+	XK_DOMAIN,
+	XK_PASSWORD,
+	XK_PASSWORD_FILE,
+	XK_HOST,
+	XK_PORT,
+	XK_TLS,
+	XK_CAFILE,
+	XK_COUNT
+};
+static const char *const xmpp_keys[XK_COUNT] = {
+    "jid", "username", "domain", "password", "password_file", "host", "port", "tls", "cafile"};
+
+static int xmpp_key(struct loader *ld, const char *name, const char *v)
+{
+	struct config *cfg = ld->cfg;
+	unsigned long n;
+	int k;
+	for (k = 0; k < XK_COUNT; k++)
+		if (strcmp(name, xmpp_keys[k]) == 0)
+			break;
+	if (k == XK_COUNT)
+		return fail_at(ld, ld->line, "unknown key '%s' in [xmpp]", name);
+	if (ld->seen_xmpp & (1u << k))
+		return fail_at(ld, ld->line, "duplicate key '%s' in [xmpp]", name);
+	ld->seen_xmpp |= 1u << k;
+	switch ((enum xmpp_key)k) {
+	case XK_JID:
+		if (!split_bare_jid(v, &cfg->localpart, &cfg->domain))
+			return fail_at(ld, ld->line,
+			               "jid '%s' is not a bare JID (user@domain; routes choose "
+			               "the resource)",
+			               v);
+		break;
+	case XK_USERNAME:
+		if (!*v || strpbrk(v, "@/ \t"))
+			return fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
+		cfg->localpart = strdup(v);
+		break;
+	case XK_DOMAIN:
+		if (!*v || strpbrk(v, "@/ \t"))
+			return fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
+		cfg->domain = strdup(v);
+		ascii_lower(cfg->domain);
+		break;
+	case XK_PASSWORD:
+		cfg->password = strdup(v);
+		break;
+	case XK_PASSWORD_FILE: {
+		char *path = resolve_path(ld, v);
+		int r = read_secret_file(ld, path, &cfg->password);
+		free(path);
+		return r;
+	}
+	case XK_HOST:
+		if (!*v)
+			return fail_at(ld, ld->line, "host is empty");
+		cfg->host = strdup(v);
+		break;
+	case XK_PORT:
+		if (!parse_uint(v, 1, 65535, &n))
+			return fail_at(ld, ld->line, "port '%s' is not a number from 1 to 65535", v);
+		cfg->port = (unsigned)n;
+		break;
+	case XK_TLS:
+		if (strcmp(v, "required") == 0)
+			cfg->tls = TLS_REQUIRED;
+		else if (strcmp(v, "optional") == 0)
+			cfg->tls = TLS_OPTIONAL;
+		else if (strcmp(v, "disabled") == 0)
+			cfg->tls = TLS_DISABLED;
+		else
+			return fail_at(ld, ld->line,
+			               "tls '%s' is not one of required, optional, disabled", v);
+		break;
+	case XK_CAFILE:
+		cfg->cafile = resolve_path(ld, v);
+		if (access(cfg->cafile, R_OK) != 0)
+			return fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
+		break;
+	case XK_COUNT:
+		break;
+	}
+	return 1;
+}
+
+static int add_allow(struct loader *ld, struct route_cfg *r, const char *v)
+{
+	char *list = strdup(v), *save = NULL, *tok;
+	if (!list)
+		return fail_at(ld, ld->line, "out of memory");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end, *l = NULL, *d = NULL, **grown;
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (strcmp(tok, "*") != 0) {
+			bool ok = split_bare_jid(tok, &l, &d);
+			if (ok && strchr(l, '*') && strcmp(l, "*") != 0)
+				ok = false;
+			if (ok && strchr(d, '*'))
+				ok = false;
+			free(l);
+			free(d);
+			if (!ok) {
+				fail_at(ld, ld->line,
+				        "allow entry '%s' is not a bare JID, *@domain or *", tok);
+				free(list);
+				return 0;
+			}
+		}
+		grown = realloc(r->allow, (r->n_allow + 1) * sizeof *grown);
+		if (!grown) {
+			free(list);
+			return fail_at(ld, ld->line, "out of memory");
+		}
+		r->allow = grown;
+		r->allow[r->n_allow] = strdup(tok);
+		ascii_lower(r->allow[r->n_allow++]);
+	}
+	free(list);
+	return 1;
+}
+
+static int add_env(struct loader *ld, struct route_cfg *r, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	struct kv *grown;
+	char *name;
+	if (!eq || eq == v)
+		return fail_at(ld, ld->line, "env '%s' is not NAME=VALUE", v);
+	name = strndup(v, (size_t)(eq - v));
+	if (!name || !env_name_valid(name)) {
+		fail_at(ld, ld->line,
+		        "env name '%s' is not allowed (letters, digits, _; not a CGI or "
+		        "XMPP_ variable)",
+		        name ? name : "");
+		free(name);
+		return 0;
+	}
+	grown = realloc(r->env, (r->n_env + 1) * sizeof *grown);
+	if (!grown) {
+		free(name);
+		return fail_at(ld, ld->line, "out of memory");
+	}
+	r->env = grown;
+	r->env[r->n_env].name = name;
+	r->env[r->n_env++].value = strdup(eq + 1);
+	return 1;
+}
+
+enum route_key {
+	RK_CGI,
+	RK_TIMEOUT,
+	RK_MAX_CONCURRENCY,
+	RK_MAX_QUEUE,
+	RK_MAX_OUTPUT,
+	RK_MESSAGE_REPLIES,
+	RK_ALLOW,
+	RK_ENV,
+	RK_COUNT
+};
+static const char *const route_keys[RK_COUNT] = {
+    "cgi",        "timeout",         "max_concurrency", "max_queue",
+    "max_output", "message_replies", "allow",           "env"};
+
+static int route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
+{
+	unsigned long n;
+	struct stat st;
+	int k;
+	for (k = 0; k < RK_COUNT; k++)
+		if (strcmp(name, route_keys[k]) == 0)
+			break;
+	if (k == RK_COUNT)
+		return fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
+	if (k != RK_ALLOW && k != RK_ENV) {
+		if (ld->seen_route & (1u << k))
+			return fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name,
+			               r->name);
+		ld->seen_route |= 1u << k;
+	}
+	switch ((enum route_key)k) {
+	case RK_CGI:
+		r->cgi = resolve_path(ld, v);
+		if (!r->cgi || stat(r->cgi, &st) != 0)
+			return fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return fail_at(ld, ld->line, "cgi %s: not a regular file", v);
+		if (access(r->cgi, X_OK) != 0)
+			return fail_at(ld, ld->line, "cgi %s: not executable", v);
+		break;
+	case RK_TIMEOUT:
+		if (!parse_uint(v, 1, 86400, &n))
+			return fail_at(ld, ld->line, "timeout '%s' is not a number of seconds (1-86400)",
+			               v);
+		r->timeout_s = (unsigned)n;
+		break;
+	case RK_MAX_CONCURRENCY:
+		if (!parse_uint(v, 1, 65536, &n))
+			return fail_at(ld, ld->line, "max_concurrency '%s' is not a number (1-65536)", v);
+		r->max_concurrency = (unsigned)n;
+		break;
+	case RK_MAX_QUEUE:
+		if (!parse_uint(v, 0, 1000000, &n))
+			return fail_at(ld, ld->line, "max_queue '%s' is not a number (0-1000000)", v);
+		r->max_queue = (unsigned)n;
+		break;
+	case RK_MAX_OUTPUT:
+		if (!parse_size(v, 1024, 64 * 1024 * 1024, &r->max_output))
+			return fail_at(ld, ld->line, "max_output '%s' is not a size (1k-64M)", v);
+		break;
+	case RK_MESSAGE_REPLIES:
+		if (!parse_bool(v, &r->message_replies))
+			return fail_at(ld, ld->line, "message_replies '%s' is not yes or no", v);
+		break;
+	case RK_ALLOW:
+		return add_allow(ld, r, v);
+	case RK_ENV:
+		return add_env(ld, r, v);
+	case RK_COUNT:
+		break;
+	}
+	return 1;
+}
+
+/* Parses 'route "NAME"' into NAME; returns false if the header is something else. */
+static bool route_section_name(const char *section, char *name, size_t len)
+{
+	const char *q, *end;
+	if (strncmp(section, "route", 5) != 0)
+		return false;
+	for (q = section + 5; *q == ' ' || *q == '\t'; q++)
+		;
+	if (*q != '"')
+		return false;
+	end = strchr(q + 1, '"');
+	if (!end || end[1] || (size_t)(end - q - 1) >= len)
+		return false;
+	memcpy(name, q + 1, (size_t)(end - q - 1));
+	name[end - q - 1] = '\0';
+	return true;
+}
+
+static int enter_section(struct loader *ld, const char *section)
+{
+	struct config *cfg = ld->cfg;
+	char name[128];
+	struct route_cfg *grown;
+	snprintf(ld->section, sizeof ld->section, "%s", section);
+	ld->route = NULL;
+	ld->in_xmpp = false;
+	ld->seen_route = 0;
+	if (strcmp(section, "xmpp") == 0) {
+		ld->in_xmpp = true;
+		return 1;
+	}
+	if (!route_section_name(section, name, sizeof name))
+		return fail_at(ld, ld->section_line,
+		               "unknown section [%s] (expected [xmpp] or [route \"NAME\"])", section);
+	if (!config_route_name_valid(name))
+		return fail_at(ld, ld->section_line,
+		               "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
+	if (config_route(cfg, name))
+		return fail_at(ld, ld->section_line, "duplicate route \"%s\"", name);
+	if (cfg->n_routes == CFG_MAX_ROUTES)
+		return fail_at(ld, ld->section_line, "too many routes (at most %d)", CFG_MAX_ROUTES);
+	grown = realloc(cfg->routes, (cfg->n_routes + 1) * sizeof *grown);
+	if (!grown)
+		return fail_at(ld, ld->section_line, "out of memory");
+	cfg->routes = grown;
+	ld->route = &cfg->routes[cfg->n_routes++];
+	memset(ld->route, 0, sizeof *ld->route);
+	ld->route->name = strdup(name);
+	ld->route->line = ld->section_line;
+	ld->route->max_output = (size_t)-1; /* unset */
+	ld->route->timeout_s = ld->route->max_concurrency = ld->route->max_queue = (unsigned)-1;
+	return 1;
+}
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct loader *ld = user;
+	if (ld->failed)
+		return 0;
+	/* libinih gives no line for a new section; the reader noticed the header */
+	if (strcmp(section, ld->section) != 0 || ld->entered_line != ld->section_line) {
+		ld->entered_line = ld->section_line;
+		if (!enter_section(ld, section))
+			return 0;
+	}
+	if (!*section)
+		return fail_at(ld, ld->line, "key '%s' outside any section", name);
+	if (ld->in_xmpp)
+		return xmpp_key(ld, name, value);
+	return route_key(ld, ld->route, name, value);
+}
+
+/* Defaults and whole-file checks, in one place. */
+static int config_finish(struct loader *ld)
+{
+	struct config *cfg = ld->cfg;
+	if (!cfg->localpart || !cfg->domain)
+		return fail_at(ld, ld->line,
+		               "[xmpp] needs jid = user@domain (or username and domain)");
+	if (!cfg->password)
+		return fail_at(ld, ld->line, "[xmpp] needs password or password_file");
+	if (!cfg->port)
+		cfg->port = CFG_DEFAULT_PORT;
+	if (!cfg->n_routes)
+		return fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		struct route_cfg *r = &cfg->routes[i];
+		if (!r->cgi)
+			return fail_at(ld, r->line, "route \"%s\" has no cgi", r->name);
+		if (r->timeout_s == (unsigned)-1)
+			r->timeout_s = CFG_DEFAULT_TIMEOUT;
+		if (r->max_concurrency == (unsigned)-1)
+			r->max_concurrency = CFG_DEFAULT_MAX_CONCURRENCY;
+		if (r->max_queue == (unsigned)-1)
+			r->max_queue = CFG_DEFAULT_MAX_QUEUE;
+		if (r->max_output == (size_t)-1)
+			r->max_output = CFG_DEFAULT_MAX_OUTPUT;
+		if (!r->n_allow) {
+			char pattern[300];
+			snprintf(pattern, sizeof pattern, "*@%s", cfg->domain);
+			r->allow = malloc(sizeof *r->allow);
+			if (!r->allow)
+				return fail_at(ld, r->line, "out of memory");
+			r->allow[0] = strdup(pattern);
+			r->n_allow = 1;
+		}
+	}
+	return 1;
+}
+
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct loader ld = {.cfg = cfg, .err = err, .errlen = errlen};
+	const char *slash;
+	int rc;
+
+	memset(cfg, 0, sizeof *cfg);
+	cfg->path = strdup(path);
+	cfg->tls = TLS_REQUIRED;
+	slash = strrchr(path, '/');
+	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+	if (slash == path) {
+		free(ld.dir);
+		ld.dir = strdup("/");
+	}
+	ld.file = fopen(path, "re");
+	if (!ld.file) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(ld.dir);
+		return -1;
+	}
+	rc = ini_parse_stream(read_line, &ld, on_key, &ld);
+	fclose(ld.file);
+	if (rc > 0 && !ld.failed)
+		fail_at(&ld, rc, "syntax error (expected [section], key = value or ; comment)");
+	if (rc < 0 && !ld.failed)
+		fail_at(&ld, ld.line, "cannot parse (out of memory)");
+	if (!ld.failed)
+		config_finish(&ld);
+	free(ld.dir);
+	return ld.failed ? -1 : 0;
+}
+
+static void route_free(struct route_cfg *r)
+{
+	free(r->name);
+	free(r->cgi);
+	for (size_t i = 0; i < r->n_allow; i++)
+		free(r->allow[i]);
+	free(r->allow);
+	for (size_t i = 0; i < r->n_env; i++) {
+		free(r->env[i].name);
+		free(r->env[i].value);
+	}
+	free(r->env);
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		route_free(&cfg->routes[i]);
+	free(cfg->routes);
+	free(cfg->path);
+	free(cfg->localpart);
+	free(cfg->domain);
+	free(cfg->password);
+	free(cfg->host);
+	free(cfg->cafile);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+const struct route_cfg *config_route(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (strcmp(cfg->routes[i].name, name) == 0)
+			return &cfg->routes[i];
+	return NULL;
+}

@@ -1,0 +1,60 @@
+/* config.h - the daemon's configuration as loaded from the INI file.
+ *
+ * Values start unset and receive their defaults in one place (config_finish), as
+ * nginx merges its configuration. Nothing here is changed after loading. */
+#ifndef XC_CONFIG_H
+#define XC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_DISABLED };
+
+struct kv {
+	char *name;
+	char *value;
+};
+
+struct route_cfg {
+	char *name; /* the resource the route answers on */
+	int line;   /* where its section starts, for messages */
+	char *cgi;
+	unsigned timeout_s;
+	unsigned max_concurrency;
+	unsigned max_queue;
+	size_t max_output;
+	bool message_replies;
+	char **allow; /* bare JIDs, "*@domain" or "*" */
+	size_t n_allow;
+	struct kv *env;
+	size_t n_env;
+};
+
+struct config {
+	char *path;
+	char *localpart; /* from jid or username */
+	char *domain;
+	char *password;
+	char *host; /* NULL: connect to the domain */
+	unsigned port;
+	enum tls_mode tls;
+	char *cafile;
+	struct route_cfg *routes;
+	size_t n_routes;
+};
+
+/* Defaults, documented in xmpp-cgi.conf(5). */
+#define CFG_DEFAULT_TIMEOUT 30
+#define CFG_DEFAULT_MAX_CONCURRENCY 32
+#define CFG_DEFAULT_MAX_QUEUE 64
+#define CFG_DEFAULT_MAX_OUTPUT (192 * 1024)
+#define CFG_DEFAULT_PORT 5222
+#define CFG_MAX_ROUTES 256
+
+/* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+void config_free(struct config *cfg);
+const struct route_cfg *config_route(const struct config *cfg, const char *name);
+bool config_route_name_valid(const char *name);
+
+#endif

@@ -1,0 +1,362 @@
+/* dispatch.c - request lifecycle: ACL, queueing, handler start, the one reply (see dispatch.h).
+ *
+ * A request is QUEUED while its route is at max_concurrency, RUNNING while its handler
+ * runs and DONE once answered; answer() is the only way to DONE and frees the request.
+ * The stanza is copied out of libstrophe at once (environment and stdin bytes), so a
+ * request never refers to libstrophe memory after dispatch_stanza() returns. */
+#include "dispatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgi_runner.h"
+#include "log.h"
+#include "reply.h"
+#include "request.h"
+#include "route.h"
+
+enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
+
+struct request {
+	enum req_state state;
+	struct dispatcher *d;
+	struct route_rt *route;
+	struct reply_target target;
+	char *type, *id, *to, *from; /* storage for target's strings */
+	char sender[320];
+	struct cgi_env env;
+	char *input;
+	size_t input_len;
+	struct cgi_job *job;
+	struct reply_sink sink;
+	uint64_t started_ms;
+	struct request *next, *prev; /* queue, or the running list */
+};
+
+static const char xml_decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+static const char client_ns[] = "jabber:client";
+static const char ns_attr[] = " xmlns=\"jabber:client\"";
+
+int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg)
+{
+	memset(d, 0, sizeof *d);
+	d->loop = loop;
+	d->cfg = cfg;
+	d->check_acl = true;
+	d->routes = calloc(cfg->n_routes, sizeof *d->routes);
+	if (!d->routes)
+		return -1;
+	d->n_routes = cfg->n_routes;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		d->routes[i].cfg = &cfg->routes[i];
+	d->path_env = getenv("PATH");
+	return 0;
+}
+
+struct route_rt *dispatcher_route(struct dispatcher *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (strcmp(d->routes[i].cfg->name, name) == 0)
+			return &d->routes[i];
+	return NULL;
+}
+
+static void request_free(struct request *r)
+{
+	cgi_env_free(&r->env);
+	free(r->input);
+	free(r->type);
+	free(r->id);
+	free(r->to);
+	free(r->from);
+	free(r);
+}
+
+static void unlink_running(struct request *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		r->d->running = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->next = r->prev = NULL;
+}
+
+static void start_next(struct route_rt *route);
+
+/* The one exit of every request: send xml (may be NULL: no reply due) and free. */
+static void answer(struct request *r, char *xml, const char *what)
+{
+	struct dispatcher *d = r->d;
+	struct route_rt *route = r->route;
+	uint64_t ms = uv_now(d->loop) - r->started_ms;
+	bool was_running = r->state == REQ_RUNNING;
+
+	if (xml)
+		r->sink.send(r->sink.ud, xml);
+	else if (reply_required(r->target.kind, r->target.type))
+		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
+		          r->id ? r->id : "-", r->sender); /* cannot happen; be loud if it does */
+	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
+	         r->target.kind == KIND_IQ ? "iq" : r->target.kind == KIND_MESSAGE ? "message"
+	                                                                           : "presence",
+	         r->id ? " " : "", r->id ? r->id : "", r->sender, what, (unsigned long long)ms);
+	free(xml);
+	r->state = REQ_DONE;
+	if (was_running) {
+		unlink_running(r);
+		route->running--;
+	}
+	d->in_flight--;
+	request_free(r);
+	if (was_running)
+		start_next(route);
+}
+
+static void answer_failure(struct request *r, enum bridge_failure f, const char *text)
+{
+	answer(r, reply_failure(&r->target, f, text), text ? text : bridge_failure_text(f));
+}
+
+static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_failure f)
+{
+	struct request *r = ud;
+	const char *why = NULL;
+	char what[64];
+	char *xml;
+	r->job = NULL;
+	if (f != FAIL_NONE) {
+		answer_failure(r, f,
+		               f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down"
+		                                                       : NULL);
+		return;
+	}
+	xml = reply_from_response(&r->target, resp, &why);
+	if (why)
+		log_warn("route %s: %s", r->route->cfg->name, why);
+	snprintf(what, sizeof what, "status %d%s", resp->status, why ? ", bad XML body" : "");
+	answer(r, xml, what);
+}
+
+static void start(struct request *r)
+{
+	struct route_rt *route = r->route;
+	struct dispatcher *d = r->d;
+	struct cgi_spec spec;
+	char tag[96];
+	int err = 0;
+
+	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
+	spec = (struct cgi_spec){.path = route->cfg->cgi,
+	                         .envp = r->env.vars,
+	                         .input = r->input,
+	                         .input_len = r->input_len,
+	                         .timeout_ms = route->cfg->timeout_s * 1000u,
+	                         .max_output = route->cfg->max_output,
+	                         .log_tag = tag};
+	r->state = REQ_RUNNING;
+	route->running++;
+	r->next = d->running;
+	r->prev = NULL;
+	if (d->running)
+		d->running->prev = r;
+	d->running = r;
+	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
+	if (!r->job) {
+		log_error("route %s: cannot start %s: %s", route->cfg->name, route->cfg->cgi,
+		          uv_strerror(err));
+		answer_failure(r, FAIL_HANDLER, "the handler could not be started");
+	}
+}
+
+static void start_next(struct route_rt *route)
+{
+	struct request *r;
+	while (route->queue_head && route->running < route->cfg->max_concurrency) {
+		r = route->queue_head;
+		route->queue_head = r->next;
+		if (!route->queue_head)
+			route->queue_tail = NULL;
+		route->queued--;
+		r->next = NULL;
+		start(r);
+	}
+}
+
+static char *dup_attr(xmpp_stanza_t *s, const char *name)
+{
+	const char *v = xmpp_stanza_get_attribute(s, name);
+	return v ? strdup(v) : NULL;
+}
+
+/* libstrophe's expat parser drops attribute namespaces, so xml:lang arrives as "lang".
+ * A stanza's root has no plain lang attribute in any XMPP specification: put it back. */
+static void restore_xml_lang(xmpp_stanza_t *stanza)
+{
+	const char *lang = xmpp_stanza_get_attribute(stanza, "lang");
+	char *value;
+	if (!lang || xmpp_stanza_get_attribute(stanza, "xml:lang"))
+		return;
+	value = strdup(lang);
+	if (!value)
+		return;
+	xmpp_stanza_del_attribute(stanza, "lang");
+	xmpp_stanza_set_attribute(stanza, "xml:lang", value);
+	free(value);
+}
+
+/* Copies what the request needs out of the stanza. Returns a refusal reason or NULL. */
+static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *ctx)
+{
+	const struct route_cfg *rc = r->route->cfg;
+	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
+	char path_info[80];
+	char *text = NULL;
+	size_t text_len = 0;
+	const char *reason = NULL, *ns;
+	size_t name_len;
+	bool add_ns;
+	int n_attrs;
+
+	restore_xml_lang(stanza);
+	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
+		return "the stanza cannot be serialized";
+	/* libstrophe leaves out the stream's namespace on a stanza; a standalone document
+	 * needs it. The text starts "<name", so it goes right after the name. */
+	ns = xmpp_stanza_get_ns(stanza);
+	add_ns = !ns || strcmp(ns, client_ns) == 0;
+	name_len = 1 + strlen(xmpp_stanza_get_name(stanza));
+	r->input_len = sizeof xml_decl - 1 + text_len + (add_ns ? sizeof ns_attr - 1 : 0);
+	r->input = malloc(r->input_len + 1);
+	if (r->input) {
+		char *p = r->input;
+		memcpy(p, xml_decl, sizeof xml_decl - 1);
+		p += sizeof xml_decl - 1;
+		memcpy(p, text, name_len);
+		p += name_len;
+		if (add_ns) {
+			memcpy(p, ns_attr, sizeof ns_attr - 1);
+			p += sizeof ns_attr - 1;
+		}
+		memcpy(p, text + name_len, text_len - name_len + 1);
+	}
+	xmpp_free(ctx, text);
+	if (!r->input)
+		return "out of memory";
+
+	n_attrs = xmpp_stanza_get_attribute_count(stanza);
+	if (n_attrs > REQ_MAX_ATTRS + 8)
+		return "too many attributes on the stanza";
+	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
+	snprintf(path_info, sizeof path_info, "/%s", rc->name);
+	struct request_meta m = {.stanza_name = xmpp_stanza_get_name(stanza),
+	                         .attrs = attrs,
+	                         .n_attrs = (size_t)n_attrs,
+	                         .route = rc->name,
+	                         .path_info = path_info,
+	                         .script = rc->cgi,
+	                         .server_name = r->d->cfg->domain,
+	                         .server_port = r->d->cfg->port,
+	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr
+	                                                            : "127.0.0.1",
+	                         .remote_user = r->sender,
+	                         .path = r->d->path_env,
+	                         .content_length = r->input_len,
+	                         .extra = rc->env,
+	                         .n_extra = rc->n_env};
+	if (request_build_env(&m, &r->env, &reason) != 0)
+		return reason;
+	return NULL;
+}
+
+void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t *stanza,
+                     const struct reply_sink *sink)
+{
+	const char *name = xmpp_stanza_get_name(stanza);
+	enum stanza_kind kind = stanza_kind_of(name);
+	const char *type = xmpp_stanza_get_type(stanza);
+	const char *from = xmpp_stanza_get_from(stanza);
+	const char *refusal;
+	struct request *r;
+
+	if (kind == KIND_OTHER || !reply_allowed(kind, type))
+		return; /* errors and iq results are never handled nor answered */
+	r = calloc(1, sizeof *r);
+	if (!r) {
+		log_error("out of memory: %s dropped", name);
+		return;
+	}
+	r->d = d;
+	r->route = route;
+	r->sink = *sink;
+	r->started_ms = uv_now(d->loop);
+	r->type = type ? strdup(type) : NULL;
+	r->id = dup_attr(stanza, "id");
+	r->to = from ? strdup(from) : NULL;
+	r->from = sink->from ? strdup(sink->from) : NULL;
+	r->target = (struct reply_target){.kind = kind,
+	                                  .type = r->type,
+	                                  .id = r->id,
+	                                  .to = r->to,
+	                                  .from = r->from,
+	                                  .message_replies = route->cfg->message_replies};
+	if (!from || !jid_bare(from, r->sender, sizeof r->sender))
+		r->sender[0] = '\0';
+	d->in_flight++;
+
+	if (d->check_acl && !route_allows(route->cfg, r->sender)) {
+		answer_failure(r, FAIL_FORBIDDEN, NULL);
+		return;
+	}
+	if (d->stopping) {
+		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+		return;
+	}
+	refusal = build(r, stanza, xmpp_stanza_get_context(stanza));
+	if (refusal) {
+		answer_failure(r, FAIL_BAD_REQUEST, refusal);
+		return;
+	}
+	if (route->running < route->cfg->max_concurrency) {
+		start(r);
+		return;
+	}
+	if (route->queued >= route->cfg->max_queue) {
+		answer_failure(r, FAIL_BUSY, NULL);
+		return;
+	}
+	r->state = REQ_QUEUED;
+	if (route->queue_tail)
+		route->queue_tail->next = r;
+	else
+		route->queue_head = r;
+	route->queue_tail = r;
+	route->queued++;
+}
+
+void dispatcher_stop(struct dispatcher *d)
+{
+	d->stopping = true;
+	for (size_t i = 0; i < d->n_routes; i++) {
+		struct route_rt *route = &d->routes[i];
+		struct request *r;
+		while ((r = route->queue_head)) {
+			route->queue_head = r->next;
+			route->queued--;
+			r->next = NULL;
+			answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+		}
+		route->queue_tail = NULL;
+	}
+	for (struct request *r = d->running; r; r = r->next)
+		if (r->job)
+			cgi_abort(r->job);
+}
+
+void dispatcher_free(struct dispatcher *d)
+{
+	free(d->routes);
+	d->routes = NULL;
+}

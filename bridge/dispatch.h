@@ -1,0 +1,53 @@
+/* dispatch.h - one request's life, from inbound stanza to exactly one reply.
+ *
+ * dispatch_stanza() checks the sender, builds the CGI request, queues it or starts
+ * its handler within the route's concurrency limit, and when the handler is done sends
+ * the reply through the sink the XMPP side handed down. Every path, including refusal,
+ * overload, failure and shutdown, ends in the single function that answers. */
+#ifndef XC_DISPATCH_H
+#define XC_DISPATCH_H
+
+#include <stdbool.h>
+#include <strophe.h>
+#include <uv.h>
+
+#include "config.h"
+
+struct request;
+
+/* Where replies go: the XMPP link in daemon mode, stdout with --once. */
+struct reply_sink {
+	void (*send)(void *ud, const char *xml);
+	void *ud;
+	const char *from;        /* our address to stamp on replies, or NULL */
+	const char *remote_addr; /* REMOTE_ADDR for handlers */
+};
+
+struct route_rt {
+	const struct route_cfg *cfg;
+	unsigned running;
+	unsigned queued;
+	struct request *queue_head, *queue_tail;
+};
+
+struct dispatcher {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct route_rt *routes;
+	size_t n_routes;
+	struct request *running; /* every started request, for shutdown */
+	unsigned in_flight;      /* requests not yet answered */
+	const char *path_env;    /* PATH handed to handlers */
+	bool check_acl;          /* false with --once */
+	bool stopping;
+};
+
+int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg);
+struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
+void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t *stanza,
+                     const struct reply_sink *sink);
+/* Refuses queued requests and kills running handlers; their replies still go out. */
+void dispatcher_stop(struct dispatcher *d);
+void dispatcher_free(struct dispatcher *d);
+
+#endif

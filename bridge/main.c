@@ -1,0 +1,319 @@
+/* main.c - command line, start-up, signals and shutdown of the xmpp-cgi daemon.
+ *
+ * It loads the configuration, then either checks it (--check), runs one stanza through
+ * a route with no server (--once), or builds the daemon: one libuv loop, one libstrophe
+ * context driven from it, one XMPP link per route feeding the dispatcher. SIGTERM and
+ * SIGINT stop it cleanly: handlers are killed, pending iqs answered, links closed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "autoconfig.h"
+#include "config.h"
+#include "dispatch.h"
+#include "log.h"
+#include "strophe_uv.h"
+#include "xmpp_link.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG SYSCONFDIR "/xmpp-cgi.conf"
+#define ONCE_MAX_INPUT (1024 * 1024)
+#define SHUTDOWN_GRACE_MS 5000
+
+struct daemon {
+	uv_loop_t *loop;
+	struct config cfg;
+	xmpp_ctx_t *ctx;
+	struct strophe_loop sl;
+	struct dispatcher disp;
+	struct xmpp_link **links;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t shutdown_timer;
+	uint64_t shutdown_started;
+	bool shutting_down;
+	bool links_stopping;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: xmpp-cgi [OPTION]...\n"
+	        "Serve CGI scripts over XMPP: every stanza sent to a route runs its handler.\n"
+	        "\n"
+	        "  -c, --config FILE   configuration file (default %s)\n"
+	        "  -t, --check         check the configuration and exit\n"
+	        "      --once ROUTE    run ROUTE's handler on one stanza read from stdin,\n"
+	        "                      print the reply stanza, and exit (no server needed)\n"
+	        "  -v, --verbose       log debug messages too\n"
+	        "  -q, --quiet         log warnings and errors only\n"
+	        "  -h, --help          show this help and exit\n"
+	        "  -V, --version       show the version and exit\n"
+	        "\n"
+	        "See xmpp-cgi(8) and xmpp-cgi.conf(5).\n",
+	        DEFAULT_CONFIG);
+}
+
+/* libstrophe's own log, errors and warnings only unless -v. */
+static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, const char *msg)
+{
+	(void)ud;
+	if (level >= XMPP_LEVEL_WARN)
+		log_warn("libstrophe %s: %s", area, msg);
+	else if (level == XMPP_LEVEL_INFO)
+		log_debug("libstrophe %s: %s", area, msg);
+}
+
+static const xmpp_log_t strophe_logger = {strophe_log, NULL};
+
+/* Handlers get fds 0-2 of their own, but libstrophe never watches a socket on fd 0 and
+ * a closed stdout would be reused by the next socket: keep 0-2 open. */
+static void keep_std_fds_open(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int nfd = open("/dev/null", O_RDWR);
+			if (nfd >= 0 && nfd != fd) {
+				dup2(nfd, fd);
+				close(nfd);
+			}
+		}
+}
+
+/* --once */
+
+struct once_out {
+	int replies;
+};
+
+static void once_send(void *ud, const char *xml)
+{
+	struct once_out *o = ud;
+	printf("%s\n", xml);
+	fflush(stdout);
+	o->replies++;
+}
+
+static int run_once(struct daemon *dm, const char *route_name)
+{
+	struct route_rt *route;
+	struct once_out out = {0};
+	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
+	char *input = malloc(ONCE_MAX_INPUT + 1);
+	size_t len = 0, n;
+	xmpp_stanza_t *stanza;
+
+	route = dispatcher_route(&dm->disp, route_name);
+	if (!route) {
+		fprintf(stderr, "xmpp-cgi: no route \"%s\" in %s\n", route_name, dm->cfg.path);
+		free(input);
+		return 1;
+	}
+	while (input && (n = fread(input + len, 1, ONCE_MAX_INPUT - len, stdin)) > 0)
+		len += n;
+	if (!input || len == ONCE_MAX_INPUT) {
+		fprintf(stderr, "xmpp-cgi: the stanza on stdin is over %d bytes\n", ONCE_MAX_INPUT);
+		free(input);
+		return 1;
+	}
+	input[len] = '\0';
+	stanza = xmpp_stanza_new_from_string(dm->ctx, input);
+	free(input);
+	if (!stanza || !xmpp_stanza_get_name(stanza)) {
+		fprintf(stderr, "xmpp-cgi: stdin does not hold one XML element (a stanza)\n");
+		if (stanza)
+			xmpp_stanza_release(stanza);
+		return 1;
+	}
+	dm->disp.check_acl = false;
+	dispatch_stanza(&dm->disp, route, stanza, &sink);
+	xmpp_stanza_release(stanza);
+	uv_run(dm->loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+/* daemon */
+
+static void link_sink_send(void *ud, const char *xml) { link_send(ud, xml); }
+
+static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *ud)
+{
+	struct daemon *dm = ud;
+	struct route_rt *route = dispatcher_route(&dm->disp, link_route(link));
+	const char *from = xmpp_stanza_get_from(stanza);
+	struct reply_sink sink = {.send = link_sink_send,
+	                          .ud = link,
+	                          .from = NULL,
+	                          .remote_addr = link_remote_addr(link)};
+	size_t bl = strlen(link_bare_jid(link));
+
+	/* Presence among the bridge's own resources is not a request. */
+	if (from && strncmp(from, link_bare_jid(link), bl) == 0 && (!from[bl] || from[bl] == '/') &&
+	    strcmp(xmpp_stanza_get_name(stanza), "presence") == 0)
+		return;
+	dispatch_stanza(&dm->disp, route, stanza, &sink);
+}
+
+static void close_all(struct daemon *dm)
+{
+	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+		if (dm->links[i])
+			link_free(dm->links[i]);
+	sl_close(&dm->sl);
+	uv_close((uv_handle_t *)&dm->sigterm, NULL);
+	uv_close((uv_handle_t *)&dm->sigint, NULL);
+	uv_close((uv_handle_t *)&dm->sighup, NULL);
+	uv_close((uv_handle_t *)&dm->shutdown_timer, NULL);
+}
+
+static void on_shutdown_tick(uv_timer_t *t)
+{
+	struct daemon *dm = t->data;
+	bool late = uv_now(dm->loop) - dm->shutdown_started > SHUTDOWN_GRACE_MS;
+	size_t closed = 0;
+
+	if (!dm->links_stopping && (dm->disp.in_flight == 0 || late)) {
+		dm->links_stopping = true;
+		for (size_t i = 0; i < dm->cfg.n_routes; i++)
+			link_stop(dm->links[i]);
+		dm->shutdown_started = uv_now(dm->loop);
+		return;
+	}
+	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+		closed += link_closed(dm->links[i]) ? 1 : 0;
+	if (dm->links_stopping && (closed == dm->cfg.n_routes || late)) {
+		uv_timer_stop(t);
+		close_all(dm);
+	}
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *dm = s->data;
+	if (signum == SIGHUP) {
+		log_info("SIGHUP ignored: restart the daemon to load a new configuration");
+		return;
+	}
+	if (dm->shutting_down)
+		return;
+	dm->shutting_down = true;
+	log_info("signal %d: shutting down", signum);
+	dispatcher_stop(&dm->disp);
+	dm->shutdown_started = uv_now(dm->loop);
+	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
+}
+
+static int run_daemon(struct daemon *dm)
+{
+	dm->links = calloc(dm->cfg.n_routes, sizeof *dm->links);
+	if (!dm->links)
+		return 1;
+	sl_init(&dm->sl, dm->loop, dm->ctx);
+	uv_signal_init(dm->loop, &dm->sigterm);
+	uv_signal_init(dm->loop, &dm->sigint);
+	uv_signal_init(dm->loop, &dm->sighup);
+	uv_timer_init(dm->loop, &dm->shutdown_timer);
+	dm->sigterm.data = dm->sigint.data = dm->sighup.data = dm->shutdown_timer.data = dm;
+	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&dm->sigint, on_signal, SIGINT);
+	uv_signal_start(&dm->sighup, on_signal, SIGHUP);
+	for (size_t i = 0; i < dm->cfg.n_routes; i++) {
+		dm->links[i] = link_new(&dm->sl, &dm->cfg, dm->cfg.routes[i].name, on_link_stanza, dm);
+		if (!dm->links[i]) {
+			log_error("route %s: cannot create the XMPP connection", dm->cfg.routes[i].name);
+			return 1;
+		}
+	}
+	log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
+	         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
+	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+		link_start(dm->links[i]);
+	uv_run(dm->loop, UV_RUN_DEFAULT);
+	free(dm->links);
+	log_info("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 't'},
+	    {"once", required_argument, NULL, 'o'},   {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0}};
+	const char *config_path = DEFAULT_CONFIG, *once_route = NULL;
+	struct daemon dm = {0};
+	bool check = false;
+	char err[1024];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:tvqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'o':
+			once_route = optarg;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'q':
+			log_set_level(LOG_WARNING);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("xmpp-cgi %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'xmpp-cgi --help' for more information.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xmpp-cgi: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "Try 'xmpp-cgi --help' for more information.\n");
+		return 2;
+	}
+	keep_std_fds_open();
+	signal(SIGPIPE, SIG_IGN);
+	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		config_free(&dm.cfg);
+		return 1;
+	}
+	if (check) {
+		fprintf(stderr, "xmpp-cgi: configuration %s is ok (%zu route%s)\n", config_path,
+		        dm.cfg.n_routes, dm.cfg.n_routes == 1 ? "" : "s");
+		config_free(&dm.cfg);
+		return 0;
+	}
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	dm.loop = uv_default_loop();
+	xmpp_initialize();
+	dm.ctx = xmpp_ctx_new(NULL, &strophe_logger);
+	if (!dm.ctx || dispatcher_init(&dm.disp, dm.loop, &dm.cfg) != 0) {
+		fprintf(stderr, "xmpp-cgi: out of memory\n");
+		return 1;
+	}
+	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
+	dispatcher_free(&dm.disp);
+	uv_run(dm.loop, UV_RUN_NOWAIT);
+	uv_loop_close(dm.loop);
+	xmpp_ctx_free(dm.ctx);
+	xmpp_shutdown();
+	config_free(&dm.cfg);
+	return rc;
+}

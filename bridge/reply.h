@@ -1,0 +1,41 @@
+/* reply.h - a handler's response or a bridge failure -> the XMPP reply stanza (pure).
+ *
+ * The result is serialized XML ready for the stream, or NULL when no reply is due (a
+ * successful message or presence, anything answering a stanza of type error or an iq
+ * result). libxml2 parses XML bodies and does all escaping. */
+#ifndef XC_REPLY_H
+#define XC_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "response.h"
+#include "stanza_error.h"
+
+#define REPLY_MAX_ERROR_TEXT 1024
+
+struct reply_target {
+	enum stanza_kind kind;
+	const char *type; /* the inbound stanza's type attribute, may be NULL */
+	const char *id;   /* may be NULL */
+	const char *to;   /* the sender, where the reply goes; may be NULL */
+	const char *from; /* our address, NULL to let the server stamp it */
+	bool message_replies;
+};
+
+enum stanza_kind stanza_kind_of(const char *name);
+/* False for stanzas that must never be answered (type error, iq result). */
+bool reply_allowed(enum stanza_kind kind, const char *type);
+/* Every iq get/set needs exactly one answer. */
+bool reply_required(enum stanza_kind kind, const char *type);
+/* On an unusable response (e.g. bad XML) the error reply is built instead and, if
+ * log_reason is given, *log_reason says why. */
+char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
+                          const char **log_reason);
+char *reply_failure(const struct reply_target *t, enum bridge_failure f, const char *text);
+bool reply_is_xml_type(const char *content_type);
+/* Valid UTF-8 without characters XML forbids (replaced by U+FFFD), optionally trimmed,
+ * cut to at most cap bytes on a character boundary. Returns malloc'd text. */
+char *reply_clean_text(const char *s, size_t len, size_t cap, bool trim);
+
+#endif

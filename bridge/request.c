@@ -1,0 +1,162 @@
+/* request.c - stanza attributes and route data -> CGI environment (pure; see request.h).
+ *
+ * Attribute names become XMPP_STANZA_<NAME> with every byte outside [A-Za-z0-9] mapped
+ * to '_' and letters upper-cased. Attributes are taken in byte order of their original
+ * names; a mapped name already taken gets the suffix _2, _3, ... in that order, so the
+ * result never depends on the order the server serialised them in. Namespace
+ * declarations (xmlns, xmlns:*) are not attributes and are skipped. */
+#include "request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoconfig.h"
+
+static int env_add(struct cgi_env *env, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+	char *var;
+	if (env->n + 2 > env->cap) {
+		size_t cap = env->cap ? env->cap * 2 : 32;
+		char **grown = realloc(env->vars, cap * sizeof *grown);
+		if (!grown)
+			return -1;
+		env->vars = grown;
+		env->cap = cap;
+	}
+	var = malloc(nl + vl + 2);
+	if (!var)
+		return -1;
+	memcpy(var, name, nl);
+	var[nl] = '=';
+	memcpy(var + nl + 1, value, vl + 1);
+	env->vars[env->n++] = var;
+	env->vars[env->n] = NULL;
+	return 0;
+}
+
+const char *cgi_env_get(const struct cgi_env *env, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->vars[i], name, nl) == 0 && env->vars[i][nl] == '=')
+			return env->vars[i] + nl + 1;
+	return NULL;
+}
+
+void cgi_env_free(struct cgi_env *env)
+{
+	for (size_t i = 0; i < env->n; i++)
+		free(env->vars[i]);
+	free(env->vars);
+	memset(env, 0, sizeof *env);
+}
+
+int request_attr_env_name(const char *attr, char *out, size_t outlen)
+{
+	static const char prefix[] = "XMPP_STANZA_";
+	size_t n = sizeof prefix - 1, al = strlen(attr);
+	if (!al || n + al + 1 > outlen)
+		return -1;
+	memcpy(out, prefix, n);
+	for (const char *p = attr; *p; p++) {
+		char c = *p;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	return strcmp(x[0], y[0]);
+}
+
+static int add_attrs(const struct request_meta *m, struct cgi_env *env, const char **reason)
+{
+	const char *sorted[2 * REQ_MAX_ATTRS];
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_attrs; i++) {
+		const char *name = m->attrs[2 * i];
+		if (strcmp(name, "xmlns") == 0 || strncmp(name, "xmlns:", 6) == 0)
+			continue;
+		if (n == REQ_MAX_ATTRS) {
+			*reason = "too many attributes on the stanza";
+			return -1;
+		}
+		if (strlen(m->attrs[2 * i + 1]) > REQ_MAX_ATTR_VALUE) {
+			*reason = "a stanza attribute is too long";
+			return -1;
+		}
+		sorted[2 * n] = name;
+		sorted[2 * n + 1] = m->attrs[2 * i + 1];
+		n++;
+	}
+	qsort(sorted, n, 2 * sizeof *sorted, by_name);
+	for (size_t i = 0; i < n; i++) {
+		char name[160], unique[170];
+		if (request_attr_env_name(sorted[2 * i], name, sizeof name) != 0) {
+			*reason = "a stanza attribute name is too long";
+			return -1;
+		}
+		snprintf(unique, sizeof unique, "%s", name);
+		for (unsigned k = 2; cgi_env_get(env, unique); k++)
+			snprintf(unique, sizeof unique, "%s_%u", name, k);
+		if (env_add(env, unique, sorted[2 * i + 1]))
+			return -1;
+	}
+	return 0;
+}
+
+int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason)
+{
+	char port[16], length[32];
+	int rc = 0;
+
+	*reason = NULL;
+	snprintf(port, sizeof port, "%u", m->server_port);
+	snprintf(length, sizeof length, "%zu", m->content_length);
+	memset(env, 0, sizeof *env);
+	/* A route's env = PATH=... replaces the inherited PATH. */
+	for (size_t i = 0; i < m->n_extra; i++)
+		if (strcmp(m->extra[i].name, "PATH") == 0)
+			goto extra_path;
+	rc |= env_add(env, "PATH", m->path ? m->path : "/usr/local/bin:/usr/bin:/bin");
+extra_path:
+	rc |= env_add(env, "GATEWAY_INTERFACE", "CGI/1.1");
+	rc |= env_add(env, "SERVER_PROTOCOL", "XMPP/1.0");
+	rc |= env_add(env, "SERVER_SOFTWARE", PACKAGE_NAME "/" PACKAGE_VERSION);
+	rc |= env_add(env, "SERVER_NAME", m->server_name);
+	rc |= env_add(env, "SERVER_PORT", port);
+	rc |= env_add(env, "REQUEST_METHOD", "POST");
+	rc |= env_add(env, "CONTENT_TYPE", "application/xml");
+	rc |= env_add(env, "CONTENT_LENGTH", length);
+	rc |= env_add(env, "PATH_INFO", m->path_info);
+	rc |= env_add(env, "SCRIPT_NAME", "");
+	rc |= env_add(env, "SCRIPT_FILENAME", m->script);
+	rc |= env_add(env, "QUERY_STRING", "");
+	rc |= env_add(env, "REMOTE_ADDR", m->remote_addr);
+	if (m->remote_user && *m->remote_user) {
+		rc |= env_add(env, "REMOTE_USER", m->remote_user);
+		rc |= env_add(env, "AUTH_TYPE", "XMPP");
+	}
+	rc |= env_add(env, "XMPP_ROUTE", m->route);
+	rc |= env_add(env, "XMPP_STANZA", m->stanza_name);
+	if (rc == 0)
+		rc = add_attrs(m, env, reason);
+	for (size_t i = 0; rc == 0 && i < m->n_extra; i++)
+		rc = env_add(env, m->extra[i].name, m->extra[i].value);
+	if (rc != 0) {
+		if (!*reason)
+			*reason = "out of memory";
+		cgi_env_free(env);
+		return -1;
+	}
+	return 0;
+}

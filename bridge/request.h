@@ -1,0 +1,46 @@
+/* request.h - builds a handler's CGI/1.1 environment from a stanza (pure).
+ *
+ * The same environment serves CGI scripts (as envp) and, later, FastCGI backends (as
+ * PARAMS), so it is kept as a list of NAME=VALUE strings built from scratch: nothing
+ * of the daemon's own environment enters except what the caller passes in. */
+#ifndef XC_REQUEST_H
+#define XC_REQUEST_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+#define REQ_MAX_ATTRS 32
+#define REQ_MAX_ATTR_VALUE 4096
+
+struct cgi_env {
+	char **vars; /* "NAME=VALUE", NULL-terminated */
+	size_t n;
+	size_t cap;
+};
+
+struct request_meta {
+	const char *stanza_name;   /* iq, message, presence */
+	const char *const *attrs;  /* name0, value0, name1, value1, ... */
+	size_t n_attrs;            /* number of pairs */
+	const char *route;         /* route name */
+	const char *path_info;     /* "/route" or longer */
+	const char *script;        /* SCRIPT_FILENAME */
+	const char *server_name;   /* the bridge's domain */
+	unsigned server_port;
+	const char *remote_addr;
+	const char *remote_user;   /* sender's bare JID, may be "" */
+	const char *path;          /* PATH for the handler */
+	size_t content_length;
+	const struct kv *extra;    /* the route's env = lines */
+	size_t n_extra;
+};
+
+/* Returns 0, or -1 with a reason for the sender (the stanza is refused as bad-request). */
+int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason);
+/* XMPP_STANZA_ + name mapped to [A-Z0-9_]; false if it does not fit. */
+int request_attr_env_name(const char *attr, char *out, size_t outlen);
+const char *cgi_env_get(const struct cgi_env *env, const char *name);
+void cgi_env_free(struct cgi_env *env);
+
+#endif

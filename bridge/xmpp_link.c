@@ -1,0 +1,294 @@
+/* xmpp_link.c - a route's XMPP client connection (see xmpp_link.h).
+ *
+ * State is explicit: IDLE -> CONNECTING -> ONLINE, and on any loss BACKOFF -> CONNECTING
+ * again; link_stop() leads through CLOSING to CLOSED. Stream management is switched off
+ * (REFERENCE.md section 5: an <r/> after every stanza halves throughput and meets the
+ * delayed-ACK stall); replies that cannot be sent wait in the outbox instead. */
+#include "xmpp_link.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_ONLINE, LINK_BACKOFF, LINK_CLOSING, LINK_CLOSED };
+
+struct outbox_item {
+	struct outbox_item *next;
+	size_t len;
+	char xml[];
+};
+
+struct xmpp_link {
+	enum link_state state;
+	const struct config *cfg;
+	struct strophe_loop *sl;
+	xmpp_conn_t *conn;
+	struct sl_watch *watch;
+	int pending_fd; /* socket reported by the sockopt callback during connect */
+	unsigned attempt;
+	uv_timer_t retry;
+	struct outbox_item *out_head, *out_tail;
+	unsigned out_len;
+	char route[72];
+	char bare[320];
+	char full[400];
+	char remote_addr[INET6_ADDRSTRLEN];
+	link_stanza_cb cb;
+	void *ud;
+};
+
+/* The sockopt callback has no user data; connects are synchronous, so the link being
+ * connected is known while the callback can run. */
+static struct xmpp_link *connecting;
+
+static void set_state(struct xmpp_link *l, enum link_state s)
+{
+	bool was = l->state == LINK_CONNECTING || l->state == LINK_CLOSING;
+	bool is = s == LINK_CONNECTING || s == LINK_CLOSING;
+	if (was != is)
+		sl_need_tick(l->sl, is ? 1 : -1);
+	l->state = s;
+}
+
+/* Every socket libstrophe creates passes here before connect(). */
+static int on_sockopt(xmpp_conn_t *conn, void *sockp)
+{
+	int *fdp = sockp;
+	int fd = *fdp;
+	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
+	if (fd >= FD_SETSIZE) {
+		/* libstrophe select()s: renumber below FD_SETSIZE or refuse */
+		int low = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (low < 0 || low >= FD_SETSIZE) {
+			if (low >= 0)
+				close(low);
+			log_error("no descriptor below %d free for the XMPP socket", FD_SETSIZE);
+			return -1;
+		}
+		close(fd);
+		*fdp = fd = low;
+	}
+	if (connecting)
+		connecting->pending_fd = fd;
+	return xmpp_sockopt_cb_keepalive(conn, sockp);
+}
+
+static void connect_now(struct xmpp_link *l);
+
+static void on_retry(uv_timer_t *t) { connect_now(t->data); }
+
+static void schedule_retry(struct xmpp_link *l)
+{
+	unsigned shift = l->attempt < 16 ? l->attempt : 16;
+	uint64_t delay = (uint64_t)LINK_BACKOFF_MIN_MS << shift;
+	if (delay > LINK_BACKOFF_MAX_MS)
+		delay = LINK_BACKOFF_MAX_MS;
+	delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1); /* jitter: 50-100% */
+	l->attempt++;
+	set_state(l, LINK_BACKOFF);
+	log_warn("route %s: reconnecting in %llu ms (attempt %u)", l->route,
+	         (unsigned long long)delay, l->attempt);
+	uv_timer_start(&l->retry, on_retry, delay, 0);
+}
+
+static void note_peer(struct xmpp_link *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int fd = sl_watch_fd(l->watch);
+	snprintf(l->remote_addr, sizeof l->remote_addr, "127.0.0.1");
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, l->remote_addr,
+		          sizeof l->remote_addr);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, l->remote_addr,
+		          sizeof l->remote_addr);
+}
+
+static void flush_outbox(struct xmpp_link *l)
+{
+	struct outbox_item *it;
+	while ((it = l->out_head)) {
+		l->out_head = it->next;
+		xmpp_send_raw(l->conn, it->xml, it->len);
+		free(it);
+	}
+	l->out_tail = NULL;
+	l->out_len = 0;
+}
+
+static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
+                          xmpp_stream_error_t *stream_error, void *ud)
+{
+	struct xmpp_link *l = ud;
+	(void)conn;
+	if (event == XMPP_CONN_CONNECT) {
+		set_state(l, LINK_ONLINE);
+		l->attempt = 0;
+		note_peer(l);
+		/* Negative priority: only stanzas addressed to this full JID reach the route. */
+		xmpp_send_raw_string(l->conn, "<presence><priority>-1</priority></presence>");
+		log_info("route %s: online as %s", l->route, l->full);
+		flush_outbox(l);
+		sl_kick(l->sl);
+		return;
+	}
+	if (event != XMPP_CONN_DISCONNECT && event != XMPP_CONN_FAIL)
+		return;
+	sl_watch_stop(l->watch);
+	l->watch = NULL;
+	if (l->state == LINK_CLOSING) {
+		set_state(l, LINK_CLOSED);
+		log_debug("route %s: closed", l->route);
+		return;
+	}
+	if (stream_error)
+		log_warn("route %s: disconnected: stream error %d%s%s", l->route, (int)stream_error->type,
+		         stream_error->text ? ": " : "", stream_error->text ? stream_error->text : "");
+	else if (error)
+		log_warn("route %s: disconnected: %s (%d)", l->route,
+		         error > 0 ? strerror(error) : "TLS error", error);
+	else
+		log_warn("route %s: disconnected (%s)", l->route,
+		         l->state == LINK_CONNECTING ? "connection refused or login failed" : "closed");
+	schedule_retry(l);
+}
+
+static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
+{
+	struct xmpp_link *l = ud;
+	(void)conn;
+	if (l->state == LINK_ONLINE)
+		l->cb(l, stanza, l->ud);
+	return 1;
+}
+
+static void connect_now(struct xmpp_link *l)
+{
+	const struct config *c = l->cfg;
+	int rc;
+	if (l->state == LINK_CLOSING || l->state == LINK_CLOSED)
+		return;
+	set_state(l, LINK_CONNECTING);
+	l->pending_fd = -1;
+	connecting = l;
+	rc = xmpp_connect_client(l->conn, c->host ? c->host : c->domain, (unsigned short)c->port,
+	                         on_conn_event, l);
+	connecting = NULL;
+	if (rc != XMPP_EOK || l->pending_fd < 0) {
+		log_warn("route %s: cannot connect to %s:%u", l->route, c->host ? c->host : c->domain,
+		         c->port);
+		if (rc == XMPP_EOK)
+			xmpp_disconnect(l->conn);
+		schedule_retry(l);
+		return;
+	}
+	l->watch = sl_watch_start(l->sl, l->conn, l->pending_fd);
+}
+
+struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
+                           link_stanza_cb cb, void *ud)
+{
+	struct xmpp_link *l = calloc(1, sizeof *l);
+	long flags = XMPP_CONN_FLAG_DISABLE_SM;
+	if (!l)
+		return NULL;
+	l->cfg = cfg;
+	l->sl = sl;
+	l->cb = cb;
+	l->ud = ud;
+	l->pending_fd = -1;
+	snprintf(l->route, sizeof l->route, "%s", route);
+	snprintf(l->bare, sizeof l->bare, "%s@%s", cfg->localpart, cfg->domain);
+	snprintf(l->full, sizeof l->full, "%s/%s", l->bare, route);
+	snprintf(l->remote_addr, sizeof l->remote_addr, "127.0.0.1");
+	l->conn = xmpp_conn_new(sl->ctx);
+	if (!l->conn) {
+		free(l);
+		return NULL;
+	}
+	if (cfg->tls == TLS_REQUIRED)
+		flags |= XMPP_CONN_FLAG_MANDATORY_TLS;
+	else if (cfg->tls == TLS_DISABLED)
+		flags |= XMPP_CONN_FLAG_DISABLE_TLS;
+	xmpp_conn_set_flags(l->conn, flags);
+	xmpp_conn_set_jid(l->conn, l->full);
+	xmpp_conn_set_pass(l->conn, cfg->password);
+	if (cfg->cafile)
+		xmpp_conn_set_cafile(l->conn, cfg->cafile);
+	xmpp_conn_set_sockopt_callback(l->conn, on_sockopt);
+	xmpp_handler_add(l->conn, on_stanza, NULL, NULL, NULL, l);
+	uv_timer_init(sl->loop, &l->retry);
+	l->retry.data = l;
+	return l;
+}
+
+void link_start(struct xmpp_link *l) { connect_now(l); }
+
+void link_send(struct xmpp_link *l, const char *xml)
+{
+	size_t len = strlen(xml);
+	struct outbox_item *it;
+	if (l->state == LINK_ONLINE) {
+		xmpp_send_raw(l->conn, xml, len);
+		sl_kick(l->sl);
+		return;
+	}
+	if (l->out_len >= LINK_OUTBOX_MAX) {
+		log_error("route %s: offline and %u replies waiting: reply dropped", l->route,
+		          l->out_len);
+		return;
+	}
+	it = malloc(sizeof *it + len + 1);
+	if (!it)
+		return;
+	it->next = NULL;
+	it->len = len;
+	memcpy(it->xml, xml, len + 1);
+	if (l->out_tail)
+		l->out_tail->next = it;
+	else
+		l->out_head = it;
+	l->out_tail = it;
+	l->out_len++;
+}
+
+void link_stop(struct xmpp_link *l)
+{
+	uv_timer_stop(&l->retry);
+	if (l->state == LINK_ONLINE || l->state == LINK_CONNECTING) {
+		set_state(l, LINK_CLOSING);
+		xmpp_disconnect(l->conn);
+		sl_kick(l->sl);
+	} else
+		set_state(l, LINK_CLOSED);
+}
+
+int link_closed(const struct xmpp_link *l) { return l->state == LINK_CLOSED; }
+
+static void on_retry_closed(uv_handle_t *h) { free(h->data); }
+
+void link_free(struct xmpp_link *l)
+{
+	struct outbox_item *it;
+	sl_watch_stop(l->watch);
+	while ((it = l->out_head)) {
+		l->out_head = it->next;
+		free(it);
+	}
+	xmpp_conn_release(l->conn);
+	uv_close((uv_handle_t *)&l->retry, on_retry_closed);
+}
+
+const char *link_remote_addr(const struct xmpp_link *l) { return l->remote_addr; }
+const char *link_bare_jid(const struct xmpp_link *l) { return l->bare; }
+const char *link_route(const struct xmpp_link *l) { return l->route; }

@@ -1,0 +1,37 @@
+/* xmpp_link.h - one XMPP client connection (one route's resource) and its lifecycle.
+ *
+ * A link logs in as the bridge's bare JID with its route name as resource, sends
+ * initial presence, hands every inbound stanza up through a callback and sends the
+ * replies handed down to it. It reconnects by itself after any loss, with capped
+ * exponential backoff and jitter, and keeps replies that arrive while it is offline in
+ * a bounded outbox that is flushed on reconnect. */
+#ifndef XC_XMPP_LINK_H
+#define XC_XMPP_LINK_H
+
+#include <strophe.h>
+
+#include "config.h"
+#include "strophe_uv.h"
+
+#define LINK_OUTBOX_MAX 1024
+#define LINK_BACKOFF_MIN_MS 500
+#define LINK_BACKOFF_MAX_MS 30000
+
+struct xmpp_link;
+
+typedef void (*link_stanza_cb)(struct xmpp_link *link, xmpp_stanza_t *stanza, void *ud);
+
+struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
+                           link_stanza_cb cb, void *ud);
+void link_start(struct xmpp_link *link);
+/* Sends a serialized stanza now, or queues it until the link is online. */
+void link_send(struct xmpp_link *link, const char *xml);
+/* Starts a clean disconnect; link_closed() tells when it is done. */
+void link_stop(struct xmpp_link *link);
+int link_closed(const struct xmpp_link *link);
+void link_free(struct xmpp_link *link);
+const char *link_remote_addr(const struct xmpp_link *link);
+const char *link_bare_jid(const struct xmpp_link *link);
+const char *link_route(const struct xmpp_link *link);
+
+#endif
