@@ -74,7 +74,7 @@ static void close_handle(struct cgi_job *job, uv_handle_t *h)
 static void kill_group(struct cgi_job *job, int sig)
 {
 	if (job->pid > 0 && kill(-job->pid, sig) != 0 && errno != ESRCH)
-		log_warn("%s [pid %d]: kill: %s", job->tag, job->pid, strerror(errno));
+		log_warn("%s: handler pid %d: kill: %s", job->tag, job->pid, strerror(errno));
 }
 
 static void flush_stderr_line(struct cgi_job *job)
@@ -85,7 +85,7 @@ static void flush_stderr_line(struct cgi_job *job)
 	if (job->lines_logged < CGI_STDERR_MAX_LINES)
 		log_info("%s [pid %d]: %s", job->tag, job->pid, job->line);
 	else if (job->lines_logged == CGI_STDERR_MAX_LINES)
-		log_info("%s [pid %d]: (further stderr output suppressed)", job->tag, job->pid);
+		log_info("%s: handler pid %d: further stderr output suppressed", job->tag, job->pid);
 	job->lines_logged++;
 	job->line_len = 0;
 }
@@ -95,24 +95,24 @@ static enum bridge_failure outcome(struct cgi_job *job)
 	if (job->aborted)
 		return FAIL_UNAVAILABLE;
 	if (job->timed_out) {
-		log_warn("%s [pid %d]: timed out; process group killed", job->tag, job->pid);
+		log_warn("%s: handler pid %d timed out; process group killed", job->tag, job->pid);
 		return FAIL_TIMEOUT;
 	}
 	if (job->too_large || (job->resp.state == RESP_ERROR && job->resp.error == RESP_E_TOO_LARGE)) {
-		log_warn("%s [pid %d]: output over %zu bytes", job->tag, job->pid, job->resp.max_total);
+		log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid, job->resp.max_total);
 		return FAIL_TOO_LARGE;
 	}
 	if (job->term_signal) {
-		log_warn("%s [pid %d]: killed by signal %d", job->tag, job->pid, job->term_signal);
+		log_warn("%s: handler pid %d killed by signal %d", job->tag, job->pid, job->term_signal);
 		return FAIL_HANDLER;
 	}
 	if (response_finish(&job->resp) == RESP_ERROR) {
-		log_warn("%s [pid %d]: exited with status %lld: malformed output: %s", job->tag,
+		log_warn("%s: handler pid %d exited with status %lld: malformed output: %s", job->tag,
 		         job->pid, (long long)job->exit_status, response_error_text(job->resp.error));
 		return FAIL_HANDLER;
 	}
 	if (job->exit_status)
-		log_info("%s [pid %d]: exited with status %lld after a complete response", job->tag,
+		log_info("%s: handler pid %d exited with status %lld after a complete response", job->tag,
 		         job->pid, (long long)job->exit_status);
 	return FAIL_NONE;
 }
@@ -222,7 +222,7 @@ static void on_stdin_written(uv_write_t *w, int status)
 {
 	struct cgi_job *job = w->data;
 	if (status && status != UV_ECANCELED && status != UV_EPIPE)
-		log_debug("%s [pid %d]: writing stdin: %s", job->tag, job->pid, uv_strerror(status));
+		log_debug("%s: handler pid %d writing stdin: %s", job->tag, job->pid, uv_strerror(status));
 	close_handle(job, (uv_handle_t *)&job->in);
 }
 
@@ -304,7 +304,7 @@ struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_c
 	} else
 		close_handle(job, (uv_handle_t *)&job->in);
 	uv_timer_start(&job->timer, on_timer, spec->timeout_ms, 0);
-	log_debug("%s [pid %d]: started %s", job->tag, job->pid, spec->path);
+	log_debug("%s: handler pid %d started %s", job->tag, job->pid, spec->path);
 	return job;
 }
 

@@ -23,7 +23,9 @@ struct loader {
 	int line;         /* line most recently read */
 	int section_line; /* line of the most recent [section] header */
 	int entered_line; /* section_line of the section keys now go to */
-	char section[128];
+	int xmpp_line;    /* line of the first [xmpp] header, for missing keys */
+	bool key_seen;    /* a key since the last header: libinih's continuation rule */
+	char header[128]; /* text between [ and ] of the most recent header */
 	struct route_cfg *route; /* route of the current section, or NULL */
 	bool in_xmpp;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
@@ -36,6 +38,7 @@ struct loader {
 
 static int fail_at(struct loader *ld, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static int enter_pending(struct loader *ld);
 
 static int fail_at(struct loader *ld, int line, const char *fmt, ...)
 {
@@ -71,10 +74,25 @@ static char *read_line(char *str, int num, void *stream)
 		fail_at(ld, ld->line + 1, "line too long (over %d bytes)", num - 2);
 		return NULL;
 	}
-	for (p = str; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '[')
+	p = str;
+	if (ld->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3; /* libinih skips a UTF-8 BOM too */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	/* an indented line after a key is, for libinih, one more value of that key */
+	if (*p == '[' && !(p > str && ld->key_seen)) {
+		const char *close = strchr(p, ']');
+		if (!enter_pending(ld))
+			return NULL;
+		if (!close) {
+			fail_at(ld, ld->line, "syntax error (section header without ])");
+			return NULL;
+		}
+		/* libinih cuts section names at 50 bytes: keep the whole header here */
+		snprintf(ld->header, sizeof ld->header, "%.*s", (int)(close - p - 1), p + 1);
 		ld->section_line = ld->line;
+		ld->key_seen = false;
+	}
 	return str;
 }
 
@@ -192,6 +210,10 @@ static int read_secret_file(struct loader *ld, const char *path, char **out)
 	if (!f)
 		return fail_at(ld, ld->line, "password_file %s: %s", path, strerror(errno));
 	n = fread(buf, 1, sizeof buf - 1, f);
+	if (n == sizeof buf - 1 && fgetc(f) != EOF) {
+		fclose(f);
+		return fail_at(ld, ld->line, "password_file %s is over %zu bytes", path, sizeof buf - 2);
+	}
 	fclose(f);
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
@@ -231,6 +253,11 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 	if (ld->seen_xmpp & (1u << k))
 		return fail_at(ld, ld->line, "duplicate key '%s' in [xmpp]", name);
 	ld->seen_xmpp |= 1u << k;
+	if ((ld->seen_xmpp & (1u << XK_JID)) &&
+	    (ld->seen_xmpp & ((1u << XK_USERNAME) | (1u << XK_DOMAIN))))
+		return fail_at(ld, ld->line, "give either jid or username and domain, not both");
+	if ((ld->seen_xmpp & (1u << XK_PASSWORD)) && (ld->seen_xmpp & (1u << XK_PASSWORD_FILE)))
+		return fail_at(ld, ld->line, "give either password or password_file, not both");
 	switch ((enum xmpp_key)k) {
 	case XK_JID:
 		if (!split_bare_jid(v, &cfg->localpart, &cfg->domain))
@@ -339,6 +366,12 @@ static int add_env(struct loader *ld, struct route_cfg *r, const char *v)
 	if (!eq || eq == v)
 		return fail_at(ld, ld->line, "env '%s' is not NAME=VALUE", v);
 	name = strndup(v, (size_t)(eq - v));
+	for (size_t i = 0; name && i < r->n_env; i++)
+		if (strcmp(r->env[i].name, name) == 0) {
+			fail_at(ld, ld->line, "env %s is already set in this route", name);
+			free(name);
+			return 0;
+		}
 	if (!name || !env_name_valid(name)) {
 		fail_at(ld, ld->line,
 		        "env name '%s' is not allowed (letters, digits, _; not a CGI or "
@@ -456,12 +489,13 @@ static int enter_section(struct loader *ld, const char *section)
 	struct config *cfg = ld->cfg;
 	char name[128];
 	struct route_cfg *grown;
-	snprintf(ld->section, sizeof ld->section, "%s", section);
 	ld->route = NULL;
 	ld->in_xmpp = false;
 	ld->seen_route = 0;
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
+		if (!ld->xmpp_line)
+			ld->xmpp_line = ld->section_line;
 		return 1;
 	}
 	if (!route_section_name(section, name, sizeof name))
@@ -487,19 +521,30 @@ static int enter_section(struct loader *ld, const char *section)
 	return 1;
 }
 
+/* Enters the section of the most recent header unless that was done already. libinih
+ * tells nothing of a section without keys, so the reader calls this at each header
+ * (and config_load at the end): an empty section is checked like any other. */
+static int enter_pending(struct loader *ld)
+{
+	if (ld->failed)
+		return 0;
+	if (!ld->section_line || ld->entered_line == ld->section_line)
+		return 1;
+	ld->entered_line = ld->section_line;
+	return enter_section(ld, ld->header);
+}
+
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct loader *ld = user;
+	(void)section; /* possibly cut short by libinih; the reader kept the header */
 	if (ld->failed)
 		return 0;
-	/* libinih gives no line for a new section; the reader noticed the header */
-	if (strcmp(section, ld->section) != 0 || ld->entered_line != ld->section_line) {
-		ld->entered_line = ld->section_line;
-		if (!enter_section(ld, section))
-			return 0;
-	}
-	if (!*section)
+	ld->key_seen = true;
+	if (!ld->section_line)
 		return fail_at(ld, ld->line, "key '%s' outside any section", name);
+	if (!enter_pending(ld))
+		return 0;
 	if (ld->in_xmpp)
 		return xmpp_key(ld, name, value);
 	return route_key(ld, ld->route, name, value);
@@ -509,11 +554,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 static int config_finish(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
+	int xmpp_line = ld->xmpp_line ? ld->xmpp_line : ld->line;
 	if (!cfg->localpart || !cfg->domain)
-		return fail_at(ld, ld->line,
+		return fail_at(ld, xmpp_line,
 		               "[xmpp] needs jid = user@domain (or username and domain)");
 	if (!cfg->password)
-		return fail_at(ld, ld->line, "[xmpp] needs password or password_file");
+		return fail_at(ld, xmpp_line, "[xmpp] needs password or password_file");
 	if (!cfg->port)
 		cfg->port = CFG_DEFAULT_PORT;
 	if (!cfg->n_routes)
@@ -566,6 +612,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(read_line, &ld, on_key, &ld);
 	fclose(ld.file);
+	enter_pending(&ld);
 	if (rc > 0 && !ld.failed)
 		fail_at(&ld, rc, "syntax error (expected [section], key = value or ; comment)");
 	if (rc < 0 && !ld.failed)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,8 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, cons
 		log_warn("libstrophe %s: %s", area, msg);
 	else if (level == XMPP_LEVEL_INFO)
 		log_debug("libstrophe %s: %s", area, msg);
+	else if (strncmp(msg, "RECV: <failure", 14) == 0)
+		link_strophe_log(msg);
 }
 
 static const xmpp_log_t strophe_logger = {strophe_log, NULL};
@@ -85,6 +88,18 @@ static void keep_std_fds_open(void)
 				close(nfd);
 			}
 		}
+}
+
+/* Whatever the parent left open above fd 2 must not reach handlers. */
+static void mark_inherited_fds_cloexec(void)
+{
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	for (int fd = 3; fd < 1024; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+		if (flags >= 0)
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
 }
 
 /* --once */
@@ -288,6 +303,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	keep_std_fds_open();
+	mark_inherited_fds_cloexec();
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xmpp-cgi: %s\n", err);

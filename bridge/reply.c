@@ -196,6 +196,22 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 	return build_error(t, &e, text, strlen(text));
 }
 
+/* RFC 6120 11.1: comments and processing instructions must not appear in the stream
+ * (the server would close it); they carry no data, so they are dropped. */
+static void strip_restricted(xmlNodePtr n)
+{
+	xmlNodePtr c, next;
+	for (c = n->children; c; c = next) {
+		next = c->next;
+		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
+			xmlUnlinkNode(c);
+			xmlFreeNode(c);
+		} else if (c->type == XML_ELEMENT_NODE) {
+			strip_restricted(c);
+		}
+	}
+}
+
 /* Parses an XML body into a standalone element; NULL (with *why) if unusable. */
 static xmlNodePtr parse_payload(xmlDocPtr into, const struct buf *body, const char **why)
 {
@@ -217,6 +233,7 @@ static xmlNodePtr parse_payload(xmlDocPtr into, const struct buf *body, const ch
 		xmlFreeDoc(d);
 		return NULL;
 	}
+	strip_restricted(xmlDocGetRootElement(d));
 	copy = xmlDocCopyNode(xmlDocGetRootElement(d), into, 1);
 	xmlFreeDoc(d);
 	if (!copy)

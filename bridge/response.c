@@ -195,6 +195,9 @@ static enum resp_state try_header_end(struct cgi_response *r)
 			break; /* undecided until more arrives */
 		} else
 			continue;
+		/* the limit holds however the output was split into reads */
+		if (body_at > RESP_MAX_HEADER_BLOCK)
+			return fail(r, RESP_E_HEADER_TOO_LARGE);
 		if (parse_block(r, i + 1) == RESP_ERROR)
 			return r->state;
 		if (buf_append(&r->body, d + body_at, r->head.len - body_at))

@@ -48,6 +48,29 @@ struct xmpp_link {
  * connected is known while the callback can run. */
 static struct xmpp_link *connecting;
 
+/* The server's reason for the last refused login: libstrophe keeps SASL failures to its
+ * debug log, so link_strophe_log() fishes the condition out of the received text. */
+static char login_failure[64];
+
+void link_strophe_log(const char *msg)
+{
+	const char *p = strstr(msg, "<failure");
+	const char *end;
+	size_t len;
+	if (!p || !strstr(p, "urn:ietf:params:xml:ns:xmpp-sasl"))
+		return;
+	p = strchr(p, '>');
+	if (!p || p[-1] == '/' || p[1] != '<')
+		return;
+	p += 2;
+	end = p + strcspn(p, " />");
+	len = (size_t)(end - p);
+	if (len >= sizeof login_failure)
+		len = sizeof login_failure - 1;
+	memcpy(login_failure, p, len);
+	login_failure[len] = '\0';
+}
+
 static void set_state(struct xmpp_link *l, enum link_state s)
 {
 	bool was = l->state == LINK_CONNECTING || l->state == LINK_CLOSING;
@@ -157,9 +180,12 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 	else if (error)
 		log_warn("route %s: disconnected: %s (%d)", l->route,
 		         error > 0 ? strerror(error) : "TLS error", error);
+	else if (l->state == LINK_CONNECTING && login_failure[0])
+		log_warn("route %s: login failed: the server said %s", l->route, login_failure);
 	else
 		log_warn("route %s: disconnected (%s)", l->route,
 		         l->state == LINK_CONNECTING ? "connection refused or login failed" : "closed");
+	login_failure[0] = '\0';
 	schedule_retry(l);
 }
 
@@ -181,7 +207,7 @@ static void connect_now(struct xmpp_link *l)
 	set_state(l, LINK_CONNECTING);
 	l->pending_fd = -1;
 	connecting = l;
-	rc = xmpp_connect_client(l->conn, c->host ? c->host : c->domain, (unsigned short)c->port,
+	rc = xmpp_connect_client(l->conn, c->host, (unsigned short)c->port,
 	                         on_conn_event, l);
 	connecting = NULL;
 	if (rc != XMPP_EOK || l->pending_fd < 0) {

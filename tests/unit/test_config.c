@@ -1,0 +1,760 @@
+/* test_config.c - unit tests for bridge/config.c, loading and checking the INI file.
+ *
+ * Valid files: the jid form and the username + domain form, password and a
+ * password_file (relative to the file's directory), every [xmpp] and route key, the
+ * defaults merged in (port 5222, tls required, timeout 30, max_concurrency 32,
+ * max_queue 64, max_output 192 KiB, allow "*@<domain>"), size suffixes, booleans,
+ * allow lists lower-cased, env lines, relative cgi paths resolved against the config
+ * file's directory, comments, a BOM, long route names. Errors, each with its exact
+ * "FILE:LINE: " prefix: unknown key and section, malformed header, invalid and
+ * duplicate route names, duplicate keys, both jid forms or both password forms,
+ * missing/non-executable/directory cgi, bad values (port 0 and 70000, tls=maybe,
+ * timeout=abc, max_output=12, message_replies=perhaps, ...), bad allow entries, bad env
+ * names (lower case allowed; reserved CGI names and XMPP_ refused), missing jid or
+ * password (line of the [xmpp] header), no routes, a route without cgi (line of its
+ * header, also when the section is empty), an empty unknown section, a jid with a
+ * resource, keys outside any section, syntax errors, over-long lines, password_file
+ * (missing, empty, too long) and cafile problems, an env name given twice in a route,
+ * a missing config file. Files live in a mkdtemp directory, with the scripts they
+ * name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char dir[256];
+static char conf_path[300];
+
+/* ---- fixture ---- */
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static int setup(void **state)
+{
+	char sub[300];
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/xc-test-config-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(sub, sizeof sub, "%s/sub", dir);
+	if (mkdir(sub, 0755) != 0)
+		return -1;
+	write_file("handler.sh", "#!/bin/sh\necho 'Content-Type: text/plain'\necho\n", 0755);
+	write_file("other.sh", "#!/bin/sh\n", 0755);
+	write_file("sub/nested.sh", "#!/bin/sh\n", 0755);
+	write_file("plain.txt", "#!/bin/sh\n", 0644);
+	write_file("secret", "s3cret; with = signs \n", 0600);
+	write_file("secret-crlf", "pw\r\n", 0600);
+	write_file("empty-secret", "\n", 0600);
+	{
+		char long_secret[2048];
+		memset(long_secret, 'p', sizeof long_secret - 1);
+		long_secret[sizeof long_secret - 1] = '\0';
+		write_file("long-secret", long_secret, 0600);
+	}
+	write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644);
+	snprintf(conf_path, sizeof conf_path, "%s/test.conf", dir);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- helpers ---- */
+
+/* tmpl with every "$D" replaced by the test directory; malloc'd */
+static char *expand(const char *tmpl)
+{
+	size_t dl = strlen(dir), n = 0;
+	char *out = malloc(strlen(tmpl) * (dl + 1) + 1);
+	assert_non_null(out);
+	for (const char *p = tmpl; *p; p++) {
+		if (p[0] == '$' && p[1] == 'D') {
+			memcpy(out + n, dir, dl);
+			n += dl;
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static int load(const char *tmpl, struct config *cfg, char *err, size_t errlen)
+{
+	char *text = expand(tmpl);
+	FILE *f = fopen(conf_path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	free(text);
+	err[0] = '\0';
+	return config_load(conf_path, cfg, err, errlen);
+}
+
+static void load_ok(const char *tmpl, struct config *cfg)
+{
+	char err[1024];
+	if (load(tmpl, cfg, err, sizeof err) != 0)
+		fail_msg("config refused: %s", err);
+}
+
+/* The load fails with "FILE:LINE: " followed by a text containing needle ($D expanded). */
+static void expect_error(const char *tmpl, int line, const char *needle)
+{
+	struct config cfg;
+	char err[1024], prefix[400];
+	char *want = expand(needle);
+	int rc = load(tmpl, &cfg, err, sizeof err);
+	config_free(&cfg); /* whatever was built before the error goes */
+	if (rc != -1)
+		fail_msg("config accepted, wanted an error at line %d (%s)", line, want);
+	snprintf(prefix, sizeof prefix, "%s:%d: ", conf_path, line);
+	if (strncmp(err, prefix, strlen(prefix)) != 0)
+		fail_msg("error '%s' does not start with '%s'", err, prefix);
+	if (!strstr(err + strlen(prefix), want))
+		fail_msg("error '%s' does not mention '%s'", err, want);
+	free(want);
+}
+
+#define XMPP_OK "[xmpp]\njid = bridge@example.org\npassword = pw\n"
+#define ROUTE_OK "[route \"echo\"]\ncgi = $D/handler.sh\n"
+
+/* ---- valid files ---- */
+
+static void test_valid_jid_form_defaults(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *r;
+	char *cgi = expand("$D/handler.sh");
+	(void)state;
+	load_ok("[xmpp]\n"
+	        "jid = Bridge@Example.ORG\n"
+	        "password = pw\n"
+	        "\n"
+	        "[route \"echo\"]\n"
+	        "cgi = $D/handler.sh\n",
+	        &cfg);
+	assert_string_equal(cfg.path, conf_path);
+	assert_string_equal(cfg.localpart, "Bridge");
+	assert_string_equal(cfg.domain, "example.org");
+	assert_string_equal(cfg.password, "pw");
+	assert_null(cfg.host);
+	assert_int_equal(cfg.port, 5222);
+	assert_int_equal(cfg.port, CFG_DEFAULT_PORT);
+	assert_int_equal(cfg.tls, TLS_REQUIRED);
+	assert_null(cfg.cafile);
+	assert_int_equal(cfg.n_routes, 1);
+	r = &cfg.routes[0];
+	assert_string_equal(r->name, "echo");
+	assert_int_equal(r->line, 5);
+	assert_string_equal(r->cgi, cgi);
+	assert_int_equal(r->timeout_s, 30);
+	assert_int_equal(r->max_concurrency, 32);
+	assert_int_equal(r->max_queue, 64);
+	assert_int_equal(r->max_output, 192 * 1024);
+	assert_false(r->message_replies);
+	assert_int_equal(r->n_allow, 1);
+	assert_string_equal(r->allow[0], "*@example.org");
+	assert_int_equal(r->n_env, 0);
+	assert_ptr_equal(config_route(&cfg, "echo"), r);
+	assert_null(config_route(&cfg, "Echo"));
+	assert_null(config_route(&cfg, "nope"));
+	config_free(&cfg);
+	assert_null(cfg.routes);
+	assert_int_equal(cfg.n_routes, 0);
+	free(cgi);
+}
+
+static void test_valid_username_domain_all_keys(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *a, *b;
+	char *ca = expand("$D/ca.pem"), *other = expand("$D/other.sh");
+	(void)state;
+	load_ok("; a full configuration\n"
+	        "# with both comment styles\n"
+	        "[xmpp]\n"
+	        "username = bridge\n"
+	        "domain = Example.NET\n"
+	        "password_file = secret\n"
+	        "host = 127.0.0.1\n"
+	        "port = 5223 ; not the default\n"
+	        "tls = optional\n"
+	        "cafile = ca.pem\n"
+	        "\n"
+	        "[route \"hello.bot_1~x-y\"]\n"
+	        "cgi = $D/other.sh\n"
+	        "timeout = 5\n"
+	        "max_concurrency = 4\n"
+	        "max_queue = 0\n"
+	        "max_output = 64k\n"
+	        "message_replies = yes\n"
+	        "allow = Alice@Example.ORG, *@EXAMPLE.net ,*\n"
+	        "allow = robot@example.com\n"
+	        "env = GREETING=hello world\n"
+	        "env = lower_case=ok\n"
+	        "env = _UNDERSCORE=1\n"
+	        "env = PATH=/opt/bin:/usr/bin\n"
+	        "env = EMPTY=\n"
+	        "env = WITH_EQ=a=b\n"
+	        "[route \"second\"]\n"
+	        "max_output = 1M\n"
+	        "message_replies = off\n"
+	        "cgi = $D/handler.sh\n",
+	        &cfg);
+	assert_string_equal(cfg.localpart, "bridge");
+	assert_string_equal(cfg.domain, "example.net");
+	assert_string_equal(cfg.password, "s3cret; with = signs ");
+	assert_string_equal(cfg.host, "127.0.0.1");
+	assert_int_equal(cfg.port, 5223);
+	assert_int_equal(cfg.tls, TLS_OPTIONAL);
+	assert_string_equal(cfg.cafile, ca);
+	assert_int_equal(cfg.n_routes, 2);
+
+	a = config_route(&cfg, "hello.bot_1~x-y");
+	assert_non_null(a);
+	assert_int_equal(a->line, 12);
+	assert_string_equal(a->cgi, other);
+	assert_int_equal(a->timeout_s, 5);
+	assert_int_equal(a->max_concurrency, 4);
+	assert_int_equal(a->max_queue, 0);
+	assert_int_equal(a->max_output, 64 * 1024);
+	assert_true(a->message_replies);
+	assert_int_equal(a->n_allow, 4);
+	assert_string_equal(a->allow[0], "alice@example.org");
+	assert_string_equal(a->allow[1], "*@example.net");
+	assert_string_equal(a->allow[2], "*");
+	assert_string_equal(a->allow[3], "robot@example.com");
+	assert_int_equal(a->n_env, 6);
+	assert_string_equal(a->env[0].name, "GREETING");
+	assert_string_equal(a->env[0].value, "hello world");
+	assert_string_equal(a->env[1].name, "lower_case");
+	assert_string_equal(a->env[1].value, "ok");
+	assert_string_equal(a->env[2].name, "_UNDERSCORE");
+	assert_string_equal(a->env[3].name, "PATH");
+	assert_string_equal(a->env[3].value, "/opt/bin:/usr/bin");
+	assert_string_equal(a->env[4].name, "EMPTY");
+	assert_string_equal(a->env[4].value, "");
+	assert_string_equal(a->env[5].name, "WITH_EQ");
+	assert_string_equal(a->env[5].value, "a=b");
+
+	/* the second route gets its own defaults, not the first route's values */
+	b = config_route(&cfg, "second");
+	assert_non_null(b);
+	assert_int_equal(b->line, 27);
+	assert_int_equal(b->max_output, 1024 * 1024);
+	assert_false(b->message_replies);
+	assert_int_equal(b->timeout_s, CFG_DEFAULT_TIMEOUT);
+	assert_int_equal(b->max_concurrency, CFG_DEFAULT_MAX_CONCURRENCY);
+	assert_int_equal(b->max_queue, CFG_DEFAULT_MAX_QUEUE);
+	assert_int_equal(b->n_allow, 1);
+	assert_string_equal(b->allow[0], "*@example.net");
+	assert_int_equal(b->n_env, 0);
+	config_free(&cfg);
+	free(ca);
+	free(other);
+}
+
+static void test_valid_values(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK "port = 1\ntls = disabled\n" ROUTE_OK
+	                "timeout = 86400\nmax_concurrency = 65536\nmax_queue = 1000000\n"
+	                "max_output = 1024\nmessage_replies = TRUE\n",
+	        &cfg);
+	assert_int_equal(cfg.port, 1);
+	assert_int_equal(cfg.tls, TLS_DISABLED);
+	assert_int_equal(cfg.routes[0].timeout_s, 86400);
+	assert_int_equal(cfg.routes[0].max_concurrency, 65536);
+	assert_int_equal(cfg.routes[0].max_queue, 1000000);
+	assert_int_equal(cfg.routes[0].max_output, 1024);
+	assert_true(cfg.routes[0].message_replies);
+	config_free(&cfg);
+
+	load_ok(XMPP_OK "port = 65535\n" ROUTE_OK "max_output = 64M\nmessage_replies = no\n", &cfg);
+	assert_int_equal(cfg.port, 65535);
+	assert_int_equal(cfg.routes[0].max_output, 64 * 1024 * 1024);
+	assert_false(cfg.routes[0].message_replies);
+	config_free(&cfg);
+}
+
+static void test_password_file_line_end(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok("[xmpp]\njid = a@example.org\npassword_file = $D/secret-crlf\n" ROUTE_OK, &cfg);
+	assert_string_equal(cfg.password, "pw");
+	config_free(&cfg);
+}
+
+static void test_relative_cgi(void **state)
+{
+	struct config cfg;
+	char *want = expand("$D/handler.sh"), *nested = expand("$D/sub/nested.sh");
+	char cwd[4096];
+	(void)state;
+	load_ok(XMPP_OK "[route \"a\"]\ncgi = handler.sh\n[route \"b\"]\ncgi = sub/nested.sh\n", &cfg);
+	assert_string_equal(config_route(&cfg, "a")->cgi, want);
+	assert_string_equal(config_route(&cfg, "b")->cgi, nested);
+	config_free(&cfg);
+
+	/* resolved against the file's directory, not the working directory */
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_int_equal(chdir("/"), 0);
+	load_ok(XMPP_OK "[route \"a\"]\ncgi = handler.sh\n", &cfg);
+	assert_string_equal(cfg.routes[0].cgi, want);
+	config_free(&cfg);
+	assert_int_equal(chdir(cwd), 0);
+
+	/* a relative cgi in a file outside the test directory fails to resolve there */
+	expect_error(XMPP_OK "[route \"a\"]\ncgi = nested.sh\n", 5, "cgi nested.sh:");
+	free(want);
+	free(nested);
+}
+
+static void test_bom_and_indented_header(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok("\xEF\xBB\xBF[xmpp]\njid = a@example.org\npassword = pw\n[route \"r\"]\n"
+	        "cgi = $D/handler.sh\n",
+	        &cfg);
+	assert_string_equal(cfg.domain, "example.org");
+	assert_int_equal(cfg.n_routes, 1);
+	assert_int_equal(cfg.routes[0].line, 4);
+	config_free(&cfg);
+
+	/* an indented header before any key is a header */
+	load_ok("\xEF\xBB\xBF  [xmpp]\njid = a@example.org\npassword = pw\n[route \"r\"]\n"
+	        "cgi = $D/handler.sh\n",
+	        &cfg);
+	assert_string_equal(cfg.domain, "example.org");
+	config_free(&cfg);
+
+	/* after a key it continues that key (libinih's multi-line values) */
+	expect_error("[xmpp]\njid = a@example.org\npassword = pw\n  [route \"r\"]\n"
+	             "cgi = $D/handler.sh\n",
+	             4, "duplicate key 'password' in [xmpp]");
+}
+
+static void test_long_route_name(void **state)
+{
+	struct config cfg;
+	char name[65], text[512];
+	(void)state;
+	memset(name, 'r', 64);
+	name[64] = '\0';
+	snprintf(text, sizeof text, XMPP_OK "[route \"%s\"]\ncgi = $D/handler.sh\n", name);
+	load_ok(text, &cfg);
+	assert_non_null(config_route(&cfg, name));
+	config_free(&cfg);
+
+	snprintf(text, sizeof text, XMPP_OK "[route \"%sr\"]\ncgi = $D/handler.sh\n", name);
+	expect_error(text, 4, "is not valid");
+}
+
+static void test_route_name_valid(void **state)
+{
+	char n64[65], n65[66];
+	(void)state;
+	memset(n64, 'a', 64), n64[64] = '\0';
+	memset(n65, 'a', 65), n65[65] = '\0';
+	assert_true(config_route_name_valid("echo"));
+	assert_true(config_route_name_valid("A-Z.a_z~0-9"));
+	assert_true(config_route_name_valid("..."));
+	assert_true(config_route_name_valid(n64));
+	assert_false(config_route_name_valid(n65));
+	assert_false(config_route_name_valid(""));
+	assert_false(config_route_name_valid("."));
+	assert_false(config_route_name_valid(".."));
+	assert_false(config_route_name_valid("a/b"));
+	assert_false(config_route_name_valid("a b"));
+	assert_false(config_route_name_valid("a@b"));
+	assert_false(config_route_name_valid("caf\xc3\xa9"));
+}
+
+/* ---- errors: structure ---- */
+
+static void test_err_unknown_key(void **state)
+{
+	(void)state;
+	expect_error("[xmpp]\njid = a@example.org\nbogus = 1\npassword = pw\n" ROUTE_OK, 3,
+	             "unknown key 'bogus' in [xmpp]");
+	expect_error(XMPP_OK "\n[route \"echo\"]\ncgi = $D/handler.sh\nfrobnicate = yes\n", 7,
+	             "unknown key 'frobnicate' in [route \"echo\"]");
+	/* keys are case-sensitive */
+	expect_error(XMPP_OK ROUTE_OK "Timeout = 3\n", 6, "unknown key 'Timeout'");
+}
+
+static void test_err_unknown_section(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "\n[server]\nname = x\n", 7, "unknown section [server]");
+	expect_error(XMPP_OK "[route echo]\ncgi = $D/handler.sh\n", 4, "unknown section [route echo]");
+	expect_error(XMPP_OK "[route \"echo\" x]\ncgi = $D/handler.sh\n", 4, "unknown section");
+	expect_error(XMPP_OK "[XMPP]\nhost = h\n" ROUTE_OK, 4, "unknown section [XMPP]");
+	/* even without keys */
+	expect_error(XMPP_OK "[bogus]\n" ROUTE_OK, 4, "unknown section [bogus]");
+	expect_error(XMPP_OK ROUTE_OK "[bogus]\n; only a comment\n", 6, "unknown section [bogus]");
+}
+
+static void test_err_bad_header(void **state)
+{
+	(void)state;
+	expect_error("[xmpp\njid = a@example.org\npassword = pw\n" ROUTE_OK, 1, "syntax error");
+	expect_error(XMPP_OK ROUTE_OK "[route \"b\"\ncgi = $D/handler.sh\n", 6, "syntax error");
+	expect_error(XMPP_OK "[]\n" ROUTE_OK, 4, "unknown section []");
+}
+
+static void test_err_bad_route_name(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "[route \"no/slash\"]\ncgi = $D/handler.sh\n", 4,
+	             "route name 'no/slash' is not valid");
+	expect_error(XMPP_OK "[route \"\"]\ncgi = $D/handler.sh\n", 4, "route name '' is not valid");
+	expect_error(XMPP_OK "[route \"..\"]\ncgi = $D/handler.sh\n", 4, "is not valid");
+}
+
+static void test_err_duplicate_route(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "\n[route \"other\"]\ncgi = $D/other.sh\n\n"
+	                              "[route \"echo\"]\ncgi = $D/other.sh\n",
+	             10, "duplicate route \"echo\"");
+	/* an empty duplicate too */
+	expect_error(XMPP_OK ROUTE_OK "[route \"echo\"]\n", 6, "duplicate route \"echo\"");
+}
+
+static void test_err_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error("[xmpp]\njid = a@example.org\npassword = pw\npassword = pw2\n" ROUTE_OK, 4,
+	             "duplicate key 'password' in [xmpp]");
+	expect_error(XMPP_OK ROUTE_OK "timeout = 5\nmax_queue = 1\ntimeout = 6\n", 8,
+	             "duplicate key 'timeout' in [route \"echo\"]");
+	expect_error(XMPP_OK ROUTE_OK "cgi = $D/other.sh\n", 6, "duplicate key 'cgi'");
+	/* a second [xmpp] section does not reset what the first one set */
+	expect_error(XMPP_OK ROUTE_OK "[xmpp]\njid = c@example.org\n", 7, "duplicate key 'jid'");
+	/* an indented line continues the previous key: a second value */
+	expect_error(XMPP_OK ROUTE_OK "timeout = 5\n  6\n", 7, "duplicate key 'timeout'");
+}
+
+static void test_repeatable_keys(void **state)
+{
+	struct config cfg;
+	(void)state;
+	/* allow and env may repeat, in a route and across routes */
+	load_ok(XMPP_OK ROUTE_OK "allow = a@example.org\nallow = b@example.org\nenv = A=1\n"
+	                         "env = B=2\n[route \"two\"]\ncgi = $D/handler.sh\nenv = A=3\n",
+	        &cfg);
+	assert_int_equal(cfg.routes[0].n_allow, 2);
+	assert_int_equal(cfg.routes[0].n_env, 2);
+	assert_int_equal(cfg.routes[1].n_env, 1);
+	assert_string_equal(cfg.routes[1].env[0].value, "3");
+	config_free(&cfg);
+}
+
+static void test_err_key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("port = 5222\n" XMPP_OK ROUTE_OK, 1, "key 'port' outside any section");
+	expect_error("; comment\n\nport = 5222\n" XMPP_OK ROUTE_OK, 3, "outside any section");
+}
+
+static void test_err_syntax(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "this is not a key\n", 6, "syntax error");
+	expect_error("[xmpp]\njid = a@example.org\nnovalue\npassword = pw\n" ROUTE_OK, 3,
+	             "syntax error");
+}
+
+static void test_err_line_too_long(void **state)
+{
+	char text[1024], value[400];
+	(void)state;
+	memset(value, 'x', 300);
+	value[300] = '\0';
+	snprintf(text, sizeof text, XMPP_OK ROUTE_OK "env = LONG=%s\n", value);
+	expect_error(text, 6, "line too long");
+}
+
+/* ---- errors: [xmpp] ---- */
+
+static void test_err_jid(void **state)
+{
+	(void)state;
+	expect_error("[xmpp]\njid = bridge@example.org/res\npassword = pw\n" ROUTE_OK, 2,
+	             "jid 'bridge@example.org/res' is not a bare JID");
+	expect_error("[xmpp]\njid = example.org\npassword = pw\n" ROUTE_OK, 2, "not a bare JID");
+	expect_error("[xmpp]\njid = @example.org\npassword = pw\n" ROUTE_OK, 2, "not a bare JID");
+	expect_error("[xmpp]\njid = bridge@\npassword = pw\n" ROUTE_OK, 2, "not a bare JID");
+	expect_error("[xmpp]\njid = a@b@example.org\npassword = pw\n" ROUTE_OK, 2, "not a bare JID");
+	expect_error("[xmpp]\njid = a b@example.org\npassword = pw\n" ROUTE_OK, 2, "not a bare JID");
+	expect_error("[xmpp]\nusername = a@b\ndomain = example.org\npassword = pw\n" ROUTE_OK, 2,
+	             "username 'a@b' is not a valid localpart");
+	expect_error("[xmpp]\nusername = a\ndomain = example.org/x\npassword = pw\n" ROUTE_OK, 3,
+	             "domain 'example.org/x' is not a valid domain");
+}
+
+static void test_err_both_forms(void **state)
+{
+	(void)state;
+	expect_error("[xmpp]\njid = a@example.org\nusername = b\npassword = pw\n" ROUTE_OK, 3,
+	             "not both");
+	expect_error("[xmpp]\ndomain = example.org\njid = a@example.org\npassword = pw\n" ROUTE_OK, 3,
+	             "not both");
+	expect_error("[xmpp]\njid = a@example.org\npassword = pw\npassword_file = $D/secret\n" ROUTE_OK,
+	             4, "not both");
+}
+
+static void test_err_missing_jid(void **state)
+{
+	(void)state;
+	/* reported at the [xmpp] header */
+	expect_error("; account\n[xmpp]\npassword = pw\n\n" ROUTE_OK, 2, "needs jid");
+	expect_error("[xmpp]\nusername = bridge\npassword = pw\n" ROUTE_OK, 1, "needs jid");
+	expect_error(ROUTE_OK "\n[xmpp]\ndomain = example.org\npassword = pw\n", 4, "needs jid");
+}
+
+static void test_err_missing_password(void **state)
+{
+	(void)state;
+	expect_error("\n[xmpp]\njid = a@example.org\n" ROUTE_OK, 2, "needs password or password_file");
+	/* an [xmpp] section without keys */
+	expect_error("[xmpp]\n" ROUTE_OK, 1, "needs jid");
+}
+
+static void test_err_password_file(void **state)
+{
+	(void)state;
+	expect_error("[xmpp]\njid = a@example.org\npassword_file = nope\n" ROUTE_OK, 3,
+	             "password_file $D/nope: No such file");
+	expect_error("[xmpp]\njid = a@example.org\npassword_file = $D/empty-secret\n" ROUTE_OK, 3,
+	             "is empty");
+	expect_error("[xmpp]\njid = a@example.org\npassword_file = $D/long-secret\n" ROUTE_OK, 3,
+	             "password_file $D/long-secret is over");
+}
+
+static void test_err_port(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "port = 0\n" ROUTE_OK, 4, "port '0' is not a number from 1 to 65535");
+	expect_error(XMPP_OK "port = 70000\n" ROUTE_OK, 4, "port '70000'");
+	expect_error(XMPP_OK "port = abc\n" ROUTE_OK, 4, "port 'abc'");
+	expect_error(XMPP_OK "port = -1\n" ROUTE_OK, 4, "port '-1'");
+	expect_error(XMPP_OK "port = 52 22\n" ROUTE_OK, 4, "port '52 22'");
+	expect_error(XMPP_OK "port = \n" ROUTE_OK, 4, "port ''");
+}
+
+static void test_err_tls(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "tls = maybe\n" ROUTE_OK, 4,
+	             "tls 'maybe' is not one of required, optional, disabled");
+	expect_error(XMPP_OK "tls = Required\n" ROUTE_OK, 4, "tls 'Required'");
+}
+
+static void test_err_host_cafile(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "host =\n" ROUTE_OK, 4, "host is empty");
+	expect_error(XMPP_OK "cafile = missing.pem\n" ROUTE_OK, 4, "cafile $D/missing.pem:");
+}
+
+/* ---- errors: routes ---- */
+
+static void test_err_no_routes(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK, 3, "no [route \"NAME\"] section");
+	expect_error(XMPP_OK "\n; nothing else\n", 5, "no [route \"NAME\"] section");
+}
+
+static void test_err_route_without_cgi(void **state)
+{
+	(void)state;
+	/* reported at the line of the route's header */
+	expect_error(XMPP_OK ROUTE_OK "\n[route \"nocgi\"]\ntimeout = 3\nmax_queue = 2\n", 7,
+	             "route \"nocgi\" has no cgi");
+	/* a section without any key */
+	expect_error(XMPP_OK ROUTE_OK "[route \"empty\"]\n", 6, "route \"empty\" has no cgi");
+	expect_error(XMPP_OK "[route \"empty\"]\n; cgi = commented out\n" ROUTE_OK, 4,
+	             "route \"empty\" has no cgi");
+}
+
+static void test_err_cgi(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/nope.sh\n", 5,
+	             "cgi $D/nope.sh: No such file or directory");
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/plain.txt\n", 5,
+	             "cgi $D/plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/sub\n", 5, "cgi $D/sub: not a regular file");
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = plain.txt\n", 5, "cgi plain.txt: not executable");
+}
+
+static void test_err_route_values(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "timeout = abc\n", 6, "timeout 'abc' is not a number");
+	expect_error(XMPP_OK ROUTE_OK "timeout = 0\n", 6, "timeout '0'");
+	expect_error(XMPP_OK ROUTE_OK "timeout = 86401\n", 6, "timeout '86401'");
+	expect_error(XMPP_OK ROUTE_OK "timeout = 5s\n", 6, "timeout '5s'");
+	expect_error(XMPP_OK ROUTE_OK "max_concurrency = 0\n", 6, "max_concurrency '0'");
+	expect_error(XMPP_OK ROUTE_OK "max_concurrency = 65537\n", 6, "max_concurrency '65537'");
+	expect_error(XMPP_OK ROUTE_OK "max_queue = -1\n", 6, "max_queue '-1'");
+	expect_error(XMPP_OK ROUTE_OK "max_queue = 1000001\n", 6, "max_queue '1000001'");
+	expect_error(XMPP_OK ROUTE_OK "max_output = 12\n", 6, "max_output '12' is not a size");
+	expect_error(XMPP_OK ROUTE_OK "max_output = 1023\n", 6, "max_output '1023'");
+	expect_error(XMPP_OK ROUTE_OK "max_output = 65M\n", 6, "max_output '65M'");
+	expect_error(XMPP_OK ROUTE_OK "max_output = 64x\n", 6, "max_output '64x'");
+	expect_error(XMPP_OK ROUTE_OK "max_output = 1kk\n", 6, "max_output '1kk'");
+	expect_error(XMPP_OK ROUTE_OK "max_output = k\n", 6, "max_output 'k'");
+	expect_error(XMPP_OK ROUTE_OK "message_replies = perhaps\n", 6,
+	             "message_replies 'perhaps' is not yes or no");
+	expect_error(XMPP_OK ROUTE_OK "message_replies =\n", 6, "message_replies ''");
+}
+
+static void test_err_allow(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "allow = alice@example.org, bob\n", 6,
+	             "allow entry 'bob' is not a bare JID, *@domain or *");
+	expect_error(XMPP_OK ROUTE_OK "allow = alice@example.org/phone\n", 6,
+	             "allow entry 'alice@example.org/phone'");
+	expect_error(XMPP_OK ROUTE_OK "allow = a*@example.org\n", 6, "allow entry 'a*@example.org'");
+	expect_error(XMPP_OK ROUTE_OK "allow = *@*.example.org\n", 6, "allow entry '*@*.example.org'");
+	expect_error(XMPP_OK ROUTE_OK "allow = *@\n", 6, "allow entry '*@'");
+	expect_error(XMPP_OK ROUTE_OK "allow = @example.org\n", 6, "allow entry '@example.org'");
+	expect_error(XMPP_OK ROUTE_OK "allow = example.org\n", 6, "allow entry 'example.org'");
+	expect_error(XMPP_OK ROUTE_OK "allow = **\n", 6, "allow entry '**'");
+}
+
+static void test_err_env(void **state)
+{
+	static const char *const reserved[] = {
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
+	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
+	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
+	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY",
+	    "XMPP_ROUTE",        "XMPP_STANZA",     "XMPP_STANZA_TO",  "XMPP_ANYTHING",
+	};
+	char text[512], needle[128];
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "env = NO_EQUALS_SIGN\n", 6,
+	             "env 'NO_EQUALS_SIGN' is not NAME=VALUE");
+	expect_error(XMPP_OK ROUTE_OK "env = =value\n", 6, "is not NAME=VALUE");
+	expect_error(XMPP_OK ROUTE_OK "env = 1ABC=x\n", 6, "env name '1ABC' is not allowed");
+	expect_error(XMPP_OK ROUTE_OK "env = A-B=x\n", 6, "env name 'A-B' is not allowed");
+	expect_error(XMPP_OK ROUTE_OK "env = A B=x\n", 6, "env name 'A B' is not allowed");
+	expect_error(XMPP_OK ROUTE_OK "env = A.B=x\n", 6, "env name 'A.B'");
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
+		snprintf(text, sizeof text, XMPP_OK ROUTE_OK "env = %s=x\n", reserved[i]);
+		snprintf(needle, sizeof needle, "env name '%s' is not allowed", reserved[i]);
+		expect_error(text, 6, needle);
+	}
+	/* once per variable and route */
+	expect_error(XMPP_OK ROUTE_OK "env = A=1\nenv = B=2\nenv = A=3\n", 8, "env A is already set");
+	/* names are exact: a lower-case spelling is another variable, allowed */
+	{
+		struct config cfg;
+		load_ok(XMPP_OK ROUTE_OK "env = http_proxy=x\nenv = xmpp_route=y\n", &cfg);
+		assert_int_equal(cfg.routes[0].n_env, 2);
+		config_free(&cfg);
+	}
+}
+
+static void test_err_missing_file(void **state)
+{
+	struct config cfg;
+	char err[512], path[400];
+	(void)state;
+	snprintf(path, sizeof path, "%s/does-not-exist.conf", dir);
+	assert_int_equal(config_load(path, &cfg, err, sizeof err), -1);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "No such file"));
+	config_free(&cfg);
+}
+
+static void test_err_first_error_wins(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "port = 0\ntls = maybe\n" ROUTE_OK, 4, "port '0'");
+	expect_error("[xmpp]\njid = a@example.org/r\n" ROUTE_OK "timeout = x\n", 2, "jid");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_valid_jid_form_defaults),
+	    cmocka_unit_test(test_valid_username_domain_all_keys),
+	    cmocka_unit_test(test_valid_values),
+	    cmocka_unit_test(test_password_file_line_end),
+	    cmocka_unit_test(test_relative_cgi),
+	    cmocka_unit_test(test_bom_and_indented_header),
+	    cmocka_unit_test(test_long_route_name),
+	    cmocka_unit_test(test_route_name_valid),
+	    cmocka_unit_test(test_repeatable_keys),
+	    cmocka_unit_test(test_err_unknown_key),
+	    cmocka_unit_test(test_err_unknown_section),
+	    cmocka_unit_test(test_err_bad_header),
+	    cmocka_unit_test(test_err_bad_route_name),
+	    cmocka_unit_test(test_err_duplicate_route),
+	    cmocka_unit_test(test_err_duplicate_key),
+	    cmocka_unit_test(test_err_key_outside_section),
+	    cmocka_unit_test(test_err_syntax),
+	    cmocka_unit_test(test_err_line_too_long),
+	    cmocka_unit_test(test_err_jid),
+	    cmocka_unit_test(test_err_both_forms),
+	    cmocka_unit_test(test_err_missing_jid),
+	    cmocka_unit_test(test_err_missing_password),
+	    cmocka_unit_test(test_err_password_file),
+	    cmocka_unit_test(test_err_port),
+	    cmocka_unit_test(test_err_tls),
+	    cmocka_unit_test(test_err_host_cafile),
+	    cmocka_unit_test(test_err_no_routes),
+	    cmocka_unit_test(test_err_route_without_cgi),
+	    cmocka_unit_test(test_err_cgi),
+	    cmocka_unit_test(test_err_route_values),
+	    cmocka_unit_test(test_err_allow),
+	    cmocka_unit_test(test_err_env),
+	    cmocka_unit_test(test_err_missing_file),
+	    cmocka_unit_test(test_err_first_error_wins),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,487 @@
+/* test_request.c - unit tests for bridge/request.c, stanza -> CGI/1.1 environment.
+ *
+ * Checks REFERENCE.md section 2 as request.h applies it: every fixed CGI variable and
+ * its value, PATH defaulting when the caller gives none and replaced by a route's
+ * env = PATH=..., CONTENT_LENGTH, REMOTE_USER and AUTH_TYPE only for a known sender,
+ * the XMPP_STANZA_* mapping of stanza attributes (to/from/id/type, xml:lang, data-x,
+ * mixed case), namespace declarations skipped, the collision rule ("a-b", "a.b", "a_b"
+ * become XMPP_STANZA_A_B, _A_B_2, _A_B_3 in byte order of the original names whatever
+ * the input order), the refusals (more than REQ_MAX_ATTRS attributes, a value over
+ * REQ_MAX_ATTR_VALUE, a name too long) with a reason, the route's extra variables
+ * last, and that nothing else is present: the variables are counted, the daemon's own
+ * environment never leaks in, and HTTP_PROXY is never set. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoconfig.h"
+#include "request.h"
+
+#define N_FIXED 16 /* variables present for every request without a known sender */
+
+static struct request_meta base_meta(void)
+{
+	struct request_meta m;
+	memset(&m, 0, sizeof m);
+	m.stanza_name = "iq";
+	m.route = "echo";
+	m.path_info = "/echo";
+	m.script = "/usr/lib/xmpp-cgi/echo.sh";
+	m.server_name = "example.org";
+	m.server_port = 5222;
+	m.remote_addr = "127.0.0.1";
+	m.remote_user = "alice@example.org";
+	m.path = "/usr/bin:/bin";
+	m.content_length = 123;
+	return m;
+}
+
+static size_t index_of(const struct cgi_env *env, const char *name)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (strncmp(env->vars[i], name, nl) == 0 && env->vars[i][nl] == '=')
+			return i;
+	return (size_t)-1;
+}
+
+/* Every entry is NAME=VALUE with a non-empty [A-Za-z0-9_] name, names are unique and
+ * the list is NULL-terminated. */
+static void assert_well_formed(const struct cgi_env *env)
+{
+	assert_non_null(env->vars);
+	assert_null(env->vars[env->n]);
+	for (size_t i = 0; i < env->n; i++) {
+		const char *v = env->vars[i], *eq = strchr(v, '=');
+		assert_non_null(eq);
+		assert_true(eq > v);
+		for (const char *p = v; p < eq; p++)
+			assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			                       "0123456789_",
+			                       *p));
+		for (size_t j = 0; j < i; j++) {
+			const char *w = env->vars[j], *weq = strchr(w, '=');
+			assert_false(weq - w == eq - v && strncmp(v, w, (size_t)(eq - v)) == 0);
+		}
+	}
+}
+
+static void assert_var(const struct cgi_env *env, const char *name, const char *value)
+{
+	const char *got = cgi_env_get(env, name);
+	if (!got)
+		fail_msg("%s is not set", name);
+	assert_string_equal(got, value);
+}
+
+static void build_ok(const struct request_meta *m, struct cgi_env *env)
+{
+	const char *reason = "unset";
+	assert_int_equal(request_build_env(m, env, &reason), 0);
+	assert_null(reason);
+	assert_well_formed(env);
+}
+
+static void test_fixed_variables(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.remote_user = NULL;
+	build_ok(&m, &env);
+	assert_var(&env, "PATH", "/usr/bin:/bin");
+	assert_var(&env, "GATEWAY_INTERFACE", "CGI/1.1");
+	assert_var(&env, "SERVER_PROTOCOL", "XMPP/1.0");
+	assert_var(&env, "SERVER_SOFTWARE", PACKAGE_NAME "/" PACKAGE_VERSION);
+	assert_var(&env, "SERVER_SOFTWARE", "xmpp-cgi/" PACKAGE_VERSION);
+	assert_var(&env, "SERVER_NAME", "example.org");
+	assert_var(&env, "SERVER_PORT", "5222");
+	assert_var(&env, "REQUEST_METHOD", "POST");
+	assert_var(&env, "CONTENT_TYPE", "application/xml");
+	assert_var(&env, "CONTENT_LENGTH", "123");
+	assert_var(&env, "PATH_INFO", "/echo");
+	assert_var(&env, "SCRIPT_NAME", "");
+	assert_var(&env, "SCRIPT_FILENAME", "/usr/lib/xmpp-cgi/echo.sh");
+	assert_var(&env, "QUERY_STRING", "");
+	assert_var(&env, "REMOTE_ADDR", "127.0.0.1");
+	assert_var(&env, "XMPP_ROUTE", "echo");
+	assert_var(&env, "XMPP_STANZA", "iq");
+	assert_null(cgi_env_get(&env, "REMOTE_USER"));
+	assert_null(cgi_env_get(&env, "AUTH_TYPE"));
+	/* nothing else */
+	assert_int_equal(env.n, N_FIXED);
+	cgi_env_free(&env);
+	assert_null(env.vars);
+	assert_int_equal(env.n, 0);
+}
+
+static void test_path_default(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.path = NULL;
+	build_ok(&m, &env);
+	assert_var(&env, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	cgi_env_free(&env);
+}
+
+static void test_path_from_route_env(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const struct kv extra[] = {{"GREETING", "hello"}, {"PATH", "/opt/handler/bin"}};
+	(void)state;
+	m.extra = extra;
+	m.n_extra = 2;
+	build_ok(&m, &env);
+	assert_var(&env, "PATH", "/opt/handler/bin");
+	assert_var(&env, "GREETING", "hello");
+	/* PATH once (assert_well_formed), so: fixed + REMOTE_USER/AUTH_TYPE + GREETING */
+	assert_int_equal(env.n, N_FIXED + 2 + 1);
+	cgi_env_free(&env);
+
+	/* the same with no PATH given by the caller */
+	m.path = NULL;
+	build_ok(&m, &env);
+	assert_var(&env, "PATH", "/opt/handler/bin");
+	assert_int_equal(env.n, N_FIXED + 2 + 1);
+	cgi_env_free(&env);
+}
+
+static void test_content_length(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.content_length = 0;
+	build_ok(&m, &env);
+	assert_var(&env, "CONTENT_LENGTH", "0");
+	cgi_env_free(&env);
+	m.content_length = 524288;
+	m.server_port = 1;
+	build_ok(&m, &env);
+	assert_var(&env, "CONTENT_LENGTH", "524288");
+	assert_var(&env, "SERVER_PORT", "1");
+	cgi_env_free(&env);
+}
+
+static void test_remote_user(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	build_ok(&m, &env);
+	assert_var(&env, "REMOTE_USER", "alice@example.org");
+	assert_var(&env, "AUTH_TYPE", "XMPP");
+	assert_int_equal(env.n, N_FIXED + 2);
+	cgi_env_free(&env);
+
+	m.remote_user = "";
+	build_ok(&m, &env);
+	assert_null(cgi_env_get(&env, "REMOTE_USER"));
+	assert_null(cgi_env_get(&env, "AUTH_TYPE"));
+	assert_int_equal(env.n, N_FIXED);
+	cgi_env_free(&env);
+}
+
+static void test_stanza_attributes(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const char *attrs[] = {
+	    "to",        "bridge@example.org/echo",
+	    "from",      "alice@example.org/phone",
+	    "id",        "abc-1",
+	    "type",      "get",
+	    "xml:lang",  "en",
+	    "data-x",    "1",
+	    "MixedCase", "M",
+	    "n0-9",      "digits",
+	};
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = sizeof attrs / sizeof *attrs / 2;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_TO", "bridge@example.org/echo");
+	assert_var(&env, "XMPP_STANZA_FROM", "alice@example.org/phone");
+	assert_var(&env, "XMPP_STANZA_ID", "abc-1");
+	assert_var(&env, "XMPP_STANZA_TYPE", "get");
+	assert_var(&env, "XMPP_STANZA_XML_LANG", "en");
+	assert_var(&env, "XMPP_STANZA_DATA_X", "1");
+	assert_var(&env, "XMPP_STANZA_MIXEDCASE", "M");
+	assert_var(&env, "XMPP_STANZA_N0_9", "digits");
+	assert_int_equal(env.n, N_FIXED + 2 + 8);
+	cgi_env_free(&env);
+}
+
+static void test_values_verbatim(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const char *attrs[] = {"id", "a=b; c \"d\" 'e' <f> & \xc3\xa9", "type", ""};
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 2;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_ID", "a=b; c \"d\" 'e' <f> & \xc3\xa9");
+	assert_var(&env, "XMPP_STANZA_TYPE", "");
+	cgi_env_free(&env);
+}
+
+static void test_xmlns_skipped(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const char *attrs[] = {
+	    "xmlns", "jabber:client", "xmlns:stream", "http://etherx.jabber.org/streams", "id",
+	    "1",     "xmlnsfoo",      "kept"};
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 4;
+	build_ok(&m, &env);
+	assert_null(cgi_env_get(&env, "XMPP_STANZA_XMLNS"));
+	assert_null(cgi_env_get(&env, "XMPP_STANZA_XMLNS_STREAM"));
+	assert_var(&env, "XMPP_STANZA_ID", "1");
+	/* only the declarations themselves are skipped */
+	assert_var(&env, "XMPP_STANZA_XMLNSFOO", "kept");
+	assert_int_equal(env.n, N_FIXED + 2 + 2);
+	cgi_env_free(&env);
+}
+
+static void test_collisions_any_order(void **state)
+{
+	/* every order of the three names; byte order is '-' < '.' < '_' */
+	static const int perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+	                                {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	static const char *const names[3] = {"a_b", "a.b", "a-b"};
+	static const char *const values[3] = {"underscore", "dot", "dash"};
+	(void)state;
+	for (size_t p = 0; p < 6; p++) {
+		struct request_meta m = base_meta();
+		struct cgi_env env;
+		const char *attrs[6];
+		for (size_t i = 0; i < 3; i++) {
+			attrs[2 * i] = names[perms[p][i]];
+			attrs[2 * i + 1] = values[perms[p][i]];
+		}
+		m.attrs = attrs;
+		m.n_attrs = 3;
+		build_ok(&m, &env);
+		assert_var(&env, "XMPP_STANZA_A_B", "dash");
+		assert_var(&env, "XMPP_STANZA_A_B_2", "dot");
+		assert_var(&env, "XMPP_STANZA_A_B_3", "underscore");
+		assert_int_equal(env.n, N_FIXED + 2 + 3);
+		cgi_env_free(&env);
+	}
+}
+
+static void test_collisions_case_and_suffix(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	/* "Data-X" < "data-x" < "data_x" in byte order; "data-x_2" maps to a name the
+	 * collision rule also produces, and still gets one of its own */
+	const char *attrs[] = {"data_x", "3", "data-x_2", "4", "data-x", "2", "Data-X", "1"};
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 4;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_DATA_X", "1");
+	assert_var(&env, "XMPP_STANZA_DATA_X_2", "2");
+	assert_var(&env, "XMPP_STANZA_DATA_X_3", "3");
+	assert_var(&env, "XMPP_STANZA_DATA_X_2_2", "4");
+	assert_int_equal(env.n, N_FIXED + 2 + 4);
+	cgi_env_free(&env);
+}
+
+static void test_too_many_attributes(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const char *attrs[2 * (REQ_MAX_ATTRS + 4)];
+	char names[REQ_MAX_ATTRS + 1][16];
+	const char *reason = NULL;
+	size_t n = 0;
+	(void)state;
+	/* namespace declarations do not count */
+	attrs[2 * n] = "xmlns", attrs[2 * n + 1] = "jabber:client", n++;
+	attrs[2 * n] = "xmlns:x", attrs[2 * n + 1] = "urn:x", n++;
+	for (int i = 0; i < REQ_MAX_ATTRS; i++, n++) {
+		snprintf(names[i], sizeof names[i], "attr%d", i);
+		attrs[2 * n] = names[i];
+		attrs[2 * n + 1] = "v";
+	}
+	m.attrs = attrs;
+	m.n_attrs = n;
+	build_ok(&m, &env);
+	assert_int_equal(env.n, N_FIXED + 2 + REQ_MAX_ATTRS);
+	assert_var(&env, "XMPP_STANZA_ATTR31", "v");
+	cgi_env_free(&env);
+
+	snprintf(names[REQ_MAX_ATTRS], sizeof names[REQ_MAX_ATTRS], "one-more");
+	attrs[2 * n] = names[REQ_MAX_ATTRS];
+	attrs[2 * n + 1] = "v";
+	m.n_attrs = n + 1;
+	assert_int_equal(request_build_env(&m, &env, &reason), -1);
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, "attributes"));
+	assert_null(env.vars);
+	assert_int_equal(env.n, 0);
+}
+
+static void test_attribute_value_limit(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	char *value = malloc(REQ_MAX_ATTR_VALUE + 2);
+	const char *attrs[] = {"id", "1", "data", value};
+	const char *reason = NULL;
+	(void)state;
+	assert_non_null(value);
+	memset(value, 'v', REQ_MAX_ATTR_VALUE);
+	value[REQ_MAX_ATTR_VALUE] = '\0';
+	m.attrs = attrs;
+	m.n_attrs = 2;
+	build_ok(&m, &env);
+	assert_int_equal(strlen(cgi_env_get(&env, "XMPP_STANZA_DATA")), REQ_MAX_ATTR_VALUE);
+	cgi_env_free(&env);
+
+	value[REQ_MAX_ATTR_VALUE] = 'v';
+	value[REQ_MAX_ATTR_VALUE + 1] = '\0';
+	assert_int_equal(request_build_env(&m, &env, &reason), -1);
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, "too long"));
+	assert_null(env.vars);
+	free(value);
+}
+
+static void test_attribute_name_limit(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	char name[300];
+	const char *attrs[] = {name, "x"};
+	const char *reason = NULL;
+	(void)state;
+	memset(name, 'n', 299);
+	name[299] = '\0';
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	assert_int_equal(request_build_env(&m, &env, &reason), -1);
+	assert_non_null(reason);
+	assert_null(env.vars);
+}
+
+static void test_attr_env_name(void **state)
+{
+	char out[32];
+	(void)state;
+	assert_int_equal(request_attr_env_name("xml:lang", out, sizeof out), 0);
+	assert_string_equal(out, "XMPP_STANZA_XML_LANG");
+	assert_int_equal(request_attr_env_name("a\xc3\xa9 b", out, sizeof out), 0);
+	assert_string_equal(out, "XMPP_STANZA_A___B");
+	/* "XMPP_STANZA_" is 12 bytes: a 3-byte name needs 16 */
+	assert_int_equal(request_attr_env_name("abc", out, 16), 0);
+	assert_string_equal(out, "XMPP_STANZA_ABC");
+	assert_int_equal(request_attr_env_name("abc", out, 15), -1);
+	assert_int_equal(request_attr_env_name("", out, sizeof out), -1);
+}
+
+static void test_extra_after_everything(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const struct kv extra[] = {{"LANG", "C.UTF-8"}, {"lower_case", "ok"}};
+	const char *attrs[] = {"id", "1"};
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	m.extra = extra;
+	m.n_extra = 2;
+	build_ok(&m, &env);
+	assert_var(&env, "LANG", "C.UTF-8");
+	assert_var(&env, "lower_case", "ok");
+	assert_true(index_of(&env, "LANG") > index_of(&env, "XMPP_STANZA_ID"));
+	assert_true(index_of(&env, "lower_case") > index_of(&env, "LANG"));
+	assert_int_equal(index_of(&env, "lower_case"), env.n - 1);
+	assert_int_equal(env.n, N_FIXED + 2 + 1 + 2);
+	cgi_env_free(&env);
+}
+
+static void test_no_daemon_environment(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const char *attrs[] = {"proxy", "http://evil.example/", "http_proxy", "x"};
+	(void)state;
+	setenv("HTTP_PROXY", "http://proxy.example:3128/", 1);
+	setenv("http_proxy", "http://proxy.example:3128/", 1);
+	setenv("XC_TEST_SECRET", "leak", 1);
+	m.attrs = attrs;
+	m.n_attrs = 2;
+	build_ok(&m, &env);
+	assert_null(cgi_env_get(&env, "HTTP_PROXY"));
+	assert_null(cgi_env_get(&env, "http_proxy"));
+	assert_null(cgi_env_get(&env, "XC_TEST_SECRET"));
+	for (size_t i = 0; i < env.n; i++) {
+		assert_true(strncmp(env.vars[i], "HTTP_", 5) != 0);
+		assert_null(strstr(env.vars[i], "leak"));
+	}
+	assert_var(&env, "XMPP_STANZA_PROXY", "http://evil.example/");
+	assert_var(&env, "XMPP_STANZA_HTTP_PROXY", "x");
+	assert_int_equal(env.n, N_FIXED + 2 + 2);
+	cgi_env_free(&env);
+	unsetenv("HTTP_PROXY");
+	unsetenv("http_proxy");
+	unsetenv("XC_TEST_SECRET");
+}
+
+static void test_stanza_kinds(void **state)
+{
+	static const char *const kinds[] = {"iq", "message", "presence"};
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		struct request_meta m = base_meta();
+		struct cgi_env env;
+		m.stanza_name = kinds[i];
+		m.route = "r.1_~-";
+		m.path_info = "/r.1_~-";
+		build_ok(&m, &env);
+		assert_var(&env, "XMPP_STANZA", kinds[i]);
+		assert_var(&env, "XMPP_ROUTE", "r.1_~-");
+		assert_var(&env, "PATH_INFO", "/r.1_~-");
+		cgi_env_free(&env);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fixed_variables),
+	    cmocka_unit_test(test_path_default),
+	    cmocka_unit_test(test_path_from_route_env),
+	    cmocka_unit_test(test_content_length),
+	    cmocka_unit_test(test_remote_user),
+	    cmocka_unit_test(test_stanza_attributes),
+	    cmocka_unit_test(test_values_verbatim),
+	    cmocka_unit_test(test_xmlns_skipped),
+	    cmocka_unit_test(test_collisions_any_order),
+	    cmocka_unit_test(test_collisions_case_and_suffix),
+	    cmocka_unit_test(test_too_many_attributes),
+	    cmocka_unit_test(test_attribute_value_limit),
+	    cmocka_unit_test(test_attribute_name_limit),
+	    cmocka_unit_test(test_attr_env_name),
+	    cmocka_unit_test(test_extra_after_everything),
+	    cmocka_unit_test(test_no_daemon_environment),
+	    cmocka_unit_test(test_stanza_kinds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
