@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,28 @@ static void keep_std_fds_open(void)
 				close(nfd);
 			}
 		}
+}
+
+/* libuv resets signals 1-31 in a child, not the real-time ones; a signal the daemon's
+ * parent ignored would stay ignored in every handler. Reset them here. glibc refuses to
+ * touch the two it reserves (32, 33), so those go through the system call. */
+static void reset_inherited_signals(void)
+{
+	struct kernel_sigaction {
+		void *handler;
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} old, dfl = {0};
+	for (int sig = 32; sig < SIGRTMIN; sig++)
+		if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof old.mask) == 0 &&
+		    old.handler == (void *)SIG_IGN)
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++) {
+		struct sigaction sa;
+		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			signal(sig, SIG_DFL);
+	}
 }
 
 /* Whatever the parent left open above fd 2 must not reach handlers. */
@@ -304,6 +327,7 @@ int main(int argc, char **argv)
 	}
 	keep_std_fds_open();
 	mark_inherited_fds_cloexec();
+	reset_inherited_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xmpp-cgi: %s\n", err);

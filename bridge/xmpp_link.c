@@ -137,12 +137,23 @@ static void note_peer(struct xmpp_link *l)
 		          sizeof l->remote_addr);
 }
 
+/* libstrophe's xmpp_conn_send_queue_len() leaves out a partly written head of the queue,
+ * so a large reply cut short by a full socket would look like an empty queue, and
+ * strophe_uv would stop watching for POLLOUT. A whitespace keepalive behind each
+ * stanza keeps the count above zero until the stanza is out; if the space itself is
+ * what waits, nothing is lost. */
+static void send_text(struct xmpp_link *l, const char *xml, size_t len)
+{
+	xmpp_send_raw(l->conn, xml, len);
+	xmpp_send_raw(l->conn, " ", 1);
+}
+
 static void flush_outbox(struct xmpp_link *l)
 {
 	struct outbox_item *it;
 	while ((it = l->out_head)) {
 		l->out_head = it->next;
-		xmpp_send_raw(l->conn, it->xml, it->len);
+		send_text(l, it->xml, it->len);
 		free(it);
 	}
 	l->out_tail = NULL;
@@ -265,7 +276,7 @@ void link_send(struct xmpp_link *l, const char *xml)
 	size_t len = strlen(xml);
 	struct outbox_item *it;
 	if (l->state == LINK_ONLINE) {
-		xmpp_send_raw(l->conn, xml, len);
+		send_text(l, xml, len);
 		sl_kick(l->sl);
 		return;
 	}
