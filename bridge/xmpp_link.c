@@ -105,6 +105,15 @@ static int on_sockopt(xmpp_conn_t *conn, void *sockp)
 
 static void connect_now(struct xmpp_link *l);
 
+/* Verification stays on: log why the certificate failed, then refuse it. */
+static int on_certfail(const xmpp_tlscert_t *cert, const char *const errormsg)
+{
+	(void)cert;
+	log_error("the XMPP server's certificate is not trusted (%s): give its CA as cafile",
+	          errormsg ? errormsg : "unknown reason");
+	return 0;
+}
+
 static void on_retry(uv_timer_t *t) { connect_now(t->data); }
 
 static void schedule_retry(struct xmpp_link *l)
@@ -262,6 +271,7 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	xmpp_conn_set_pass(l->conn, cfg->password);
 	if (cfg->cafile)
 		xmpp_conn_set_cafile(l->conn, cfg->cafile);
+	xmpp_conn_set_certfail_handler(l->conn, on_certfail);
 	xmpp_conn_set_sockopt_callback(l->conn, on_sockopt);
 	xmpp_handler_add(l->conn, on_stanza, NULL, NULL, NULL, l);
 	uv_timer_init(sl->loop, &l->retry);

@@ -430,6 +430,11 @@ class Bridge:
         return env
 
     def start(self, timeout=20):
+        self.launch()
+        self.wait_online(timeout, since=self._log_start)
+
+    def launch(self):
+        """Start the daemon without waiting for its routes to come online."""
         if not os.access(self.binary, os.X_OK):
             raise HarnessError("bridge binary %s is missing (build it, or "
                                "set XMPP_CGI_BIN)" % self.binary)
@@ -440,7 +445,6 @@ class Bridge:
                           stdout=err, stderr=subprocess.STDOUT,
                           cwd=self.dir, env=self.env())
         err.close()
-        self.wait_online(timeout, since=self._log_start)
 
     def wait_online(self, timeout=20, since=0):
         """Wait for `route NAME: online as` of every route, written after
