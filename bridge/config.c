@@ -5,6 +5,7 @@
  * handler, so the line reader given to ini_parse_stream() counts lines itself. The
  * first error stops the load; nothing half-valid is ever returned. */
 #include "config.h"
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -17,30 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct loader {
-	struct config *cfg;
-	FILE *file;
-	int line;         /* line most recently read */
-	int section_line; /* line of the most recent [section] header */
-	int entered_line; /* section_line of the section keys now go to */
-	int xmpp_line;    /* line of the first [xmpp] header, for missing keys */
-	bool key_seen;    /* a key since the last header: libinih's continuation rule */
-	char header[128]; /* text between [ and ] of the most recent header */
-	struct route_cfg *route; /* route of the current section, or NULL */
-	bool in_xmpp;
-	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
-	unsigned seen_route;
-	bool failed;
-	char *err;
-	size_t errlen;
-	char *dir; /* directory of the config file, for relative paths */
-};
-
-static int fail_at(struct loader *ld, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static int enter_pending(struct loader *ld);
 
-static int fail_at(struct loader *ld, int line, const char *fmt, ...)
+int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -71,7 +51,7 @@ static char *read_line(char *str, int num, void *stream)
 		ld->line++;
 	else {
 		/* libinih would silently split a line longer than its buffer */
-		fail_at(ld, ld->line + 1, "line too long (over %d bytes)", num - 2);
+		cfg_fail_at(ld, ld->line + 1, "line too long (over %d bytes)", num - 2);
 		return NULL;
 	}
 	p = str;
@@ -85,7 +65,7 @@ static char *read_line(char *str, int num, void *stream)
 		if (!enter_pending(ld))
 			return NULL;
 		if (!close) {
-			fail_at(ld, ld->line, "syntax error (section header without ])");
+			cfg_fail_at(ld, ld->line, "syntax error (section header without ])");
 			return NULL;
 		}
 		/* libinih cuts section names at 50 bytes: keep the whole header here */
@@ -96,7 +76,7 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-static bool parse_bool(const char *v, bool *out)
+bool cfg_parse_bool(const char *v, bool *out)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"};
 	static const char *const no[] = {"no", "false", "off", "0"};
@@ -109,7 +89,7 @@ static bool parse_bool(const char *v, bool *out)
 	return false;
 }
 
-static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+bool cfg_parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long n;
@@ -124,7 +104,7 @@ static bool parse_uint(const char *v, unsigned long min, unsigned long max, unsi
 }
 
 /* "65536", "64k", "1M" */
-static bool parse_size(const char *v, size_t min, size_t max, size_t *out)
+bool cfg_parse_size(const char *v, size_t min, size_t max, size_t *out)
 {
 	char *end;
 	unsigned long long n;
@@ -144,14 +124,14 @@ static bool parse_size(const char *v, size_t min, size_t max, size_t *out)
 	return true;
 }
 
-static void ascii_lower(char *s)
+void cfg_ascii_lower(char *s)
 {
 	for (; *s; s++)
 		*s = (char)tolower((unsigned char)*s);
 }
 
 /* local@domain, no resource, neither part empty. */
-static bool split_bare_jid(const char *jid, char **local, char **domain)
+bool cfg_split_bare_jid(const char *jid, char **local, char **domain)
 {
 	const char *at = strchr(jid, '@');
 	if (!at || at == jid || !at[1] || strchr(at + 1, '@') || strchr(jid, '/') ||
@@ -159,7 +139,7 @@ static bool split_bare_jid(const char *jid, char **local, char **domain)
 		return false;
 	*local = strndup(jid, (size_t)(at - jid));
 	*domain = strdup(at + 1);
-	ascii_lower(*domain);
+	cfg_ascii_lower(*domain);
 	return *local && *domain;
 }
 
@@ -173,25 +153,7 @@ bool config_route_name_valid(const char *name)
 	return strcmp(name, ".") && strcmp(name, "..");
 }
 
-static bool env_name_valid(const char *name)
-{
-	static const char *const reserved[] = {
-	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
-	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
-	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
-	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY"};
-	if (!isalpha((unsigned char)*name) && *name != '_')
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '_')
-			return false;
-	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-		if (strcmp(name, reserved[i]) == 0)
-			return false;
-	return strncmp(name, "XMPP_", 5) != 0;
-}
-
-static char *resolve_path(struct loader *ld, const char *v)
+char *cfg_resolve_path(struct loader *ld, const char *v)
 {
 	char *p;
 	if (v[0] == '/')
@@ -208,18 +170,18 @@ static int read_secret_file(struct loader *ld, const char *path, char **out)
 	size_t n;
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return fail_at(ld, ld->line, "password_file %s: %s", path, strerror(errno));
+		return cfg_fail_at(ld, ld->line, "password_file %s: %s", path, strerror(errno));
 	n = fread(buf, 1, sizeof buf - 1, f);
 	if (n == sizeof buf - 1 && fgetc(f) != EOF) {
 		fclose(f);
-		return fail_at(ld, ld->line, "password_file %s is over %zu bytes", path, sizeof buf - 2);
+		return cfg_fail_at(ld, ld->line, "password_file %s is over %zu bytes", path, sizeof buf - 2);
 	}
 	fclose(f);
 	buf[n] = '\0';
 	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
 	if (!n)
-		return fail_at(ld, ld->line, "password_file %s is empty", path);
+		return cfg_fail_at(ld, ld->line, "password_file %s is empty", path);
 	free(*out);
 	*out = strdup(buf);
 	return 1;
@@ -249,51 +211,51 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		if (strcmp(name, xmpp_keys[k]) == 0)
 			break;
 	if (k == XK_COUNT)
-		return fail_at(ld, ld->line, "unknown key '%s' in [xmpp]", name);
+		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [xmpp]", name);
 	if (ld->seen_xmpp & (1u << k))
-		return fail_at(ld, ld->line, "duplicate key '%s' in [xmpp]", name);
+		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [xmpp]", name);
 	ld->seen_xmpp |= 1u << k;
 	if ((ld->seen_xmpp & (1u << XK_JID)) &&
 	    (ld->seen_xmpp & ((1u << XK_USERNAME) | (1u << XK_DOMAIN))))
-		return fail_at(ld, ld->line, "give either jid or username and domain, not both");
+		return cfg_fail_at(ld, ld->line, "give either jid or username and domain, not both");
 	if ((ld->seen_xmpp & (1u << XK_PASSWORD)) && (ld->seen_xmpp & (1u << XK_PASSWORD_FILE)))
-		return fail_at(ld, ld->line, "give either password or password_file, not both");
+		return cfg_fail_at(ld, ld->line, "give either password or password_file, not both");
 	switch ((enum xmpp_key)k) {
 	case XK_JID:
-		if (!split_bare_jid(v, &cfg->localpart, &cfg->domain))
-			return fail_at(ld, ld->line,
+		if (!cfg_split_bare_jid(v, &cfg->localpart, &cfg->domain))
+			return cfg_fail_at(ld, ld->line,
 			               "jid '%s' is not a bare JID (user@domain; routes choose "
 			               "the resource)",
 			               v);
 		break;
 	case XK_USERNAME:
 		if (!*v || strpbrk(v, "@/ \t"))
-			return fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
+			return cfg_fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
 		cfg->localpart = strdup(v);
 		break;
 	case XK_DOMAIN:
 		if (!*v || strpbrk(v, "@/ \t"))
-			return fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
+			return cfg_fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
 		cfg->domain = strdup(v);
-		ascii_lower(cfg->domain);
+		cfg_ascii_lower(cfg->domain);
 		break;
 	case XK_PASSWORD:
 		cfg->password = strdup(v);
 		break;
 	case XK_PASSWORD_FILE: {
-		char *path = resolve_path(ld, v);
+		char *path = cfg_resolve_path(ld, v);
 		int r = read_secret_file(ld, path, &cfg->password);
 		free(path);
 		return r;
 	}
 	case XK_HOST:
 		if (!*v)
-			return fail_at(ld, ld->line, "host is empty");
+			return cfg_fail_at(ld, ld->line, "host is empty");
 		cfg->host = strdup(v);
 		break;
 	case XK_PORT:
-		if (!parse_uint(v, 1, 65535, &n))
-			return fail_at(ld, ld->line, "port '%s' is not a number from 1 to 65535", v);
+		if (!cfg_parse_uint(v, 1, 65535, &n))
+			return cfg_fail_at(ld, ld->line, "port '%s' is not a number from 1 to 65535", v);
 		cfg->port = (unsigned)n;
 		break;
 	case XK_TLS:
@@ -304,163 +266,15 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		else if (strcmp(v, "disabled") == 0)
 			cfg->tls = TLS_DISABLED;
 		else
-			return fail_at(ld, ld->line,
+			return cfg_fail_at(ld, ld->line,
 			               "tls '%s' is not one of required, optional, disabled", v);
 		break;
 	case XK_CAFILE:
-		cfg->cafile = resolve_path(ld, v);
+		cfg->cafile = cfg_resolve_path(ld, v);
 		if (access(cfg->cafile, R_OK) != 0)
-			return fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
+			return cfg_fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
 		break;
 	case XK_COUNT:
-		break;
-	}
-	return 1;
-}
-
-static int add_allow(struct loader *ld, struct route_cfg *r, const char *v)
-{
-	char *list = strdup(v), *save = NULL, *tok;
-	if (!list)
-		return fail_at(ld, ld->line, "out of memory");
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *end, *l = NULL, *d = NULL, **grown;
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		end = tok + strlen(tok);
-		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
-			*--end = '\0';
-		if (strcmp(tok, "*") != 0) {
-			bool ok = split_bare_jid(tok, &l, &d);
-			if (ok && strchr(l, '*') && strcmp(l, "*") != 0)
-				ok = false;
-			if (ok && strchr(d, '*'))
-				ok = false;
-			free(l);
-			free(d);
-			if (!ok) {
-				fail_at(ld, ld->line,
-				        "allow entry '%s' is not a bare JID, *@domain or *", tok);
-				free(list);
-				return 0;
-			}
-		}
-		grown = realloc(r->allow, (r->n_allow + 1) * sizeof *grown);
-		if (!grown) {
-			free(list);
-			return fail_at(ld, ld->line, "out of memory");
-		}
-		r->allow = grown;
-		r->allow[r->n_allow] = strdup(tok);
-		ascii_lower(r->allow[r->n_allow++]);
-	}
-	free(list);
-	return 1;
-}
-
-static int add_env(struct loader *ld, struct route_cfg *r, const char *v)
-{
-	const char *eq = strchr(v, '=');
-	struct kv *grown;
-	char *name;
-	if (!eq || eq == v)
-		return fail_at(ld, ld->line, "env '%s' is not NAME=VALUE", v);
-	name = strndup(v, (size_t)(eq - v));
-	for (size_t i = 0; name && i < r->n_env; i++)
-		if (strcmp(r->env[i].name, name) == 0) {
-			fail_at(ld, ld->line, "env %s is already set in this route", name);
-			free(name);
-			return 0;
-		}
-	if (!name || !env_name_valid(name)) {
-		fail_at(ld, ld->line,
-		        "env name '%s' is not allowed (letters, digits, _; not a CGI or "
-		        "XMPP_ variable)",
-		        name ? name : "");
-		free(name);
-		return 0;
-	}
-	grown = realloc(r->env, (r->n_env + 1) * sizeof *grown);
-	if (!grown) {
-		free(name);
-		return fail_at(ld, ld->line, "out of memory");
-	}
-	r->env = grown;
-	r->env[r->n_env].name = name;
-	r->env[r->n_env++].value = strdup(eq + 1);
-	return 1;
-}
-
-enum route_key {
-	RK_CGI,
-	RK_TIMEOUT,
-	RK_MAX_CONCURRENCY,
-	RK_MAX_QUEUE,
-	RK_MAX_OUTPUT,
-	RK_MESSAGE_REPLIES,
-	RK_ALLOW,
-	RK_ENV,
-	RK_COUNT
-};
-static const char *const route_keys[RK_COUNT] = {
-    "cgi",        "timeout",         "max_concurrency", "max_queue",
-    "max_output", "message_replies", "allow",           "env"};
-
-static int route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
-{
-	unsigned long n;
-	struct stat st;
-	int k;
-	for (k = 0; k < RK_COUNT; k++)
-		if (strcmp(name, route_keys[k]) == 0)
-			break;
-	if (k == RK_COUNT)
-		return fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
-	if (k != RK_ALLOW && k != RK_ENV) {
-		if (ld->seen_route & (1u << k))
-			return fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name,
-			               r->name);
-		ld->seen_route |= 1u << k;
-	}
-	switch ((enum route_key)k) {
-	case RK_CGI:
-		r->cgi = resolve_path(ld, v);
-		if (!r->cgi || stat(r->cgi, &st) != 0)
-			return fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
-		if (!S_ISREG(st.st_mode))
-			return fail_at(ld, ld->line, "cgi %s: not a regular file", v);
-		if (access(r->cgi, X_OK) != 0)
-			return fail_at(ld, ld->line, "cgi %s: not executable", v);
-		break;
-	case RK_TIMEOUT:
-		if (!parse_uint(v, 1, 86400, &n))
-			return fail_at(ld, ld->line, "timeout '%s' is not a number of seconds (1-86400)",
-			               v);
-		r->timeout_s = (unsigned)n;
-		break;
-	case RK_MAX_CONCURRENCY:
-		if (!parse_uint(v, 1, 65536, &n))
-			return fail_at(ld, ld->line, "max_concurrency '%s' is not a number (1-65536)", v);
-		r->max_concurrency = (unsigned)n;
-		break;
-	case RK_MAX_QUEUE:
-		if (!parse_uint(v, 0, 1000000, &n))
-			return fail_at(ld, ld->line, "max_queue '%s' is not a number (0-1000000)", v);
-		r->max_queue = (unsigned)n;
-		break;
-	case RK_MAX_OUTPUT:
-		if (!parse_size(v, 1024, 64 * 1024 * 1024, &r->max_output))
-			return fail_at(ld, ld->line, "max_output '%s' is not a size (1k-64M)", v);
-		break;
-	case RK_MESSAGE_REPLIES:
-		if (!parse_bool(v, &r->message_replies))
-			return fail_at(ld, ld->line, "message_replies '%s' is not yes or no", v);
-		break;
-	case RK_ALLOW:
-		return add_allow(ld, r, v);
-	case RK_ENV:
-		return add_env(ld, r, v);
-	case RK_COUNT:
 		break;
 	}
 	return 1;
@@ -499,18 +313,18 @@ static int enter_section(struct loader *ld, const char *section)
 		return 1;
 	}
 	if (!route_section_name(section, name, sizeof name))
-		return fail_at(ld, ld->section_line,
+		return cfg_fail_at(ld, ld->section_line,
 		               "unknown section [%s] (expected [xmpp] or [route \"NAME\"])", section);
 	if (!config_route_name_valid(name))
-		return fail_at(ld, ld->section_line,
+		return cfg_fail_at(ld, ld->section_line,
 		               "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
 	if (config_route(cfg, name))
-		return fail_at(ld, ld->section_line, "duplicate route \"%s\"", name);
+		return cfg_fail_at(ld, ld->section_line, "duplicate route \"%s\"", name);
 	if (cfg->n_routes == CFG_MAX_ROUTES)
-		return fail_at(ld, ld->section_line, "too many routes (at most %d)", CFG_MAX_ROUTES);
+		return cfg_fail_at(ld, ld->section_line, "too many routes (at most %d)", CFG_MAX_ROUTES);
 	grown = realloc(cfg->routes, (cfg->n_routes + 1) * sizeof *grown);
 	if (!grown)
-		return fail_at(ld, ld->section_line, "out of memory");
+		return cfg_fail_at(ld, ld->section_line, "out of memory");
 	cfg->routes = grown;
 	ld->route = &cfg->routes[cfg->n_routes++];
 	memset(ld->route, 0, sizeof *ld->route);
@@ -518,6 +332,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route->line = ld->section_line;
 	ld->route->max_output = (size_t)-1; /* unset */
 	ld->route->timeout_s = ld->route->max_concurrency = ld->route->max_queue = (unsigned)-1;
+	ld->route->connect_timeout_s = (unsigned)-1;
 	return 1;
 }
 
@@ -542,12 +357,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 0;
 	ld->key_seen = true;
 	if (!ld->section_line)
-		return fail_at(ld, ld->line, "key '%s' outside any section", name);
+		return cfg_fail_at(ld, ld->line, "key '%s' outside any section", name);
 	if (!enter_pending(ld))
 		return 0;
 	if (ld->in_xmpp)
 		return xmpp_key(ld, name, value);
-	return route_key(ld, ld->route, name, value);
+	return cfg_route_key(ld, ld->route, name, value);
 }
 
 /* Defaults and whole-file checks, in one place. */
@@ -556,35 +371,18 @@ static int config_finish(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	int xmpp_line = ld->xmpp_line ? ld->xmpp_line : ld->line;
 	if (!cfg->localpart || !cfg->domain)
-		return fail_at(ld, xmpp_line,
+		return cfg_fail_at(ld, xmpp_line,
 		               "[xmpp] needs jid = user@domain (or username and domain)");
 	if (!cfg->password)
-		return fail_at(ld, xmpp_line, "[xmpp] needs password or password_file");
+		return cfg_fail_at(ld, xmpp_line, "[xmpp] needs password or password_file");
 	if (!cfg->port)
 		cfg->port = CFG_DEFAULT_PORT;
 	if (!cfg->n_routes)
-		return fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
+		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		struct route_cfg *r = &cfg->routes[i];
-		if (!r->cgi)
-			return fail_at(ld, r->line, "route \"%s\" has no cgi", r->name);
-		if (r->timeout_s == (unsigned)-1)
-			r->timeout_s = CFG_DEFAULT_TIMEOUT;
-		if (r->max_concurrency == (unsigned)-1)
-			r->max_concurrency = CFG_DEFAULT_MAX_CONCURRENCY;
-		if (r->max_queue == (unsigned)-1)
-			r->max_queue = CFG_DEFAULT_MAX_QUEUE;
-		if (r->max_output == (size_t)-1)
-			r->max_output = CFG_DEFAULT_MAX_OUTPUT;
-		if (!r->n_allow) {
-			char pattern[300];
-			snprintf(pattern, sizeof pattern, "*@%s", cfg->domain);
-			r->allow = malloc(sizeof *r->allow);
-			if (!r->allow)
-				return fail_at(ld, r->line, "out of memory");
-			r->allow[0] = strdup(pattern);
-			r->n_allow = 1;
-		}
+		if (!cfg_route_finish(ld, r))
+			return 0;
 	}
 	return 1;
 }
@@ -614,33 +412,19 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	fclose(ld.file);
 	enter_pending(&ld);
 	if (rc > 0 && !ld.failed)
-		fail_at(&ld, rc, "syntax error (expected [section], key = value or ; comment)");
+		cfg_fail_at(&ld, rc, "syntax error (expected [section], key = value or ; comment)");
 	if (rc < 0 && !ld.failed)
-		fail_at(&ld, ld.line, "cannot parse (out of memory)");
+		cfg_fail_at(&ld, ld.line, "cannot parse (out of memory)");
 	if (!ld.failed)
 		config_finish(&ld);
 	free(ld.dir);
 	return ld.failed ? -1 : 0;
 }
 
-static void route_free(struct route_cfg *r)
-{
-	free(r->name);
-	free(r->cgi);
-	for (size_t i = 0; i < r->n_allow; i++)
-		free(r->allow[i]);
-	free(r->allow);
-	for (size_t i = 0; i < r->n_env; i++) {
-		free(r->env[i].name);
-		free(r->env[i].value);
-	}
-	free(r->env);
-}
-
 void config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		route_free(&cfg->routes[i]);
+		cfg_route_free(&cfg->routes[i]);
 	free(cfg->routes);
 	free(cfg->path);
 	free(cfg->localpart);

@@ -15,10 +15,26 @@ struct kv {
 	char *value;
 };
 
+enum fcgi_addr_kind { FCGI_ADDR_UNIX, FCGI_ADDR_TCP };
+
+struct fcgi_addr {
+	enum fcgi_addr_kind kind;
+	char *text; /* as written, for messages */
+	char *path; /* unix */
+	char *host; /* tcp: numeric IPv4 or IPv6 address */
+	unsigned port;
+};
+
 struct route_cfg {
 	char *name; /* the resource the route answers on */
 	int line;   /* where its section starts, for messages */
-	char *cgi;
+	char *cgi;                 /* a CGI route, or */
+	struct fcgi_addr *fastcgi; /* a FastCGI route: its pool of backends */
+	size_t n_fastcgi;
+	char *script_filename;     /* FastCGI SCRIPT_FILENAME */
+	struct kv *params;         /* extra FastCGI params */
+	size_t n_params;
+	unsigned connect_timeout_s;
 	unsigned timeout_s;
 	unsigned max_concurrency;
 	unsigned max_queue;
@@ -49,6 +65,8 @@ struct config {
 #define CFG_DEFAULT_MAX_QUEUE 64
 #define CFG_DEFAULT_MAX_OUTPUT (192 * 1024)
 #define CFG_DEFAULT_PORT 5222
+#define CFG_DEFAULT_CONNECT_TIMEOUT 2
+#define CFG_MAX_BACKENDS 64
 #define CFG_MAX_ROUTES 256
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */

@@ -610,11 +610,11 @@ static void test_err_route_without_cgi(void **state)
 	(void)state;
 	/* reported at the line of the route's header */
 	expect_error(XMPP_OK ROUTE_OK "\n[route \"nocgi\"]\ntimeout = 3\nmax_queue = 2\n", 7,
-	             "route \"nocgi\" has no cgi");
+	             "route \"nocgi\" has neither cgi nor fastcgi");
 	/* a section without any key */
-	expect_error(XMPP_OK ROUTE_OK "[route \"empty\"]\n", 6, "route \"empty\" has no cgi");
+	expect_error(XMPP_OK ROUTE_OK "[route \"empty\"]\n", 6, "route \"empty\" has neither cgi nor fastcgi");
 	expect_error(XMPP_OK "[route \"empty\"]\n; cgi = commented out\n" ROUTE_OK, 4,
-	             "route \"empty\" has no cgi");
+	             "route \"empty\" has neither cgi nor fastcgi");
 }
 
 static void test_err_cgi(void **state)

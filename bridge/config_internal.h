@@ -1,0 +1,46 @@
+/* config_internal.h - what config.c and config_route.c share while loading.
+ *
+ * The loader state and the value parsers; nothing here is visible outside the
+ * configuration code. */
+#ifndef XC_CONFIG_INTERNAL_H
+#define XC_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+
+struct loader {
+	struct config *cfg;
+	FILE *file;
+	int line;         /* line most recently read */
+	int section_line; /* line of the most recent [section] header */
+	int entered_line; /* section_line of the section keys now go to */
+	int xmpp_line;    /* line of the first [xmpp] header, for missing keys */
+	bool key_seen;    /* a key since the last header: libinih's continuation rule */
+	char header[128]; /* text between [ and ] of the most recent header */
+	struct route_cfg *route; /* route of the current section, or NULL */
+	bool in_xmpp;
+	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
+	unsigned seen_route;
+	bool failed;
+	char *err;
+	size_t errlen;
+	char *dir; /* directory of the config file, for relative paths */
+};
+
+int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool cfg_parse_bool(const char *v, bool *out);
+bool cfg_parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out);
+bool cfg_parse_size(const char *v, size_t min, size_t max, size_t *out);
+void cfg_ascii_lower(char *s);
+bool cfg_split_bare_jid(const char *jid, char **local, char **domain);
+char *cfg_resolve_path(struct loader *ld, const char *v);
+
+int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v);
+/* Defaults and checks of one route once the file is read. */
+int cfg_route_finish(struct loader *ld, struct route_cfg *r);
+void cfg_route_free(struct route_cfg *r);
+
+#endif

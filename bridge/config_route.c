@@ -1,0 +1,319 @@
+/* config_route.c - the keys of a [route "NAME"] section: parsing, defaults, checks.
+ *
+ * A route runs either a CGI script (cgi) or FastCGI backends (fastcgi, repeatable);
+ * the keys that shape the request (env, param, allow) and the limits are shared. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_internal.h"
+
+static bool env_name_valid(const char *name)
+{
+	static const char *const reserved[] = {
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
+	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
+	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
+	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY"};
+	if (!isalpha((unsigned char)*name) && *name != '_')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+		if (strcmp(name, reserved[i]) == 0)
+			return false;
+	return strncmp(name, "XMPP_", 5) != 0;
+}
+
+static int add_allow(struct loader *ld, struct route_cfg *r, const char *v)
+{
+	char *list = strdup(v), *save = NULL, *tok;
+	if (!list)
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end, *l = NULL, *d = NULL, **grown;
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		end = tok + strlen(tok);
+		while (end > tok && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (strcmp(tok, "*") != 0) {
+			bool ok = cfg_split_bare_jid(tok, &l, &d);
+			if (ok && strchr(l, '*') && strcmp(l, "*") != 0)
+				ok = false;
+			if (ok && strchr(d, '*'))
+				ok = false;
+			free(l);
+			free(d);
+			if (!ok) {
+				cfg_fail_at(ld, ld->line,
+				        "allow entry '%s' is not a bare JID, *@domain or *", tok);
+				free(list);
+				return 0;
+			}
+		}
+		grown = realloc(r->allow, (r->n_allow + 1) * sizeof *grown);
+		if (!grown) {
+			free(list);
+			return cfg_fail_at(ld, ld->line, "out of memory");
+		}
+		r->allow = grown;
+		r->allow[r->n_allow] = strdup(tok);
+		cfg_ascii_lower(r->allow[r->n_allow++]);
+	}
+	free(list);
+	return 1;
+}
+
+static int add_env(struct loader *ld, struct route_cfg *r, struct kv **list, size_t *n,
+                   const char *key, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	struct kv *grown;
+	char *name;
+	(void)r;
+	if (!eq || eq == v)
+		return cfg_fail_at(ld, ld->line, "%s '%s' is not NAME=VALUE", key, v);
+	name = strndup(v, (size_t)(eq - v));
+	for (size_t i = 0; name && i < *n; i++)
+		if (strcmp((*list)[i].name, name) == 0) {
+			cfg_fail_at(ld, ld->line, "%s %s is already set in this route", key, name);
+			free(name);
+			return 0;
+		}
+	if (!name || !env_name_valid(name)) {
+		cfg_fail_at(ld, ld->line,
+		            "%s name '%s' is not allowed (letters, digits, _; not a CGI or "
+		            "XMPP_ variable)",
+		            key, name ? name : "");
+		free(name);
+		return 0;
+	}
+	grown = realloc(*list, (*n + 1) * sizeof *grown);
+	if (!grown) {
+		free(name);
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	}
+	*list = grown;
+	grown[*n].name = name;
+	grown[(*n)++].value = strdup(eq + 1);
+	return 1;
+}
+
+/* unix:/abs/path or tcp:ADDRESS:PORT (IPv6 as tcp:[::1]:9000) */
+static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
+{
+	struct fcgi_addr a = {0}, *grown;
+	unsigned long port;
+	if (r->n_fastcgi == CFG_MAX_BACKENDS)
+		return cfg_fail_at(ld, ld->line, "too many fastcgi backends (at most %d)",
+		                   CFG_MAX_BACKENDS);
+	if (strncmp(v, "unix:", 5) == 0) {
+		if (v[5] != '/' || strlen(v + 5) >= 108)
+			return cfg_fail_at(ld, ld->line,
+			                   "fastcgi '%s': a unix socket needs an absolute path under "
+			                   "108 bytes",
+			                   v);
+		a.kind = FCGI_ADDR_UNIX;
+		a.path = strdup(v + 5);
+	} else if (strncmp(v, "tcp:", 4) == 0) {
+		const char *host = v + 4, *colon;
+		unsigned char tmp[16];
+		size_t hl;
+		if (*host == '[') {
+			const char *close = strchr(host, ']');
+			if (!close || close[1] != ':')
+				goto bad_tcp;
+			host++;
+			hl = (size_t)(close - host);
+			colon = close + 1;
+		} else {
+			colon = strrchr(host, ':');
+			if (!colon)
+				goto bad_tcp;
+			hl = (size_t)(colon - host);
+		}
+		a.host = strndup(host, hl);
+		if (!a.host || !cfg_parse_uint(colon + 1, 1, 65535, &port) ||
+		    (inet_pton(AF_INET, a.host, tmp) != 1 && inet_pton(AF_INET6, a.host, tmp) != 1)) {
+			free(a.host);
+			goto bad_tcp;
+		}
+		a.kind = FCGI_ADDR_TCP;
+		a.port = (unsigned)port;
+	} else
+		return cfg_fail_at(ld, ld->line,
+		                   "fastcgi '%s' is not unix:/path or tcp:ADDRESS:PORT", v);
+	a.text = strdup(v);
+	grown = realloc(r->fastcgi, (r->n_fastcgi + 1) * sizeof *grown);
+	if (!grown)
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	r->fastcgi = grown;
+	r->fastcgi[r->n_fastcgi++] = a;
+	return 1;
+bad_tcp:
+	return cfg_fail_at(ld, ld->line,
+	                   "fastcgi '%s': expected tcp:ADDRESS:PORT with a numeric address", v);
+}
+
+enum route_key {
+	RK_CGI,
+	RK_TIMEOUT,
+	RK_MAX_CONCURRENCY,
+	RK_MAX_QUEUE,
+	RK_MAX_OUTPUT,
+	RK_MESSAGE_REPLIES,
+	RK_ALLOW,
+	RK_ENV,
+	RK_FASTCGI,
+	RK_SCRIPT_FILENAME,
+	RK_PARAM,
+	RK_CONNECT_TIMEOUT,
+	RK_COUNT
+};
+static const char *const route_keys[RK_COUNT] = {
+    "cgi",        "timeout",         "max_concurrency", "max_queue",
+    "max_output", "message_replies", "allow",           "env",
+    "fastcgi",    "script_filename", "param",           "connect_timeout"};
+
+int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
+{
+	unsigned long n;
+	struct stat st;
+	int k;
+	for (k = 0; k < RK_COUNT; k++)
+		if (strcmp(name, route_keys[k]) == 0)
+			break;
+	if (k == RK_COUNT)
+		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
+	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM) {
+		if (ld->seen_route & (1u << k))
+			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name,
+			               r->name);
+		ld->seen_route |= 1u << k;
+	}
+	switch ((enum route_key)k) {
+	case RK_CGI:
+		r->cgi = cfg_resolve_path(ld, v);
+		if (!r->cgi || stat(r->cgi, &st) != 0)
+			return cfg_fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return cfg_fail_at(ld, ld->line, "cgi %s: not a regular file", v);
+		if (access(r->cgi, X_OK) != 0)
+			return cfg_fail_at(ld, ld->line, "cgi %s: not executable", v);
+		break;
+	case RK_TIMEOUT:
+		if (!cfg_parse_uint(v, 1, 86400, &n))
+			return cfg_fail_at(ld, ld->line, "timeout '%s' is not a number of seconds (1-86400)",
+			               v);
+		r->timeout_s = (unsigned)n;
+		break;
+	case RK_MAX_CONCURRENCY:
+		if (!cfg_parse_uint(v, 1, 65536, &n))
+			return cfg_fail_at(ld, ld->line, "max_concurrency '%s' is not a number (1-65536)", v);
+		r->max_concurrency = (unsigned)n;
+		break;
+	case RK_MAX_QUEUE:
+		if (!cfg_parse_uint(v, 0, 1000000, &n))
+			return cfg_fail_at(ld, ld->line, "max_queue '%s' is not a number (0-1000000)", v);
+		r->max_queue = (unsigned)n;
+		break;
+	case RK_MAX_OUTPUT:
+		if (!cfg_parse_size(v, 1024, 64 * 1024 * 1024, &r->max_output))
+			return cfg_fail_at(ld, ld->line, "max_output '%s' is not a size (1k-64M)", v);
+		break;
+	case RK_MESSAGE_REPLIES:
+		if (!cfg_parse_bool(v, &r->message_replies))
+			return cfg_fail_at(ld, ld->line, "message_replies '%s' is not yes or no", v);
+		break;
+	case RK_ALLOW:
+		return add_allow(ld, r, v);
+	case RK_ENV:
+		return add_env(ld, r, &r->env, &r->n_env, "env", v);
+	case RK_PARAM:
+		return add_env(ld, r, &r->params, &r->n_params, "param", v);
+	case RK_FASTCGI:
+		return add_backend(ld, r, v);
+	case RK_SCRIPT_FILENAME:
+		if (v[0] != '/')
+			return cfg_fail_at(ld, ld->line, "script_filename '%s' is not an absolute path", v);
+		r->script_filename = strdup(v);
+		break;
+	case RK_CONNECT_TIMEOUT:
+		if (!cfg_parse_uint(v, 1, 3600, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "connect_timeout '%s' is not a number of seconds (1-3600)", v);
+		r->connect_timeout_s = (unsigned)n;
+		break;
+	case RK_COUNT:
+		break;
+	}
+	return 1;
+}
+
+int cfg_route_finish(struct loader *ld, struct route_cfg *r)
+{
+	struct config *cfg = ld->cfg;
+	if (!r->cgi && !r->n_fastcgi)
+		return cfg_fail_at(ld, r->line, "route \"%s\" has neither cgi nor fastcgi", r->name);
+	if (r->cgi && r->n_fastcgi)
+		return cfg_fail_at(ld, r->line, "route \"%s\" has both cgi and fastcgi", r->name);
+	if (r->cgi && (r->script_filename || r->n_params || r->connect_timeout_s != (unsigned)-1))
+		return cfg_fail_at(ld, r->line,
+		                   "route \"%s\": script_filename, param and connect_timeout are for "
+		                   "fastcgi routes",
+		                   r->name);
+	if (r->connect_timeout_s == (unsigned)-1)
+		r->connect_timeout_s = CFG_DEFAULT_CONNECT_TIMEOUT;
+	if (r->timeout_s == (unsigned)-1)
+		r->timeout_s = CFG_DEFAULT_TIMEOUT;
+	if (r->max_concurrency == (unsigned)-1)
+		r->max_concurrency = CFG_DEFAULT_MAX_CONCURRENCY;
+	if (r->max_queue == (unsigned)-1)
+		r->max_queue = CFG_DEFAULT_MAX_QUEUE;
+	if (r->max_output == (size_t)-1)
+		r->max_output = CFG_DEFAULT_MAX_OUTPUT;
+	if (!r->n_allow) {
+		char pattern[300];
+		snprintf(pattern, sizeof pattern, "*@%s", cfg->domain);
+		r->allow = malloc(sizeof *r->allow);
+		if (!r->allow)
+			return cfg_fail_at(ld, r->line, "out of memory");
+		r->allow[0] = strdup(pattern);
+		r->n_allow = 1;
+	}
+	return 1;
+}
+
+void cfg_route_free(struct route_cfg *r)
+{
+	free(r->name);
+	free(r->cgi);
+	for (size_t i = 0; i < r->n_fastcgi; i++) {
+		free(r->fastcgi[i].text);
+		free(r->fastcgi[i].path);
+		free(r->fastcgi[i].host);
+	}
+	free(r->fastcgi);
+	free(r->script_filename);
+	for (size_t i = 0; i < r->n_params; i++) {
+		free(r->params[i].name);
+		free(r->params[i].value);
+	}
+	free(r->params);
+	for (size_t i = 0; i < r->n_allow; i++)
+		free(r->allow[i]);
+	free(r->allow);
+	for (size_t i = 0; i < r->n_env; i++) {
+		free(r->env[i].name);
+		free(r->env[i].value);
+	}
+	free(r->env);
+}
+
