@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stderr_log.h"
 
 enum job_state {
 	JOB_RUNNING,     /* child running, within its deadline */
@@ -36,10 +37,9 @@ struct cgi_job {
 	int64_t exit_status;
 	int term_signal;
 	struct cgi_response resp;
-	char line[CGI_STDERR_LINE_MAX + 1];
-	size_t line_len;
-	unsigned lines_logged;
+	struct stderr_log err_log;
 	char tag[96];
+	char err_tag[112];
 	cgi_done_cb cb;
 	void *ud;
 };
@@ -77,19 +77,6 @@ static void kill_group(struct cgi_job *job, int sig)
 		log_warn("%s: handler pid %d: kill: %s", job->tag, job->pid, strerror(errno));
 }
 
-static void flush_stderr_line(struct cgi_job *job)
-{
-	if (!job->line_len)
-		return;
-	job->line[job->line_len] = '\0';
-	if (job->lines_logged < CGI_STDERR_MAX_LINES)
-		log_info("%s [pid %d]: %s", job->tag, job->pid, job->line);
-	else if (job->lines_logged == CGI_STDERR_MAX_LINES)
-		log_info("%s: handler pid %d: further stderr output suppressed", job->tag, job->pid);
-	job->lines_logged++;
-	job->line_len = 0;
-}
-
 static enum bridge_failure outcome(struct cgi_job *job)
 {
 	if (job->aborted)
@@ -122,7 +109,7 @@ static void finish(struct cgi_job *job)
 	enum bridge_failure f;
 	if (job->state == JOB_FINISHED)
 		return;
-	flush_stderr_line(job);
+	stderr_log_flush(&job->err_log);
 	f = outcome(job);
 	job->state = JOB_FINISHED;
 	job->cb(job->ud, &job->resp, f);
@@ -203,19 +190,10 @@ static void on_stderr(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	struct cgi_job *job = s->data;
 	if (nread < 0) {
 		uv_read_stop(s);
-		flush_stderr_line(job);
+		stderr_log_flush(&job->err_log);
 		return;
 	}
-	for (ssize_t i = 0; i < nread; i++) {
-		char c = buf->base[i];
-		if (c == '\n') {
-			flush_stderr_line(job);
-			continue;
-		}
-		if (job->line_len == CGI_STDERR_LINE_MAX)
-			continue; /* truncate long lines */
-		job->line[job->line_len++] = (c == '\r' || c == '\t') ? ' ' : (c < 0x20 ? '?' : c);
-	}
+	stderr_log_feed(&job->err_log, buf->base, (size_t)nread);
 }
 
 static void on_stdin_written(uv_write_t *w, int status)
@@ -294,6 +272,8 @@ struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_c
 	}
 	job->pid = job->proc.pid;
 	job->proc.data = job;
+	snprintf(job->err_tag, sizeof job->err_tag, "%s [pid %d]", job->tag, job->pid);
+	job->err_log.tag = job->err_tag;
 	uv_read_start((uv_stream_t *)&job->out, on_alloc, on_stdout);
 	uv_read_start((uv_stream_t *)&job->err, on_alloc, on_stderr);
 	if (spec->input_len) {

@@ -14,8 +14,6 @@
 #include "stanza_error.h"
 
 #define CGI_KILL_GRACE_MS 3000
-#define CGI_STDERR_LINE_MAX 512
-#define CGI_STDERR_MAX_LINES 100
 
 struct cgi_job;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgi_runner.h"
+#include "fcgi_pool.h"
 #include "log.h"
 #include "reply.h"
 #include "request.h"
@@ -28,7 +29,8 @@ struct request {
 	struct cgi_env env;
 	char *input;
 	size_t input_len;
-	struct cgi_job *job;
+	struct cgi_job *job;       /* CGI routes */
+	struct fcgi_call *call;    /* FastCGI routes */
 	struct reply_sink sink;
 	uint64_t started_ms;
 	struct request *next, *prev; /* queue, or the running list */
@@ -48,8 +50,14 @@ int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *
 	if (!d->routes)
 		return -1;
 	d->n_routes = cfg->n_routes;
-	for (size_t i = 0; i < cfg->n_routes; i++)
+	for (size_t i = 0; i < cfg->n_routes; i++) {
 		d->routes[i].cfg = &cfg->routes[i];
+		if (cfg->routes[i].n_fastcgi) {
+			d->routes[i].pool = fcgi_pool_new(loop, &cfg->routes[i]);
+			if (!d->routes[i].pool)
+				return -1;
+		}
+	}
 	d->path_env = getenv("PATH");
 	return 0;
 }
@@ -127,6 +135,7 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_fai
 	char what[64];
 	char *xml;
 	r->job = NULL;
+	r->call = NULL;
 	if (f != FAIL_NONE) {
 		answer_failure(r, f,
 		               f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down"
@@ -163,6 +172,14 @@ static void start(struct request *r)
 	if (d->running)
 		d->running->prev = r;
 	d->running = r;
+	if (route->pool) {
+		r->call = fcgi_call_start(route->pool, &spec, on_handler_done, r);
+		if (!r->call) {
+			log_error("route %s: out of memory", route->cfg->name);
+			answer_failure(r, FAIL_UNAVAILABLE, NULL);
+		}
+		return;
+	}
 	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
 	if (!r->job) {
 		log_error("route %s: cannot start %s: %s", route->cfg->name, route->cfg->cgi,
@@ -256,7 +273,7 @@ static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *c
 	                         .n_attrs = (size_t)n_attrs,
 	                         .route = rc->name,
 	                         .path_info = path_info,
-	                         .script = rc->cgi,
+	                         .script = rc->cgi ? rc->cgi : rc->script_filename,
 	                         .server_name = r->d->cfg->domain,
 	                         .server_port = r->d->cfg->port,
 	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr
@@ -265,7 +282,9 @@ static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *c
 	                         .path = r->d->path_env,
 	                         .content_length = r->input_len,
 	                         .extra = rc->env,
-	                         .n_extra = rc->n_env};
+	                         .n_extra = rc->n_env,
+	                         .params = rc->params,
+	                         .n_params = rc->n_params};
 	if (request_build_env(&m, &r->env, &reason) != 0)
 		return reason;
 	return NULL;
@@ -350,13 +369,26 @@ void dispatcher_stop(struct dispatcher *d)
 		}
 		route->queue_tail = NULL;
 	}
-	for (struct request *r = d->running; r; r = r->next)
+	for (struct request *r = d->running; r; r = r->next) {
 		if (r->job)
 			cgi_abort(r->job);
+		if (r->call)
+			fcgi_call_abort(r->call);
+	}
+}
+
+void dispatcher_close_backends(struct dispatcher *d)
+{
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (d->routes[i].pool) {
+			fcgi_pool_free(d->routes[i].pool);
+			d->routes[i].pool = NULL;
+		}
 }
 
 void dispatcher_free(struct dispatcher *d)
 {
+	dispatcher_close_backends(d);
 	free(d->routes);
 	d->routes = NULL;
 }

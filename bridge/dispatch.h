@@ -23,8 +23,11 @@ struct reply_sink {
 	const char *remote_addr; /* REMOTE_ADDR for handlers */
 };
 
+struct fcgi_pool;
+
 struct route_rt {
 	const struct route_cfg *cfg;
+	struct fcgi_pool *pool; /* FastCGI routes only */
 	unsigned running;
 	unsigned queued;
 	struct request *queue_head, *queue_tail;
@@ -48,6 +51,8 @@ void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t
                      const struct reply_sink *sink);
 /* Refuses queued requests and kills running handlers; their replies still go out. */
 void dispatcher_stop(struct dispatcher *d);
+/* Closes FastCGI connections; every request must be answered first. */
+void dispatcher_close_backends(struct dispatcher *d);
 void dispatcher_free(struct dispatcher *d);
 
 #endif

@@ -173,6 +173,9 @@ static int run_once(struct daemon *dm, const char *route_name)
 	dm->disp.check_acl = false;
 	dispatch_stanza(&dm->disp, route, stanza, &sink);
 	xmpp_stanza_release(stanza);
+	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
+		;
+	dispatcher_close_backends(&dm->disp);
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -201,6 +204,7 @@ static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *
 
 static void close_all(struct daemon *dm)
 {
+	dispatcher_close_backends(&dm->disp);
 	for (size_t i = 0; i < dm->cfg.n_routes; i++)
 		if (dm->links[i])
 			link_free(dm->links[i]);

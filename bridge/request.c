@@ -139,7 +139,8 @@ extra_path:
 	rc |= env_add(env, "CONTENT_LENGTH", length);
 	rc |= env_add(env, "PATH_INFO", m->path_info);
 	rc |= env_add(env, "SCRIPT_NAME", "");
-	rc |= env_add(env, "SCRIPT_FILENAME", m->script);
+	if (m->script)
+		rc |= env_add(env, "SCRIPT_FILENAME", m->script);
 	rc |= env_add(env, "QUERY_STRING", "");
 	rc |= env_add(env, "REMOTE_ADDR", m->remote_addr);
 	if (m->remote_user && *m->remote_user) {
@@ -152,6 +153,8 @@ extra_path:
 		rc = add_attrs(m, env, reason);
 	for (size_t i = 0; rc == 0 && i < m->n_extra; i++)
 		rc = env_add(env, m->extra[i].name, m->extra[i].value);
+	for (size_t i = 0; rc == 0 && i < m->n_params; i++)
+		rc = env_add(env, m->params[i].name, m->params[i].value);
 	if (rc != 0) {
 		if (!*reason)
 			*reason = "out of memory";

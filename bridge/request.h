@@ -25,7 +25,7 @@ struct request_meta {
 	size_t n_attrs;            /* number of pairs */
 	const char *route;         /* route name */
 	const char *path_info;     /* "/route" or longer */
-	const char *script;        /* SCRIPT_FILENAME */
+	const char *script;        /* SCRIPT_FILENAME, or NULL */
 	const char *server_name;   /* the bridge's domain */
 	unsigned server_port;
 	const char *remote_addr;
@@ -34,6 +34,8 @@ struct request_meta {
 	size_t content_length;
 	const struct kv *extra;    /* the route's env = lines */
 	size_t n_extra;
+	const struct kv *params;   /* a FastCGI route's param = lines */
+	size_t n_params;
 };
 
 /* Returns 0, or -1 with a reason for the sender (the stanza is refused as bad-request). */
