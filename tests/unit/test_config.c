@@ -718,6 +718,61 @@ static void test_err_first_error_wins(void **state)
 	expect_error("[xmpp]\njid = a@example.org/r\n" ROUTE_OK "timeout = x\n", 2, "jid");
 }
 
+
+/* FastCGI routes: backends parsed, defaults merged, and the mixing rules enforced. */
+static void test_fastcgi_route(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *r;
+	(void)state;
+	load_ok(XMPP_OK "[route \"php\"]\nfastcgi = unix:/run/php/fpm.sock\n"
+	                "fastcgi = tcp:127.0.0.1:9000\nfastcgi = tcp:[::1]:9001\n"
+	                "script_filename = /srv/app/index.php\nparam = APP_ENV=production\n"
+	                "param = DEBUG=0\n",
+	        &cfg);
+	r = config_route(&cfg, "php");
+	assert_non_null(r);
+	assert_null(r->cgi);
+	assert_int_equal(r->n_fastcgi, 3);
+	assert_int_equal(r->fastcgi[0].kind, FCGI_ADDR_UNIX);
+	assert_string_equal(r->fastcgi[0].path, "/run/php/fpm.sock");
+	assert_int_equal(r->fastcgi[1].kind, FCGI_ADDR_TCP);
+	assert_string_equal(r->fastcgi[1].host, "127.0.0.1");
+	assert_int_equal(r->fastcgi[1].port, 9000);
+	assert_string_equal(r->fastcgi[2].host, "::1");
+	assert_int_equal(r->fastcgi[2].port, 9001);
+	assert_string_equal(r->fastcgi[2].text, "tcp:[::1]:9001");
+	assert_string_equal(r->script_filename, "/srv/app/index.php");
+	assert_int_equal(r->n_params, 2);
+	assert_string_equal(r->params[1].name, "DEBUG");
+	assert_string_equal(r->params[1].value, "0");
+	assert_int_equal(r->connect_timeout_s, CFG_DEFAULT_CONNECT_TIMEOUT);
+	assert_int_equal(r->timeout_s, CFG_DEFAULT_TIMEOUT);
+	config_free(&cfg);
+}
+
+static void test_err_fastcgi(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:relative.sock\n", 5,
+	             "absolute path");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:localhost:9000\n", 5,
+	             "numeric address");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:127.0.0.1:0\n", 5,
+	             "numeric address");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = http://x\n", 5,
+	             "is not unix:/path or tcp:ADDRESS:PORT");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nscript_filename = x.php\n",
+	             6, "not an absolute path");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nconnect_timeout = 0\n", 6,
+	             "connect_timeout '0'");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nparam = A=1\nparam = A=2\n",
+	             7, "param A is already set");
+	expect_error(XMPP_OK ROUTE_OK "fastcgi = unix:/a.sock\n", 4,
+	             "has both cgi and fastcgi");
+	expect_error(XMPP_OK ROUTE_OK "param = A=1\n", 4, "are for fastcgi routes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +810,8 @@ int main(void)
 	    cmocka_unit_test(test_err_env),
 	    cmocka_unit_test(test_err_missing_file),
 	    cmocka_unit_test(test_err_first_error_wins),
+	    cmocka_unit_test(test_fastcgi_route),
+	    cmocka_unit_test(test_err_fastcgi),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
