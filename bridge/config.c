@@ -197,10 +197,15 @@ enum xmpp_key {
 	XK_PORT,
 	XK_TLS,
 	XK_CAFILE,
+	XK_MODE,
+	XK_COMPONENT,
+	XK_SECRET,
+	XK_SECRET_FILE,
 	XK_COUNT
 };
 static const char *const xmpp_keys[XK_COUNT] = {
-    "jid", "username", "domain", "password", "password_file", "host", "port", "tls", "cafile"};
+    "jid", "username", "domain", "password", "password_file", "host", "port", "tls", "cafile",
+    "mode", "component", "secret", "secret_file"};
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
 {
@@ -220,6 +225,8 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		return cfg_fail_at(ld, ld->line, "give either jid or username and domain, not both");
 	if ((ld->seen_xmpp & (1u << XK_PASSWORD)) && (ld->seen_xmpp & (1u << XK_PASSWORD_FILE)))
 		return cfg_fail_at(ld, ld->line, "give either password or password_file, not both");
+	if ((ld->seen_xmpp & (1u << XK_SECRET)) && (ld->seen_xmpp & (1u << XK_SECRET_FILE)))
+		return cfg_fail_at(ld, ld->line, "give either secret or secret_file, not both");
 	switch ((enum xmpp_key)k) {
 	case XK_JID:
 		if (!cfg_split_bare_jid(v, &cfg->localpart, &cfg->domain))
@@ -274,9 +281,72 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		if (access(cfg->cafile, R_OK) != 0)
 			return cfg_fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
 		break;
+	case XK_MODE:
+		if (strcmp(v, "client") == 0)
+			cfg->mode = MODE_CLIENT;
+		else if (strcmp(v, "component") == 0)
+			cfg->mode = MODE_COMPONENT;
+		else
+			return cfg_fail_at(ld, ld->line, "mode '%s' is not client or component", v);
+		break;
+	case XK_COMPONENT:
+		if (!*v || strpbrk(v, "@/ \t"))
+			return cfg_fail_at(ld, ld->line, "component '%s' is not a domain", v);
+		ld->component = strdup(v);
+		cfg_ascii_lower(ld->component);
+		break;
+	case XK_SECRET:
+		ld->secret = strdup(v);
+		break;
+	case XK_SECRET_FILE: {
+		char *path = cfg_resolve_path(ld, v);
+		int r = read_secret_file(ld, path, &ld->secret);
+		free(path);
+		return r;
+	}
 	case XK_COUNT:
 		break;
 	}
+	return 1;
+}
+
+/* Client and component mode take different keys; each refuses the other's. */
+static int finish_mode(struct loader *ld)
+{
+	static const unsigned client_keys = 1u << XK_JID | 1u << XK_USERNAME | 1u << XK_DOMAIN |
+	                                    1u << XK_PASSWORD | 1u << XK_PASSWORD_FILE |
+	                                    1u << XK_TLS | 1u << XK_CAFILE;
+	static const unsigned component_keys =
+	    1u << XK_COMPONENT | 1u << XK_SECRET | 1u << XK_SECRET_FILE;
+	struct config *cfg = ld->cfg;
+	int xmpp_line = ld->xmpp_line ? ld->xmpp_line : ld->line;
+	if (cfg->mode == MODE_CLIENT) {
+		if (ld->seen_xmpp & component_keys)
+			return cfg_fail_at(ld, xmpp_line,
+			                   "component and secret are for mode = component");
+		if (!cfg->localpart || !cfg->domain)
+			return cfg_fail_at(ld, xmpp_line,
+			                   "[xmpp] needs jid = user@domain (or username and domain)");
+		if (!cfg->password)
+			return cfg_fail_at(ld, xmpp_line, "[xmpp] needs password or password_file");
+		if (!cfg->port)
+			cfg->port = CFG_DEFAULT_PORT;
+		return 1;
+	}
+	if (ld->seen_xmpp & client_keys)
+		return cfg_fail_at(ld, xmpp_line,
+		                   "jid, username, domain, password, tls and cafile are for mode = "
+		                   "client (a component connection has no TLS: keep it on loopback)");
+	if (!ld->component)
+		return cfg_fail_at(ld, xmpp_line, "mode = component needs component = DOMAIN");
+	if (!ld->secret)
+		return cfg_fail_at(ld, xmpp_line, "mode = component needs secret or secret_file");
+	cfg->domain = ld->component;
+	cfg->password = ld->secret;
+	ld->component = ld->secret = NULL;
+	cfg->tls = TLS_DISABLED;
+	if (!cfg->port)
+		cfg->port = CFG_DEFAULT_COMPONENT_PORT;
 	return 1;
 }
 
@@ -315,7 +385,7 @@ static int enter_section(struct loader *ld, const char *section)
 	if (!route_section_name(section, name, sizeof name))
 		return cfg_fail_at(ld, ld->section_line,
 		               "unknown section [%s] (expected [xmpp] or [route \"NAME\"])", section);
-	if (!config_route_name_valid(name))
+	if (!config_route_name_valid(name) && strcmp(name, "*") != 0)
 		return cfg_fail_at(ld, ld->section_line,
 		               "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
 	if (config_route(cfg, name))
@@ -369,14 +439,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 static int config_finish(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	int xmpp_line = ld->xmpp_line ? ld->xmpp_line : ld->line;
-	if (!cfg->localpart || !cfg->domain)
-		return cfg_fail_at(ld, xmpp_line,
-		               "[xmpp] needs jid = user@domain (or username and domain)");
-	if (!cfg->password)
-		return cfg_fail_at(ld, xmpp_line, "[xmpp] needs password or password_file");
-	if (!cfg->port)
-		cfg->port = CFG_DEFAULT_PORT;
+	if (!finish_mode(ld))
+		return 0;
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
 	for (size_t i = 0; i < cfg->n_routes; i++) {
@@ -418,6 +482,8 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (!ld.failed)
 		config_finish(&ld);
 	free(ld.dir);
+	free(ld.component);
+	free(ld.secret);
 	return ld.failed ? -1 : 0;
 }
 
@@ -433,6 +499,11 @@ void config_free(struct config *cfg)
 	free(cfg->host);
 	free(cfg->cafile);
 	memset(cfg, 0, sizeof *cfg);
+}
+
+const struct route_cfg *config_wildcard_route(const struct config *cfg)
+{
+	return config_route(cfg, "*");
 }
 
 const struct route_cfg *config_route(const struct config *cfg, const char *name)

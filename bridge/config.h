@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 enum tls_mode { TLS_REQUIRED, TLS_OPTIONAL, TLS_DISABLED };
+enum xmpp_mode { MODE_CLIENT, MODE_COMPONENT };
 
 struct kv {
 	char *name;
@@ -29,12 +30,16 @@ struct route_cfg {
 	char *name; /* the resource the route answers on */
 	int line;   /* where its section starts, for messages */
 	char *cgi;                 /* a CGI route, or */
+	char *cgi_dir;             /* the [route "*"] of component mode: cgi-bin, or */
 	struct fcgi_addr *fastcgi; /* a FastCGI route: its pool of backends */
 	size_t n_fastcgi;
 	char *script_filename;     /* FastCGI SCRIPT_FILENAME */
 	struct kv *params;         /* extra FastCGI params */
 	size_t n_params;
 	unsigned connect_timeout_s;
+	char *description; /* disco#items name */
+	bool soap;         /* advertise XEP-0072 */
+	bool http;         /* advertise XEP-0332 */
 	unsigned timeout_s;
 	unsigned max_concurrency;
 	unsigned max_queue;
@@ -48,9 +53,10 @@ struct route_cfg {
 
 struct config {
 	char *path;
-	char *localpart; /* from jid or username */
-	char *domain;
-	char *password;
+	enum xmpp_mode mode;
+	char *localpart; /* client mode: from jid or username */
+	char *domain;    /* client mode: the account's domain; component mode: the component */
+	char *password;  /* client mode: password; component mode: the shared secret */
 	char *host; /* NULL: connect to the domain */
 	unsigned port;
 	enum tls_mode tls;
@@ -65,6 +71,7 @@ struct config {
 #define CFG_DEFAULT_MAX_QUEUE 64
 #define CFG_DEFAULT_MAX_OUTPUT (192 * 1024)
 #define CFG_DEFAULT_PORT 5222
+#define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
 #define CFG_MAX_BACKENDS 64
 #define CFG_MAX_ROUTES 256
@@ -73,6 +80,8 @@ struct config {
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
 void config_free(struct config *cfg);
 const struct route_cfg *config_route(const struct config *cfg, const char *name);
+/* The [route "*"] of component mode, or NULL. */
+const struct route_cfg *config_wildcard_route(const struct config *cfg);
 bool config_route_name_valid(const char *name);
 
 #endif

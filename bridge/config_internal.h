@@ -27,6 +27,7 @@ struct loader {
 	char *err;
 	size_t errlen;
 	char *dir; /* directory of the config file, for relative paths */
+	char *component, *secret; /* component mode, until the mode is known */
 };
 
 int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)

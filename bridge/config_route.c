@@ -175,12 +175,17 @@ enum route_key {
 	RK_SCRIPT_FILENAME,
 	RK_PARAM,
 	RK_CONNECT_TIMEOUT,
+	RK_CGI_DIR,
+	RK_DESCRIPTION,
+	RK_SOAP,
+	RK_HTTP,
 	RK_COUNT
 };
 static const char *const route_keys[RK_COUNT] = {
     "cgi",        "timeout",         "max_concurrency", "max_queue",
     "max_output", "message_replies", "allow",           "env",
-    "fastcgi",    "script_filename", "param",           "connect_timeout"};
+    "fastcgi",    "script_filename", "param",           "connect_timeout",
+    "cgi_dir",    "description",     "soap",            "http"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
@@ -245,6 +250,26 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 			return cfg_fail_at(ld, ld->line, "script_filename '%s' is not an absolute path", v);
 		r->script_filename = strdup(v);
 		break;
+	case RK_CGI_DIR:
+		r->cgi_dir = cfg_resolve_path(ld, v);
+		if (!r->cgi_dir || stat(r->cgi_dir, &st) != 0)
+			return cfg_fail_at(ld, ld->line, "cgi_dir %s: %s", v, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return cfg_fail_at(ld, ld->line, "cgi_dir %s: not a directory", v);
+		break;
+	case RK_DESCRIPTION:
+		if (strlen(v) > 200)
+			return cfg_fail_at(ld, ld->line, "description is over 200 bytes");
+		r->description = strdup(v);
+		break;
+	case RK_SOAP:
+		if (!cfg_parse_bool(v, &r->soap))
+			return cfg_fail_at(ld, ld->line, "soap '%s' is not yes or no", v);
+		break;
+	case RK_HTTP:
+		if (!cfg_parse_bool(v, &r->http))
+			return cfg_fail_at(ld, ld->line, "http '%s' is not yes or no", v);
+		break;
 	case RK_CONNECT_TIMEOUT:
 		if (!cfg_parse_uint(v, 1, 3600, &n))
 			return cfg_fail_at(ld, ld->line,
@@ -260,7 +285,17 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 {
 	struct config *cfg = ld->cfg;
-	if (!r->cgi && !r->n_fastcgi)
+	bool wildcard = strcmp(r->name, "*") == 0;
+	if (wildcard && cfg->mode != MODE_COMPONENT)
+		return cfg_fail_at(ld, r->line, "[route \"*\"] needs mode = component");
+	if (wildcard != (r->cgi_dir != NULL))
+		return cfg_fail_at(ld, r->line,
+		                   wildcard ? "[route \"*\"] needs cgi_dir"
+		                            : "route \"%s\": cgi_dir is for [route \"*\"] only",
+		                   r->name);
+	if (wildcard && (r->cgi || r->n_fastcgi))
+		return cfg_fail_at(ld, r->line, "[route \"*\"] takes cgi_dir, not cgi or fastcgi");
+	if (!r->cgi && !r->n_fastcgi && !wildcard)
 		return cfg_fail_at(ld, r->line, "route \"%s\" has neither cgi nor fastcgi", r->name);
 	if (r->cgi && r->n_fastcgi)
 		return cfg_fail_at(ld, r->line, "route \"%s\" has both cgi and fastcgi", r->name);
@@ -281,7 +316,14 @@ int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 		r->max_output = CFG_DEFAULT_MAX_OUTPUT;
 	if (!r->n_allow) {
 		char pattern[300];
-		snprintf(pattern, sizeof pattern, "*@%s", cfg->domain);
+		/* the bridge's own domain: a component's parent (api.example.org -> example.org) */
+		const char *own = cfg->domain, *dot = strchr(own, '.');
+		if (cfg->mode == MODE_COMPONENT && dot && strchr(dot + 1, '.'))
+			own = dot + 1;
+		else if (cfg->mode == MODE_COMPONENT && dot && !strchr(dot + 1, '.') &&
+		         strcmp(dot + 1, "localhost") == 0)
+			own = dot + 1;
+		snprintf(pattern, sizeof pattern, "*@%s", own);
 		r->allow = malloc(sizeof *r->allow);
 		if (!r->allow)
 			return cfg_fail_at(ld, r->line, "out of memory");
@@ -295,6 +337,8 @@ void cfg_route_free(struct route_cfg *r)
 {
 	free(r->name);
 	free(r->cgi);
+	free(r->cgi_dir);
+	free(r->description);
 	for (size_t i = 0; i < r->n_fastcgi; i++) {
 		free(r->fastcgi[i].text);
 		free(r->fastcgi[i].path);

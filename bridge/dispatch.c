@@ -25,6 +25,7 @@ struct request {
 	struct route_rt *route;
 	struct reply_target target;
 	char *type, *id, *to, *from; /* storage for target's strings */
+	char *script;                /* a cgi_dir executable, else NULL */
 	char sender[320];
 	struct cgi_env env;
 	char *input;
@@ -78,6 +79,7 @@ static void request_free(struct request *r)
 	free(r->id);
 	free(r->to);
 	free(r->from);
+	free(r->script);
 	free(r);
 }
 
@@ -158,7 +160,7 @@ static void start(struct request *r)
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
-	spec = (struct cgi_spec){.path = route->cfg->cgi,
+	spec = (struct cgi_spec){.path = r->script ? r->script : route->cfg->cgi,
 	                         .envp = r->env.vars,
 	                         .input = r->input,
 	                         .input_len = r->input_len,
@@ -225,11 +227,11 @@ static void restore_xml_lang(xmpp_stanza_t *stanza)
 }
 
 /* Copies what the request needs out of the stanza. Returns a refusal reason or NULL. */
-static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *ctx)
+static const char *build(struct request *r, const struct dispatch_target *tgt,
+                         xmpp_stanza_t *stanza, xmpp_ctx_t *ctx)
 {
 	const struct route_cfg *rc = r->route->cfg;
 	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
-	char path_info[80];
 	char *text = NULL;
 	size_t text_len = 0;
 	const char *reason = NULL, *ns;
@@ -238,6 +240,10 @@ static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *c
 	int n_attrs;
 
 	restore_xml_lang(stanza);
+	/* handlers see a client stanza whichever stream it came on */
+	ns = xmpp_stanza_get_ns(stanza);
+	if (ns && strcmp(ns, "jabber:component:accept") == 0)
+		xmpp_stanza_set_ns(stanza, client_ns);
 	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
 		return "the stanza cannot be serialized";
 	/* libstrophe leaves out the stream's namespace on a stanza; a standalone document
@@ -267,13 +273,14 @@ static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *c
 	if (n_attrs > REQ_MAX_ATTRS + 8)
 		return "too many attributes on the stanza";
 	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
-	snprintf(path_info, sizeof path_info, "/%s", rc->name);
 	struct request_meta m = {.stanza_name = xmpp_stanza_get_name(stanza),
 	                         .attrs = attrs,
 	                         .n_attrs = (size_t)n_attrs,
-	                         .route = rc->name,
-	                         .path_info = path_info,
-	                         .script = rc->cgi ? rc->cgi : rc->script_filename,
+	                         .route = tgt->name,
+	                         .path_info = tgt->path_info,
+	                         .script = r->script     ? r->script
+	                                   : rc->cgi     ? rc->cgi
+	                                                 : rc->script_filename,
 	                         .server_name = r->d->cfg->domain,
 	                         .server_port = r->d->cfg->port,
 	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr
@@ -290,9 +297,10 @@ static const char *build(struct request *r, xmpp_stanza_t *stanza, xmpp_ctx_t *c
 	return NULL;
 }
 
-void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t *stanza,
-                     const struct reply_sink *sink)
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
+                     xmpp_stanza_t *stanza, const struct reply_sink *sink)
 {
+	struct route_rt *route = tgt->route;
 	const char *name = xmpp_stanza_get_name(stanza);
 	enum stanza_kind kind = stanza_kind_of(name);
 	const char *type = xmpp_stanza_get_type(stanza);
@@ -333,7 +341,8 @@ void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t
 		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
 		return;
 	}
-	refusal = build(r, stanza, xmpp_stanza_get_context(stanza));
+	r->script = tgt->script ? strdup(tgt->script) : NULL;
+	refusal = build(r, tgt, stanza, xmpp_stanza_get_context(stanza));
 	if (refusal) {
 		answer_failure(r, FAIL_BAD_REQUEST, refusal);
 		return;

@@ -45,10 +45,18 @@ struct dispatcher {
 	bool stopping;
 };
 
+/* What an inbound stanza asks for, as the router found it. */
+struct dispatch_target {
+	struct route_rt *route;
+	const char *name;      /* the route name as addressed: XMPP_ROUTE */
+	const char *path_info; /* "/route" or "/route/extra" */
+	const char *script;    /* a cgi_dir executable, or NULL for the route's own */
+};
+
 int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg);
 struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
-void dispatch_stanza(struct dispatcher *d, struct route_rt *route, xmpp_stanza_t *stanza,
-                     const struct reply_sink *sink);
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
+                     xmpp_stanza_t *stanza, const struct reply_sink *sink);
 /* Refuses queued requests and kills running handlers; their replies still go out. */
 void dispatcher_stop(struct dispatcher *d);
 /* Closes FastCGI connections; every request must be answered first. */

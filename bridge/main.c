@@ -19,6 +19,7 @@
 #include "autoconfig.h"
 #include "config.h"
 #include "dispatch.h"
+#include "router.h"
 #include "log.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
@@ -36,7 +37,9 @@ struct daemon {
 	xmpp_ctx_t *ctx;
 	struct strophe_loop sl;
 	struct dispatcher disp;
+	struct router router;
 	struct xmpp_link **links;
+	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t shutdown_timer;
 	uint64_t shutdown_started;
@@ -146,6 +149,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
 	char *input = malloc(ONCE_MAX_INPUT + 1);
 	size_t len = 0, n;
+	char path_info[80];
 	xmpp_stanza_t *stanza;
 
 	route = dispatcher_route(&dm->disp, route_name);
@@ -171,7 +175,9 @@ static int run_once(struct daemon *dm, const char *route_name)
 		return 1;
 	}
 	dm->disp.check_acl = false;
-	dispatch_stanza(&dm->disp, route, stanza, &sink);
+	snprintf(path_info, sizeof path_info, "/%s", route_name);
+	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
+	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
 	xmpp_stanza_release(stanza);
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;
@@ -182,30 +188,16 @@ static int run_once(struct daemon *dm, const char *route_name)
 
 /* daemon */
 
-static void link_sink_send(void *ud, const char *xml) { link_send(ud, xml); }
-
 static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *ud)
 {
 	struct daemon *dm = ud;
-	struct route_rt *route = dispatcher_route(&dm->disp, link_route(link));
-	const char *from = xmpp_stanza_get_from(stanza);
-	struct reply_sink sink = {.send = link_sink_send,
-	                          .ud = link,
-	                          .from = NULL,
-	                          .remote_addr = link_remote_addr(link)};
-	size_t bl = strlen(link_bare_jid(link));
-
-	/* Presence among the bridge's own resources is not a request. */
-	if (from && strncmp(from, link_bare_jid(link), bl) == 0 && (!from[bl] || from[bl] == '/') &&
-	    strcmp(xmpp_stanza_get_name(stanza), "presence") == 0)
-		return;
-	dispatch_stanza(&dm->disp, route, stanza, &sink);
+	router_stanza(&dm->router, link, stanza);
 }
 
 static void close_all(struct daemon *dm)
 {
 	dispatcher_close_backends(&dm->disp);
-	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
 			link_free(dm->links[i]);
 	sl_close(&dm->sl);
@@ -223,14 +215,14 @@ static void on_shutdown_tick(uv_timer_t *t)
 
 	if (!dm->links_stopping && (dm->disp.in_flight == 0 || late)) {
 		dm->links_stopping = true;
-		for (size_t i = 0; i < dm->cfg.n_routes; i++)
+		for (size_t i = 0; i < dm->n_links; i++)
 			link_stop(dm->links[i]);
 		dm->shutdown_started = uv_now(dm->loop);
 		return;
 	}
-	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+	for (size_t i = 0; i < dm->n_links; i++)
 		closed += link_closed(dm->links[i]) ? 1 : 0;
-	if (dm->links_stopping && (closed == dm->cfg.n_routes || late)) {
+	if (dm->links_stopping && (closed == dm->n_links || late)) {
 		uv_timer_stop(t);
 		close_all(dm);
 	}
@@ -254,7 +246,9 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static int run_daemon(struct daemon *dm)
 {
-	dm->links = calloc(dm->cfg.n_routes, sizeof *dm->links);
+	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
+	dm->links = calloc(dm->n_links, sizeof *dm->links);
+	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
 	if (!dm->links)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
@@ -266,16 +260,21 @@ static int run_daemon(struct daemon *dm)
 	uv_signal_start(&dm->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&dm->sigint, on_signal, SIGINT);
 	uv_signal_start(&dm->sighup, on_signal, SIGHUP);
-	for (size_t i = 0; i < dm->cfg.n_routes; i++) {
+	for (size_t i = 0; i < dm->n_links; i++) {
 		dm->links[i] = link_new(&dm->sl, &dm->cfg, dm->cfg.routes[i].name, on_link_stanza, dm);
 		if (!dm->links[i]) {
-			log_error("route %s: cannot create the XMPP connection", dm->cfg.routes[i].name);
+			log_error("cannot create the XMPP connection");
 			return 1;
 		}
 	}
-	log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
-	         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
-	for (size_t i = 0; i < dm->cfg.n_routes; i++)
+	if (dm->cfg.mode == MODE_COMPONENT)
+		log_info("xmpp-cgi %s starting: %zu route%s on component %s", PACKAGE_VERSION,
+		         dm->cfg.n_routes, dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.domain);
+	else
+		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION,
+		         dm->cfg.n_routes, dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart,
+		         dm->cfg.domain);
+	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	free(dm->links);

@@ -36,7 +36,8 @@ struct xmpp_link {
 	uv_timer_t retry;
 	struct outbox_item *out_head, *out_tail;
 	unsigned out_len;
-	char route[72];
+	char route[72]; /* client mode: the route; component mode: "" */
+	char label[100]; /* "route NAME" or "component DOMAIN", for messages */
 	char bare[320];
 	char full[400];
 	char remote_addr[INET6_ADDRSTRLEN];
@@ -125,7 +126,7 @@ static void schedule_retry(struct xmpp_link *l)
 	delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1); /* jitter: 50-100% */
 	l->attempt++;
 	set_state(l, LINK_BACKOFF);
-	log_warn("route %s: reconnecting in %llu ms (attempt %u)", l->route,
+	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label,
 	         (unsigned long long)delay, l->attempt);
 	uv_timer_start(&l->retry, on_retry, delay, 0);
 }
@@ -178,9 +179,11 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		set_state(l, LINK_ONLINE);
 		l->attempt = 0;
 		note_peer(l);
-		/* Negative priority: only stanzas addressed to this full JID reach the route. */
-		xmpp_send_raw_string(l->conn, "<presence><priority>-1</priority></presence>");
-		log_info("route %s: online as %s", l->route, l->full);
+		/* Negative priority: only stanzas addressed to this full JID reach the route.
+		 * A component has no presence of its own. */
+		if (l->cfg->mode == MODE_CLIENT)
+			xmpp_send_raw_string(l->conn, "<presence><priority>-1</priority></presence>");
+		log_info("%s: online as %s", l->label, l->full);
 		flush_outbox(l);
 		sl_kick(l->sl);
 		return;
@@ -191,19 +194,19 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 	l->watch = NULL;
 	if (l->state == LINK_CLOSING) {
 		set_state(l, LINK_CLOSED);
-		log_debug("route %s: closed", l->route);
+		log_debug("%s: closed", l->label);
 		return;
 	}
 	if (stream_error)
-		log_warn("route %s: disconnected: stream error %d%s%s", l->route, (int)stream_error->type,
+		log_warn("%s: disconnected: stream error %d%s%s", l->label, (int)stream_error->type,
 		         stream_error->text ? ": " : "", stream_error->text ? stream_error->text : "");
 	else if (error)
-		log_warn("route %s: disconnected: %s (%d)", l->route,
+		log_warn("%s: disconnected: %s (%d)", l->label,
 		         error > 0 ? strerror(error) : "TLS error", error);
 	else if (l->state == LINK_CONNECTING && login_failure[0])
-		log_warn("route %s: login failed: the server said %s", l->route, login_failure);
+		log_warn("%s: login failed: the server said %s", l->label, login_failure);
 	else
-		log_warn("route %s: disconnected (%s)", l->route,
+		log_warn("%s: disconnected (%s)", l->label,
 		         l->state == LINK_CONNECTING ? "connection refused or login failed" : "closed");
 	login_failure[0] = '\0';
 	schedule_retry(l);
@@ -227,11 +230,14 @@ static void connect_now(struct xmpp_link *l)
 	set_state(l, LINK_CONNECTING);
 	l->pending_fd = -1;
 	connecting = l;
-	rc = xmpp_connect_client(l->conn, c->host, (unsigned short)c->port,
-	                         on_conn_event, l);
+	if (c->mode == MODE_COMPONENT)
+		rc = xmpp_connect_component(l->conn, c->host ? c->host : "127.0.0.1",
+		                            (unsigned short)c->port, on_conn_event, l);
+	else
+		rc = xmpp_connect_client(l->conn, c->host, (unsigned short)c->port, on_conn_event, l);
 	connecting = NULL;
 	if (rc != XMPP_EOK || l->pending_fd < 0) {
-		log_warn("route %s: cannot connect to %s:%u", l->route, c->host ? c->host : c->domain,
+		log_warn("%s: cannot connect to %s:%u", l->label, c->host ? c->host : c->domain,
 		         c->port);
 		if (rc == XMPP_EOK)
 			xmpp_disconnect(l->conn);
@@ -239,6 +245,44 @@ static void connect_now(struct xmpp_link *l)
 		return;
 	}
 	l->watch = sl_watch_start(l->sl, l->conn, l->pending_fd);
+}
+
+static int refuse_socket(xmpp_conn_t *conn, void *sockp)
+{
+	(void)conn;
+	(void)sockp;
+	return -1;
+}
+
+static void ignore_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
+                         xmpp_stream_error_t *stream_error, void *ud)
+{
+	(void)conn, (void)event, (void)error, (void)stream_error, (void)ud;
+}
+
+/* libstrophe 0.12 allocates stream-management state only in xmpp_connect_client(),
+ * yet touches it on component connections too (REFERENCE.md section 5). A client
+ * connection whose connect is refused at the socket owns one, never used a byte of
+ * network, and can hand it over. */
+static int give_sm_state(xmpp_ctx_t *ctx, xmpp_conn_t *component)
+{
+	xmpp_conn_t *donor = xmpp_conn_new(ctx);
+	xmpp_sm_state_t *sm;
+	int rc = -1;
+	if (!donor)
+		return -1;
+	xmpp_conn_set_jid(donor, "sm@localhost");
+	xmpp_conn_set_sockopt_callback(donor, refuse_socket);
+	xmpp_connect_client(donor, "127.0.0.1", 1, ignore_event, NULL);
+	sm = xmpp_conn_get_sm_state(donor);
+	if (sm && xmpp_conn_set_sm_state(component, sm) == XMPP_EOK)
+		rc = 0;
+	else if (sm)
+		xmpp_free_sm_state(sm);
+	xmpp_conn_release(donor);
+	if (rc)
+		log_error("cannot prepare the component connection (libstrophe SM state)");
+	return rc;
 }
 
 struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
@@ -253,12 +297,25 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	l->cb = cb;
 	l->ud = ud;
 	l->pending_fd = -1;
-	snprintf(l->route, sizeof l->route, "%s", route);
-	snprintf(l->bare, sizeof l->bare, "%s@%s", cfg->localpart, cfg->domain);
-	snprintf(l->full, sizeof l->full, "%s/%s", l->bare, route);
+	if (cfg->mode == MODE_COMPONENT) {
+		snprintf(l->route, sizeof l->route, "%s", "");
+		snprintf(l->label, sizeof l->label, "component %s", cfg->domain);
+		snprintf(l->bare, sizeof l->bare, "%s", cfg->domain);
+		snprintf(l->full, sizeof l->full, "%s", cfg->domain);
+	} else {
+		snprintf(l->route, sizeof l->route, "%s", route);
+		snprintf(l->label, sizeof l->label, "route %s", route);
+		snprintf(l->bare, sizeof l->bare, "%s@%s", cfg->localpart, cfg->domain);
+		snprintf(l->full, sizeof l->full, "%s/%s", l->bare, route);
+	}
 	snprintf(l->remote_addr, sizeof l->remote_addr, "127.0.0.1");
 	l->conn = xmpp_conn_new(sl->ctx);
 	if (!l->conn) {
+		free(l);
+		return NULL;
+	}
+	if (cfg->mode == MODE_COMPONENT && give_sm_state(sl->ctx, l->conn) != 0) {
+		xmpp_conn_release(l->conn);
 		free(l);
 		return NULL;
 	}
@@ -291,7 +348,7 @@ void link_send(struct xmpp_link *l, const char *xml)
 		return;
 	}
 	if (l->out_len >= LINK_OUTBOX_MAX) {
-		log_error("route %s: offline and %u replies waiting: reply dropped", l->route,
+		log_error("%s: offline and %u replies waiting: reply dropped", l->label,
 		          l->out_len);
 		return;
 	}

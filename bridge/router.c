@@ -1,0 +1,157 @@
+/* router.c - addressing, the bridge's own answers, and hand-off to dispatch (see router.h). */
+#include "router.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgi_dir.h"
+#include "log.h"
+#include "reply.h"
+#include "route.h"
+#include "service.h"
+
+static void send_reply(struct xmpp_link *link, char *xml)
+{
+	if (xml)
+		link_send(link, xml);
+	free(xml);
+}
+
+/* The child element's namespace of an iq, for service queries. */
+static const char *child_ns(xmpp_stanza_t *stanza, const char **node)
+{
+	xmpp_stanza_t *child = xmpp_stanza_get_children(stanza);
+	while (child && !xmpp_stanza_is_tag(child))
+		child = xmpp_stanza_get_next(child);
+	*node = child ? xmpp_stanza_get_attribute(child, "node") : NULL;
+	return child ? xmpp_stanza_get_ns(child) : NULL;
+}
+
+/* Component mode: splits "route@comp/extra" or "comp/route/extra". Returns 0 for the
+ * component itself (name empty), 1 for a route, -1 for an address not ours. */
+static int split_component_address(const char *to, const char *domain, char *name,
+                                   size_t name_len, const char **extra)
+{
+	const char *at = strchr(to, '@'), *slash = strchr(to, '/');
+	const char *dom = at && (!slash || at < slash) ? at + 1 : to;
+	size_t dl = strlen(domain), nl;
+	*extra = NULL;
+	if (strncasecmp(dom, domain, dl) != 0 || (dom[dl] && dom[dl] != '/'))
+		return -1;
+	if (dom != to) { /* route@comp[/extra] */
+		nl = (size_t)(at - to);
+		*extra = dom[dl] == '/' ? dom + dl + 1 : NULL;
+	} else if (dom[dl] == '/') { /* comp/route[/extra] */
+		const char *r = dom + dl + 1, *end = strchr(r, '/');
+		nl = end ? (size_t)(end - r) : strlen(r);
+		*extra = end ? end + 1 : NULL;
+		to = r;
+	} else {
+		name[0] = '\0';
+		return 0;
+	}
+	if (nl == 0 || nl >= name_len)
+		return -1;
+	memcpy(name, to, nl);
+	name[nl] = '\0';
+	return 1;
+}
+
+void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza)
+{
+	const struct config *cfg = rt->cfg;
+	const char *name = xmpp_stanza_get_name(stanza);
+	const char *type = xmpp_stanza_get_type(stanza);
+	const char *from = xmpp_stanza_get_from(stanza);
+	const char *to = xmpp_stanza_get_to(stanza);
+	enum stanza_kind kind = stanza_kind_of(name);
+	char route_name[72], path_info[600], script[PATH_MAX];
+	const char *extra = NULL, *node = NULL;
+	const struct route_cfg *rc = NULL;
+	struct route_rt *route = NULL;
+	enum service_query q;
+	int addressed;
+	struct reply_target t = {.kind = kind,
+	                         .type = type,
+	                         .id = xmpp_stanza_get_id(stanza),
+	                         .to = from,
+	                         .from = cfg->mode == MODE_COMPONENT ? to : NULL};
+	struct reply_sink sink = {.send = (void (*)(void *, const char *))link_send,
+	                          .ud = link,
+	                          .from = t.from,
+	                          .remote_addr = link_remote_addr(link)};
+
+	if (!reply_allowed(kind, type))
+		return; /* errors and iq results are never handled nor answered */
+	if (cfg->mode == MODE_CLIENT) {
+		size_t bl = strlen(link_bare_jid(link));
+		/* presence among the bridge's own resources is not a request */
+		if (kind == KIND_PRESENCE && from && strncmp(from, link_bare_jid(link), bl) == 0 &&
+		    (!from[bl] || from[bl] == '/'))
+			return;
+		snprintf(route_name, sizeof route_name, "%s", link_route(link));
+		addressed = 1;
+	} else {
+		addressed = to ? split_component_address(to, cfg->domain, route_name,
+		                                         sizeof route_name, &extra)
+		               : -1;
+		if (addressed < 0) {
+			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
+			return;
+		}
+	}
+	if (addressed) {
+		rc = config_route(cfg, route_name);
+		route = rc ? dispatcher_route(rt->disp, route_name) : NULL;
+	}
+
+	q = kind == KIND_IQ ? service_query_of(type, child_ns(stanza, &node)) : SQ_NONE;
+	if (!addressed && q == SQ_NONE) {
+		/* the component itself runs no handler */
+		if (kind != KIND_PRESENCE)
+			send_reply(link, reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE
+			                                                   : FAIL_NO_ROUTE,
+			                               "this address runs no handler"));
+		return;
+	}
+	if (addressed && !rc) {
+		const struct route_cfg *wild = config_wildcard_route(cfg);
+		if (wild && cgi_dir_resolve(wild->cgi_dir, route_name, script, sizeof script) == 0) {
+			rc = wild;
+			route = dispatcher_route(rt->disp, "*");
+		} else {
+			log_info("%s: no route \"%s\" for %s from %s", link_route(link)[0] ? "route" : "component",
+			         route_name, name, from ? from : "-");
+			if (kind != KIND_PRESENCE)
+				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
+			return;
+		}
+	}
+	if (q != SQ_NONE) {
+		char **names = NULL;
+		size_t n_names = 0;
+		const struct route_cfg *wild = config_wildcard_route(cfg);
+		struct service_view v = {.cfg = cfg,
+		                         .route = addressed ? rc : NULL,
+		                         .route_name = route_name,
+		                         .node = node};
+		if (q == SQ_DISCO_ITEMS && wild)
+			cgi_dir_list(wild->cgi_dir, &names, &n_names);
+		v.dir_names = names;
+		v.n_dir_names = n_names;
+		send_reply(link, service_reply(q, &t, &v));
+		cgi_dir_names_free(names, n_names);
+		return;
+	}
+	if (extra && *extra)
+		snprintf(path_info, sizeof path_info, "/%s/%s", route_name, extra);
+	else
+		snprintf(path_info, sizeof path_info, "/%s", route_name);
+	struct dispatch_target tgt = {.route = route,
+	                              .name = route_name,
+	                              .path_info = path_info,
+	                              .script = rc->cgi_dir ? script : NULL};
+	dispatch_stanza(rt->disp, &tgt, stanza, &sink);
+}

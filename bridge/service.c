@@ -1,0 +1,139 @@
+/* service.c - disco, ping and version answers built with libxml2 (pure; see service.h). */
+#include "service.h"
+
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "autoconfig.h"
+
+enum service_query service_query_of(const char *type, const char *child_ns)
+{
+	if (!type || strcmp(type, "get") != 0 || !child_ns)
+		return SQ_NONE;
+	if (strcmp(child_ns, NS_DISCO_INFO) == 0)
+		return SQ_DISCO_INFO;
+	if (strcmp(child_ns, NS_DISCO_ITEMS) == 0)
+		return SQ_DISCO_ITEMS;
+	if (strcmp(child_ns, NS_PING) == 0)
+		return SQ_PING;
+	if (strcmp(child_ns, NS_VERSION) == 0)
+		return SQ_VERSION;
+	return SQ_NONE;
+}
+
+static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *text)
+{
+	return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text);
+}
+
+static void feature(xmlNodePtr q, const char *var)
+{
+	xmlNewProp(xmlNewChild(q, NULL, BAD_CAST "feature", NULL), BAD_CAST "var", BAD_CAST var);
+}
+
+static void identity(xmlNodePtr q, const char *category, const char *type, const char *name)
+{
+	xmlNodePtr id = xmlNewChild(q, NULL, BAD_CAST "identity", NULL);
+	xmlNewProp(id, BAD_CAST "category", BAD_CAST category);
+	xmlNewProp(id, BAD_CAST "type", BAD_CAST type);
+	xmlNewProp(id, BAD_CAST "name", BAD_CAST name);
+}
+
+static void item_jid(const struct config *cfg, const char *route, char *out, size_t len)
+{
+	if (cfg->mode == MODE_COMPONENT)
+		snprintf(out, len, "%s@%s", route, cfg->domain);
+	else
+		snprintf(out, len, "%s@%s/%s", cfg->localpart, cfg->domain, route);
+}
+
+static void item(xmlNodePtr q, const struct config *cfg, const char *route, const char *name)
+{
+	char jid[400];
+	xmlNodePtr it = xmlNewChild(q, NULL, BAD_CAST "item", NULL);
+	item_jid(cfg, route, jid, sizeof jid);
+	xmlNewProp(it, BAD_CAST "jid", BAD_CAST jid);
+	xmlNewProp(it, BAD_CAST "name", BAD_CAST name);
+}
+
+static void disco_info(xmlNodePtr q, const struct service_view *v)
+{
+	const struct route_cfg *r = v->route;
+	if (!r) {
+		identity(q, "component", "generic", "xmpp-cgi");
+	} else {
+		const char *name = r->description ? r->description : v->route_name;
+		if (r->soap)
+			identity(q, "automation", "soap", name);
+		else
+			identity(q, "component", "generic", name);
+	}
+	feature(q, NS_DISCO_INFO);
+	feature(q, NS_DISCO_ITEMS);
+	feature(q, NS_PING);
+	feature(q, NS_VERSION);
+	if (r && r->soap)
+		feature(q, NS_SOAP);
+	if (r && r->http)
+		feature(q, NS_HTTP);
+}
+
+static void disco_items(xmlNodePtr q, const struct service_view *v)
+{
+	const struct config *cfg = v->cfg;
+	if (v->route && cfg->mode == MODE_COMPONENT)
+		return; /* a route has no items of its own */
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const struct route_cfg *r = &cfg->routes[i];
+		if (r->cgi_dir)
+			continue;
+		item(q, cfg, r->name, r->description ? r->description : r->name);
+	}
+	for (size_t i = 0; i < v->n_dir_names; i++)
+		item(q, cfg, v->dir_names[i], v->dir_names[i]);
+}
+
+char *service_reply(enum service_query q, const struct reply_target *t,
+                    const struct service_view *v)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root, query;
+	xmlBufferPtr b;
+	char *out = NULL;
+
+	if (v->node && (q == SQ_DISCO_INFO || q == SQ_DISCO_ITEMS))
+		return reply_failure(t, FAIL_NO_ROUTE, "no such node");
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	root = xmlNewDocNode(doc, NULL, BAD_CAST "iq", NULL);
+	xmlDocSetRootElement(doc, root);
+	xmlNewProp(root, BAD_CAST "type", BAD_CAST "result");
+	if (t->id)
+		xmlNewProp(root, BAD_CAST "id", BAD_CAST t->id);
+	if (t->to)
+		xmlNewProp(root, BAD_CAST "to", BAD_CAST t->to);
+	if (t->from)
+		xmlNewProp(root, BAD_CAST "from", BAD_CAST t->from);
+	if (q != SQ_PING) {
+		const char *ns = q == SQ_DISCO_INFO    ? NS_DISCO_INFO
+		                 : q == SQ_DISCO_ITEMS ? NS_DISCO_ITEMS
+		                                       : NS_VERSION;
+		query = xmlNewChild(root, NULL, BAD_CAST "query", NULL);
+		xmlSetNs(query, xmlNewNs(query, BAD_CAST ns, NULL));
+		if (q == SQ_DISCO_INFO)
+			disco_info(query, v);
+		else if (q == SQ_DISCO_ITEMS)
+			disco_items(query, v);
+		else {
+			add(query, "name", PACKAGE_NAME);
+			add(query, "version", PACKAGE_VERSION);
+		}
+	}
+	b = xmlBufferCreate();
+	if (b && xmlNodeDump(b, doc, root, 0, 0) >= 0)
+		out = strdup((const char *)xmlBufferContent(b));
+	xmlBufferFree(b);
+	xmlFreeDoc(doc);
+	return out;
+}
