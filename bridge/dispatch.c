@@ -12,10 +12,12 @@
 
 #include "cgi_runner.h"
 #include "fcgi_pool.h"
+#include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
 #include "request.h"
 #include "route.h"
+#include "soap_fault.h"
 
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -26,6 +28,9 @@ struct request {
 	struct reply_target target;
 	char *type, *id, *to, *from; /* storage for target's strings */
 	char *script;                /* a cgi_dir executable, else NULL */
+	enum bridge_failure refusal; /* how build() refuses: bad-request unless set */
+	bool is_http;                /* an XEP-0332 request: answered with <resp> */
+	struct http_req http;
 	char sender[320];
 	struct cgi_env env;
 	char *input;
@@ -80,6 +85,8 @@ static void request_free(struct request *r)
 	free(r->to);
 	free(r->from);
 	free(r->script);
+	if (r->is_http)
+		http_req_free(&r->http);
 	free(r);
 }
 
@@ -144,7 +151,10 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_fai
 		                                                       : NULL);
 		return;
 	}
-	xml = reply_from_response(&r->target, resp, &why);
+	if (r->is_http)
+		xml = http_resp_build_for(&r->target, resp, &r->http);
+	else if (!(xml = soap_fault_reply(&r->target, resp)))
+		xml = reply_from_response(&r->target, resp, &why);
 	if (why)
 		log_warn("route %s: %s", r->route->cfg->name, why);
 	snprintf(what, sizeof what, "status %d%s", resp->status, why ? ", bad XML body" : "");
@@ -208,6 +218,42 @@ static char *dup_attr(xmpp_stanza_t *s, const char *name)
 {
 	const char *v = xmpp_stanza_get_attribute(s, name);
 	return v ? strdup(v) : NULL;
+}
+
+/* An iq carrying an XEP-0332 <req> becomes an HTTP-style request: method, path, query
+ * and headers overlay the environment and the body replaces the stanza on stdin. */
+static const char *http_request(struct request *r, const char *path_info)
+{
+	const char *why = NULL;
+	struct kv *vars = NULL;
+	size_t n = 0;
+	int rc = http_req_parse(r->input, r->input_len, &r->http, &why);
+	if (rc == HTTP_REQ_NO)
+		return NULL;
+	if (rc == HTTP_REQ_UNSUPPORTED) {
+		r->refusal = FAIL_NOT_IMPLEMENTED;
+		return why ? why : "this XEP-0332 data transfer is not supported";
+	}
+	if (rc != HTTP_REQ_YES)
+		return why ? why : "malformed XEP-0332 request";
+	r->is_http = true; /* r->http now needs freeing */
+	if (http_req_env(&r->http, path_info, &vars, &n, &why) != 0)
+		return why ? why : "malformed XEP-0332 headers";
+	for (size_t i = 0; i < n; i++)
+		if (cgi_env_set(&r->env, vars[i].name, vars[i].value,
+		                strcmp(vars[i].name, "CONTENT_TYPE") == 0) != 0) {
+			http_env_free(vars, n);
+			return "out of memory";
+		}
+	http_env_free(vars, n);
+	free(r->input);
+	r->input_len = r->http.body.len;
+	r->input = malloc(r->input_len + 1);
+	if (!r->input)
+		return "out of memory";
+	if (r->input_len)
+		memcpy(r->input, r->http.body.data, r->input_len);
+	return NULL;
 }
 
 /* libstrophe's expat parser drops attribute namespaces, so xml:lang arrives as "lang".
@@ -294,7 +340,7 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	                         .n_params = rc->n_params};
 	if (request_build_env(&m, &r->env, &reason) != 0)
 		return reason;
-	return NULL;
+	return r->target.kind == KIND_IQ ? http_request(r, tgt->path_info) : NULL;
 }
 
 void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
@@ -344,7 +390,7 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 	r->script = tgt->script ? strdup(tgt->script) : NULL;
 	refusal = build(r, tgt, stanza, xmpp_stanza_get_context(stanza));
 	if (refusal) {
-		answer_failure(r, FAIL_BAD_REQUEST, refusal);
+		answer_failure(r, r->refusal ? r->refusal : FAIL_BAD_REQUEST, refusal);
 		return;
 	}
 	if (route->running < route->cfg->max_concurrency) {

@@ -4,6 +4,7 @@
  * resource, version, XEP-0131 headers, <data> as <text>, <xml> or <base64>), the CGI
  * variables such a request adds to the ordinary environment, and the iq result holding
  * <resp> built from a handler's response. No I/O; libxml2 parses and serializes.
+ * http_xmpp.c implements the request side, http_resp.c the response side.
  *
  * slixmpp (1.8, Debian bookworm) names the elements <request>/<response> instead of
  * <req>/<resp>; both are accepted, and the answer mirrors the name the client used. */

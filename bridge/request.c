@@ -45,6 +45,22 @@ const char *cgi_env_get(const struct cgi_env *env, const char *name)
 	return NULL;
 }
 
+int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int drop_empty)
+{
+	size_t nl = strlen(name);
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->vars[i], name, nl) != 0 || env->vars[i][nl] != '=')
+			continue;
+		free(env->vars[i]);
+		env->vars[i] = env->vars[--env->n];
+		env->vars[env->n] = NULL;
+		break;
+	}
+	if (drop_empty && !*value)
+		return 0;
+	return env_add(env, name, value);
+}
+
 void cgi_env_free(struct cgi_env *env)
 {
 	for (size_t i = 0; i < env->n; i++)

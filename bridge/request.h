@@ -43,6 +43,8 @@ int request_build_env(const struct request_meta *m, struct cgi_env *env, const c
 /* XMPP_STANZA_ + name mapped to [A-Z0-9_]; false if it does not fit. */
 int request_attr_env_name(const char *attr, char *out, size_t outlen);
 const char *cgi_env_get(const struct cgi_env *env, const char *name);
+/* Replaces NAME's value, or adds it; an empty value with drop_empty removes it. */
+int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int drop_empty);
 void cgi_env_free(struct cgi_env *env);
 
 #endif

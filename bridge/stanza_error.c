@@ -106,6 +106,9 @@ void stanza_error_for_failure(enum bridge_failure f, enum stanza_kind kind,
 		out->condition = "bad-request";
 		out->type = "modify";
 		break;
+	case FAIL_NOT_IMPLEMENTED:
+		out->condition = "feature-not-implemented";
+		break;
 	case FAIL_NONE:
 	case FAIL_HANDLER:
 	case FAIL_BAD_XML:
@@ -137,6 +140,8 @@ const char *bridge_failure_text(enum bridge_failure f)
 		return "no route answers at this address";
 	case FAIL_BAD_REQUEST:
 		return "the stanza cannot be turned into a request";
+	case FAIL_NOT_IMPLEMENTED:
+		return "this form of request is not supported";
 	}
 	return "unknown failure";
 }

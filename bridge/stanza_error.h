@@ -16,6 +16,7 @@ enum bridge_failure {
 	FAIL_FORBIDDEN,   /* sender not allowed by the route's ACL */
 	FAIL_NO_ROUTE,    /* nothing answers at this address */
 	FAIL_BAD_REQUEST, /* the stanza itself cannot be turned into a request */
+	FAIL_NOT_IMPLEMENTED, /* a request form the bridge does not support */
 };
 
 enum stanza_kind { KIND_IQ, KIND_MESSAGE, KIND_PRESENCE, KIND_OTHER };

@@ -116,8 +116,13 @@ class Examples(shared.BridgeTest):
         self.assertEqual(res.text, "3.5")
 
     def test_calc_fault_is_an_error(self):
+        # XEP-0072 section 7: the Fault envelope travels in the iq error, with
+        # undefined-condition and the fault code in the soap#fault namespace.
         r = self.calc("div", "1", "0")
-        self.assertError(r, "internal-server-error", "cancel")
+        self.assertError(r, "undefined-condition", "modify")
+        self.assertIn('<Sender xmlns="http://jabber.org/protocol/soap#fault"', r.xml)
+        self.assertIn("http://www.w3.org/2003/05/soap-envelope", r.xml)
+        self.assertIn("division by zero", r.xml)
 
 
 class SampleConfig(unittest.TestCase):
