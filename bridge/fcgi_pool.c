@@ -39,6 +39,7 @@ struct backend {
 	long max_conns, max_reqs; /* from FCGI_GET_VALUES, 0 = not said */
 	int mpxs;                 /* 1 only when the backend said so */
 	bool values_asked;
+	bool values_known; /* answered GET_VALUES, or served a request without */
 	struct conn *conns;
 };
 
@@ -180,14 +181,28 @@ static void unqueue(struct fcgi_call *call)
 	call->next_waiting = NULL;
 }
 
+/* A backend that does not multiplex gives each connection a worker of its own (php-fpm,
+ * libfcgi, fcgiwrap), and an idle kept-alive connection keeps its worker waiting. While
+ * other calls of the backend are in flight they may sit in its listen queue for want of
+ * that worker: then close the idle connection rather than keep it. */
+static void release_idle(struct conn *c)
+{
+	struct backend *be = c->be;
+	if (c->state == CONN_READY && c->n_calls == 0 && be->mpxs != 1 && be->outstanding > 0)
+		conn_close(c);
+}
+
 /* The one way out of a call. */
 static void finish(struct fcgi_call *call, enum bridge_failure f)
 {
 	struct fcgi_pool *pool = call->pool;
+	struct conn *c = call->conn;
 	if (call->state == CALL_DONE)
 		return;
 	if (call->state == CALL_WAITING)
 		unqueue(call);
+	if (c)
+		c->be->values_known = true; /* it will not say more than it has */
 	detach(call);
 	call->state = CALL_DONE;
 	stderr_log_flush(&call->err_log);
@@ -200,6 +215,8 @@ static void finish(struct fcgi_call *call, enum bridge_failure f)
 	call->cb(call->ud, &call->resp, f);
 	uv_close((uv_handle_t *)&call->timer, on_call_timer_closed);
 	serve_waiting(pool);
+	if (c)
+		release_idle(c);
 }
 
 /* The backend must stop working on a call we give up: abort it where several calls
@@ -450,6 +467,7 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 		be->max_conns = ev->max_conns > 0 ? ev->max_conns : 0;
 		be->max_reqs = ev->max_reqs > 0 ? ev->max_reqs : 0;
 		be->mpxs = ev->mpxs_conns == 1 ? 1 : 0;
+		be->values_known = true;
 		log_debug("route %s: fastcgi %s: max_conns %ld, max_reqs %ld, multiplexing %s",
 		          be->pool->route->name, be->addr->text, be->max_conns, be->max_reqs,
 		          be->mpxs ? "yes" : "no");
@@ -661,13 +679,22 @@ static struct conn *conn_open(struct backend *be)
 
 /* ---- balancing ---- */
 
+/* A connection with room for one more call, or NULL to wait for one. Until the backend
+ * has said whether it multiplexes, one connection at a time. FCGI_MAX_REQS bounds the
+ * backend's requests in flight (FastCGI 4.1). FCGI_MAX_CONNS is honoured only where
+ * connections are shared: libfcgi says 1 per process even when a pool of processes
+ * (fcgiwrap -c 4) shares the socket. */
 static struct conn *conn_for(struct backend *be)
 {
 	unsigned cap = conn_capacity(be);
 	for (struct conn *c = be->conns; c; c = c->next)
 		if (c->state != CONN_CLOSING && c->n_calls < cap)
 			return c;
-	if (be->max_conns > 0 && be->n_conns >= (unsigned long)be->max_conns)
+	if (!be->values_known && be->n_conns >= 1)
+		return NULL;
+	if (be->mpxs == 1 && be->max_reqs > 0 && be->outstanding >= (unsigned long)be->max_reqs)
+		return NULL;
+	if (be->mpxs == 1 && be->max_conns > 0 && be->n_conns >= (unsigned long)be->max_conns)
 		return NULL;
 	return conn_open(be);
 }
@@ -731,15 +758,18 @@ static void assign(struct fcgi_call *call)
 
 static void serve_waiting(struct fcgi_pool *pool)
 {
-	struct fcgi_call *call = pool->waiting_head;
-	if (!call)
-		return;
-	/* one at a time: assign() may put it back at the tail */
-	pool->waiting_head = call->next_waiting;
-	if (!pool->waiting_head)
-		pool->waiting_tail = NULL;
-	call->next_waiting = NULL;
-	assign(call);
+	/* Each waiting call once, in order; one that must wait again goes back to the
+	 * tail, and the calls behind it would find no more room. */
+	struct fcgi_call *call;
+	while ((call = pool->waiting_head)) {
+		pool->waiting_head = call->next_waiting;
+		if (!pool->waiting_head)
+			pool->waiting_tail = NULL;
+		call->next_waiting = NULL;
+		assign(call);
+		if (call->state == CALL_WAITING)
+			break;
+	}
 }
 
 /* ---- API ---- */

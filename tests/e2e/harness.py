@@ -352,21 +352,34 @@ class Prosody:
 # The bridge
 
 class Route:
-    """One [route "NAME"] section.  `options` holds further keys in order;
-    `env` is a list of "NAME=value" strings (one `env =` line each)."""
+    """One [route "NAME"] section.  `cgi` is the handler, or None for a
+    FastCGI route; `fastcgi` lists backend addresses (one `fastcgi =` line
+    each: unix:/path or tcp:127.0.0.1:PORT); `options` holds further keys in
+    order (script_filename, timeout, ...); `env` and `params` are lists of
+    "NAME=value" strings (one `env =` / `param =` line each)."""
 
-    def __init__(self, name, cgi, env=(), **options):
+    def __init__(self, name, cgi=None, env=(), fastcgi=(), params=(),
+                 **options):
         self.name = name
         self.cgi = cgi
+        self.fastcgi = [fastcgi] if isinstance(fastcgi, str) \
+            else list(fastcgi)
         self.env = list(env)
+        self.params = list(params)
         self.options = options
 
     def render(self):
-        lines = ['[route "%s"]' % self.name, "cgi = %s" % self.cgi]
+        lines = ['[route "%s"]' % self.name]
+        if self.cgi:
+            lines.append("cgi = %s" % self.cgi)
+        for a in self.fastcgi:
+            lines.append("fastcgi = %s" % a)
         for k, v in self.options.items():
             lines.append("%s = %s" % (k, v))
         for e in self.env:
             lines.append("env = %s" % e)
+        for p in self.params:
+            lines.append("param = %s" % p)
         return "\n".join(lines) + "\n"
 
 
