@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -310,6 +311,40 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 	return 1;
 }
 
+static int control_key(struct loader *ld, const char *name, const char *v)
+{
+	static const char *const keys[] = {"socket", "mode", "group", "max_stanza"};
+	struct config *cfg = ld->cfg;
+	unsigned k;
+	for (k = 0; k < 4; k++)
+		if (strcmp(name, keys[k]) == 0)
+			break;
+	if (k == 4)
+		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [control]", name);
+	if (ld->seen_control & (1u << k))
+		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [control]", name);
+	ld->seen_control |= 1u << k;
+	if (k == 0) {
+		if (v[0] != '/' || strlen(v) >= 108)
+			return cfg_fail_at(ld, ld->line,
+			                   "socket '%s' is not an absolute path under 108 bytes", v);
+		cfg->control_socket = strdup(v);
+	} else if (k == 1) {
+		char *end;
+		unsigned long m = strtoul(v, &end, 8);
+		if (!*v || *end || m > 0777)
+			return cfg_fail_at(ld, ld->line, "mode '%s' is not an octal mode like 0660", v);
+		cfg->control_mode = (unsigned)m;
+	} else if (k == 2) {
+		struct group *g = getgrnam(v);
+		if (!g)
+			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
+		cfg->control_gid = (long)g->gr_gid;
+	} else if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
+		return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
+	return 1;
+}
+
 /* Client and component mode take different keys; each refuses the other's. */
 static int finish_mode(struct loader *ld)
 {
@@ -375,7 +410,18 @@ static int enter_section(struct loader *ld, const char *section)
 	struct route_cfg *grown;
 	ld->route = NULL;
 	ld->in_xmpp = false;
+	ld->in_control = false;
 	ld->seen_route = 0;
+	if (strcmp(section, "control") == 0) {
+		if (ld->seen_control)
+			return cfg_fail_at(ld, ld->section_line, "duplicate section [control]");
+		ld->in_control = true;
+		ld->seen_control = 1u << 31;
+		cfg->control_mode = CFG_DEFAULT_CONTROL_MODE;
+		cfg->control_gid = -1;
+		cfg->control_max_stanza = CFG_DEFAULT_MAX_STANZA;
+		return 1;
+	}
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
 		if (!ld->xmpp_line)
@@ -432,6 +478,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return 0;
 	if (ld->in_xmpp)
 		return xmpp_key(ld, name, value);
+	if (ld->in_control)
+		return control_key(ld, name, value);
 	return cfg_route_key(ld, ld->route, name, value);
 }
 
@@ -441,6 +489,8 @@ static int config_finish(struct loader *ld)
 	struct config *cfg = ld->cfg;
 	if (!finish_mode(ld))
 		return 0;
+	if (ld->seen_control && !cfg->control_socket)
+		return cfg_fail_at(ld, ld->line, "[control] needs socket = PATH");
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
 	for (size_t i = 0; i < cfg->n_routes; i++) {
@@ -498,6 +548,7 @@ void config_free(struct config *cfg)
 	free(cfg->password);
 	free(cfg->host);
 	free(cfg->cafile);
+	free(cfg->control_socket);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -37,6 +37,8 @@ struct route_cfg {
 	struct kv *params;         /* extra FastCGI params */
 	size_t n_params;
 	unsigned connect_timeout_s;
+	char **send_allow; /* whom the route may send to through the control socket */
+	size_t n_send_allow;
 	char *description; /* disco#items name */
 	bool soap;         /* advertise XEP-0072 */
 	bool http;         /* advertise XEP-0332 */
@@ -63,6 +65,11 @@ struct config {
 	char *cafile;
 	struct route_cfg *routes;
 	size_t n_routes;
+	/* [control]: the local socket handlers send stanzas through; NULL: none */
+	char *control_socket;
+	unsigned control_mode;
+	long control_gid; /* -1: leave the group alone */
+	size_t control_max_stanza;
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -74,6 +81,8 @@ struct config {
 #define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
 #define CFG_MAX_BACKENDS 64
+#define CFG_DEFAULT_CONTROL_MODE 0660
+#define CFG_DEFAULT_MAX_STANZA (64 * 1024)
 #define CFG_MAX_ROUTES 256
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */

@@ -21,6 +21,8 @@ struct loader {
 	char header[128]; /* text between [ and ] of the most recent header */
 	struct route_cfg *route; /* route of the current section, or NULL */
 	bool in_xmpp;
+	bool in_control;
+	unsigned seen_control;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
 	bool failed;

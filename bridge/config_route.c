@@ -31,7 +31,8 @@ static bool env_name_valid(const char *name)
 	return strncmp(name, "XMPP_", 5) != 0;
 }
 
-static int add_allow(struct loader *ld, struct route_cfg *r, const char *v)
+static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char *key,
+                     const char *v)
 {
 	char *list = strdup(v), *save = NULL, *tok;
 	if (!list)
@@ -53,19 +54,19 @@ static int add_allow(struct loader *ld, struct route_cfg *r, const char *v)
 			free(d);
 			if (!ok) {
 				cfg_fail_at(ld, ld->line,
-				        "allow entry '%s' is not a bare JID, *@domain or *", tok);
+				            "%s entry '%s' is not a bare JID, *@domain or *", key, tok);
 				free(list);
 				return 0;
 			}
 		}
-		grown = realloc(r->allow, (r->n_allow + 1) * sizeof *grown);
+		grown = realloc(*list_out, (*n + 1) * sizeof *grown);
 		if (!grown) {
 			free(list);
 			return cfg_fail_at(ld, ld->line, "out of memory");
 		}
-		r->allow = grown;
-		r->allow[r->n_allow] = strdup(tok);
-		cfg_ascii_lower(r->allow[r->n_allow++]);
+		*list_out = grown;
+		grown[*n] = strdup(tok);
+		cfg_ascii_lower(grown[(*n)++]);
 	}
 	free(list);
 	return 1;
@@ -179,13 +180,15 @@ enum route_key {
 	RK_DESCRIPTION,
 	RK_SOAP,
 	RK_HTTP,
+	RK_SEND_ALLOW,
 	RK_COUNT
 };
 static const char *const route_keys[RK_COUNT] = {
     "cgi",        "timeout",         "max_concurrency", "max_queue",
     "max_output", "message_replies", "allow",           "env",
     "fastcgi",    "script_filename", "param",           "connect_timeout",
-    "cgi_dir",    "description",     "soap",            "http"};
+    "cgi_dir",    "description",     "soap",            "http",
+    "send_allow"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
@@ -197,7 +200,7 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 			break;
 	if (k == RK_COUNT)
 		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
-	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM) {
+	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM && k != RK_SEND_ALLOW) {
 		if (ld->seen_route & (1u << k))
 			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name,
 			               r->name);
@@ -238,7 +241,9 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 			return cfg_fail_at(ld, ld->line, "message_replies '%s' is not yes or no", v);
 		break;
 	case RK_ALLOW:
-		return add_allow(ld, r, v);
+		return add_allow(ld, &r->allow, &r->n_allow, "allow", v);
+	case RK_SEND_ALLOW:
+		return add_allow(ld, &r->send_allow, &r->n_send_allow, "send_allow", v);
 	case RK_ENV:
 		return add_env(ld, r, &r->env, &r->n_env, "env", v);
 	case RK_PARAM:
@@ -354,6 +359,9 @@ void cfg_route_free(struct route_cfg *r)
 	for (size_t i = 0; i < r->n_allow; i++)
 		free(r->allow[i]);
 	free(r->allow);
+	for (size_t i = 0; i < r->n_send_allow; i++)
+		free(r->send_allow[i]);
+	free(r->send_allow);
 	for (size_t i = 0; i < r->n_env; i++) {
 		free(r->env[i].name);
 		free(r->env[i].value);

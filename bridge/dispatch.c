@@ -256,22 +256,6 @@ static const char *http_request(struct request *r, const char *path_info)
 	return NULL;
 }
 
-/* libstrophe's expat parser drops attribute namespaces, so xml:lang arrives as "lang".
- * A stanza's root has no plain lang attribute in any XMPP specification: put it back. */
-static void restore_xml_lang(xmpp_stanza_t *stanza)
-{
-	const char *lang = xmpp_stanza_get_attribute(stanza, "lang");
-	char *value;
-	if (!lang || xmpp_stanza_get_attribute(stanza, "xml:lang"))
-		return;
-	value = strdup(lang);
-	if (!value)
-		return;
-	xmpp_stanza_del_attribute(stanza, "lang");
-	xmpp_stanza_set_attribute(stanza, "xml:lang", value);
-	free(value);
-}
-
 /* Copies what the request needs out of the stanza. Returns a refusal reason or NULL. */
 static const char *build(struct request *r, const struct dispatch_target *tgt,
                          xmpp_stanza_t *stanza, xmpp_ctx_t *ctx)
@@ -285,7 +269,6 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	bool add_ns;
 	int n_attrs;
 
-	restore_xml_lang(stanza);
 	/* handlers see a client stanza whichever stream it came on */
 	ns = xmpp_stanza_get_ns(stanza);
 	if (ns && strcmp(ns, "jabber:component:accept") == 0)
@@ -336,6 +319,7 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	                         .content_length = r->input_len,
 	                         .extra = rc->env,
 	                         .n_extra = rc->n_env,
+	                         .control_socket = r->d->cfg->control_socket,
 	                         .params = rc->params,
 	                         .n_params = rc->n_params};
 	if (request_build_env(&m, &r->env, &reason) != 0)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "router.h"
+#include "control.h"
 #include "log.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct strophe_loop sl;
 	struct dispatcher disp;
 	struct router router;
+	struct control *ctl;
 	struct xmpp_link **links;
 	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
@@ -175,6 +177,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 		return 1;
 	}
 	dm->disp.check_acl = false;
+	restore_xml_lang(stanza);
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
 	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
@@ -194,8 +197,27 @@ static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *
 	router_stanza(&dm->router, link, stanza);
 }
 
+static struct xmpp_link *link_for_route(void *ud, const char *route, char *from, size_t len)
+{
+	struct daemon *dm = ud;
+	if (!config_route(&dm->cfg, route) || strcmp(route, "*") == 0)
+		return NULL;
+	if (dm->cfg.mode == MODE_COMPONENT) {
+		snprintf(from, len, "%s@%s", route, dm->cfg.domain);
+		return dm->links[0];
+	}
+	for (size_t i = 0; i < dm->n_links; i++)
+		if (strcmp(link_route(dm->links[i]), route) == 0) {
+			snprintf(from, len, "%s/%s", link_bare_jid(dm->links[i]), route);
+			return dm->links[i];
+		}
+	return NULL;
+}
+
 static void close_all(struct daemon *dm)
 {
+	control_stop(dm->ctl);
+	dm->ctl = dm->router.ctl = NULL;
 	dispatcher_close_backends(&dm->disp);
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
@@ -274,6 +296,12 @@ static int run_daemon(struct daemon *dm)
 		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION,
 		         dm->cfg.n_routes, dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart,
 		         dm->cfg.domain);
+	if (dm->cfg.control_socket) {
+		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
+		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
+		if (!dm->ctl)
+			return 1;
+	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
 	uv_run(dm->loop, UV_RUN_DEFAULT);

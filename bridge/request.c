@@ -165,6 +165,8 @@ extra_path:
 	}
 	rc |= env_add(env, "XMPP_ROUTE", m->route);
 	rc |= env_add(env, "XMPP_STANZA", m->stanza_name);
+	if (m->control_socket)
+		rc |= env_add(env, "XMPP_CGI_SOCKET", m->control_socket);
 	if (rc == 0)
 		rc = add_attrs(m, env, reason);
 	for (size_t i = 0; rc == 0 && i < m->n_extra; i++)

@@ -34,6 +34,7 @@ struct request_meta {
 	size_t content_length;
 	const struct kv *extra;    /* the route's env = lines */
 	size_t n_extra;
+	const char *control_socket; /* XMPP_CGI_SOCKET, or NULL */
 	const struct kv *params;   /* a FastCGI route's param = lines */
 	size_t n_params;
 };

@@ -31,10 +31,17 @@ const char *jid_resource(const char *jid)
 
 bool route_allows(const struct route_cfg *route, const char *bare_jid)
 {
+	return route->n_allow && jid_patterns_match(route->allow, route->n_allow, bare_jid);
+}
+
+bool jid_patterns_match(char *const *patterns, size_t n, const char *bare_jid)
+{
 	const char *at = strchr(bare_jid, '@');
 	const char *domain = at ? at + 1 : bare_jid;
-	for (size_t i = 0; i < route->n_allow; i++) {
-		const char *pat = route->allow[i];
+	if (!n)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		const char *pat = patterns[i];
 		if (strcmp(pat, "*") == 0)
 			return true;
 		if (strncmp(pat, "*@", 2) == 0) {

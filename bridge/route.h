@@ -17,5 +17,7 @@ bool jid_bare(const char *jid, char *out, size_t outlen);
 const char *jid_resource(const char *jid);
 /* True if the bare JID matches one of the route's allow patterns. */
 bool route_allows(const struct route_cfg *route, const char *bare_jid);
+/* True if patterns (as for allow) match the bare JID; an empty list matches anyone. */
+bool jid_patterns_match(char *const *patterns, size_t n, const char *bare_jid);
 
 #endif

@@ -7,10 +7,13 @@
 #include <string.h>
 
 #include "cgi_dir.h"
+#include "control.h"
 #include "log.h"
 #include "reply.h"
 #include "route.h"
 #include "service.h"
+
+static void sink_send(void *ud, const char *xml) { link_send(ud, xml); }
 
 static void send_reply(struct xmpp_link *link, char *xml)
 {
@@ -59,6 +62,22 @@ static int split_component_address(const char *to, const char *domain, char *nam
 	return 1;
 }
 
+/* libstrophe's expat parser drops attribute namespaces, so xml:lang arrives as "lang".
+ * A stanza's root has no plain lang attribute in any XMPP specification: put it back. */
+void restore_xml_lang(xmpp_stanza_t *stanza)
+{
+	const char *lang = xmpp_stanza_get_attribute(stanza, "lang");
+	char *value;
+	if (!lang || xmpp_stanza_get_attribute(stanza, "xml:lang"))
+		return;
+	value = strdup(lang);
+	if (!value)
+		return;
+	xmpp_stanza_del_attribute(stanza, "lang");
+	xmpp_stanza_set_attribute(stanza, "xml:lang", value);
+	free(value);
+}
+
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza)
 {
 	const struct config *cfg = rt->cfg;
@@ -78,11 +97,14 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	                         .id = xmpp_stanza_get_id(stanza),
 	                         .to = from,
 	                         .from = cfg->mode == MODE_COMPONENT ? to : NULL};
-	struct reply_sink sink = {.send = (void (*)(void *, const char *))link_send,
+	struct reply_sink sink = {.send = sink_send,
 	                          .ud = link,
 	                          .from = t.from,
 	                          .remote_addr = link_remote_addr(link)};
 
+	restore_xml_lang(stanza);
+	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
+		return; /* the answer to an iq a local program sent */
 	if (!reply_allowed(kind, type))
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {

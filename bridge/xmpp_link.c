@@ -338,23 +338,23 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 
 void link_start(struct xmpp_link *l) { connect_now(l); }
 
-void link_send(struct xmpp_link *l, const char *xml)
+int link_send(struct xmpp_link *l, const char *xml)
 {
 	size_t len = strlen(xml);
 	struct outbox_item *it;
 	if (l->state == LINK_ONLINE) {
 		send_text(l, xml, len);
 		sl_kick(l->sl);
-		return;
+		return LINK_SENT;
 	}
 	if (l->out_len >= LINK_OUTBOX_MAX) {
-		log_error("%s: offline and %u replies waiting: reply dropped", l->label,
+		log_error("%s: offline and %u stanzas waiting: stanza dropped", l->label,
 		          l->out_len);
-		return;
+		return LINK_DROPPED;
 	}
 	it = malloc(sizeof *it + len + 1);
 	if (!it)
-		return;
+		return LINK_DROPPED;
 	it->next = NULL;
 	it->len = len;
 	memcpy(it->xml, xml, len + 1);
@@ -364,6 +364,7 @@ void link_send(struct xmpp_link *l, const char *xml)
 		l->out_head = it;
 	l->out_tail = it;
 	l->out_len++;
+	return LINK_QUEUED;
 }
 
 void link_stop(struct xmpp_link *l)

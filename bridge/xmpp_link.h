@@ -24,8 +24,9 @@ typedef void (*link_stanza_cb)(struct xmpp_link *link, xmpp_stanza_t *stanza, vo
 struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
                            link_stanza_cb cb, void *ud);
 void link_start(struct xmpp_link *link);
+enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1 };
 /* Sends a serialized stanza now, or queues it until the link is online. */
-void link_send(struct xmpp_link *link, const char *xml);
+int link_send(struct xmpp_link *link, const char *xml);
 /* Starts a clean disconnect; link_closed() tells when it is done. */
 void link_stop(struct xmpp_link *link);
 int link_closed(const struct xmpp_link *link);

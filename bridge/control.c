@@ -1,0 +1,418 @@
+/* control.c - the control socket server (see control.h and doc/control-protocol.md).
+ *
+ * A connection is LINE (reading a request line), PAYLOAD (reading its bytes), SKIP
+ * (discarding a payload refused as too large), WAITING (an iq is out; reading pauses so
+ * answers stay in order) or CLOSING. Each request ends in exactly one answer line. */
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "control_proto.h"
+#include "log.h"
+#include "route.h"
+
+enum cc_state { CC_LINE, CC_PAYLOAD, CC_SKIP, CC_WAITING, CC_CLOSING };
+
+struct ctl_conn;
+
+struct pending {
+	struct control *ctl;
+	struct ctl_conn *conn;
+	char id[32];
+	char *caller_id;
+	uv_timer_t timer;
+	struct pending *next;
+};
+
+struct ctl_conn {
+	enum cc_state state;
+	struct control *ctl;
+	uv_pipe_t pipe;
+	struct buf in;
+	struct ctl_request rq;
+	size_t skip;
+	struct pending *pending;
+	struct ctl_conn *next;
+};
+
+struct control {
+	uv_loop_t *loop;
+	const struct config *cfg;
+	struct control_hooks hooks;
+	uv_pipe_t listener;
+	struct ctl_conn *conns;
+	struct pending *pendings;
+	unsigned long long next_id;
+	bool stopping;
+};
+
+struct write_req {
+	uv_write_t req;
+	char data[];
+};
+
+static void process(struct ctl_conn *c);
+
+static void on_written(uv_write_t *req, int status)
+{
+	(void)status;
+	free(req->data);
+}
+
+static void write_bytes(struct ctl_conn *c, const char *a, size_t al, const char *b, size_t bl)
+{
+	struct write_req *w;
+	uv_buf_t buf;
+	if (c->state == CC_CLOSING)
+		return;
+	w = malloc(sizeof *w + al + bl);
+	if (!w)
+		return;
+	memcpy(w->data, a, al);
+	if (bl)
+		memcpy(w->data + al, b, bl);
+	w->req.data = w;
+	buf = uv_buf_init(w->data, (unsigned)(al + bl));
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, on_written) != 0)
+		free(w);
+}
+
+static void answer(struct ctl_conn *c, const char *fmt, const char *a, const char *b)
+{
+	char line[512];
+	int n = snprintf(line, sizeof line, fmt, a, b);
+	if (n > 0)
+		write_bytes(c, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, NULL, 0);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	struct ctl_conn *c = h->data;
+	buf_free(&c->in);
+	free(c);
+}
+
+static void on_pending_closed(uv_handle_t *h)
+{
+	struct pending *p = h->data;
+	free(p->caller_id);
+	free(p);
+}
+
+static void pending_drop(struct pending *p)
+{
+	struct pending **pp;
+	for (pp = &p->ctl->pendings; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->conn && p->conn->pending == p)
+		p->conn->pending = NULL;
+	uv_close((uv_handle_t *)&p->timer, on_pending_closed);
+}
+
+static void conn_close(struct ctl_conn *c)
+{
+	struct ctl_conn **pp;
+	if (c->state == CC_CLOSING)
+		return;
+	if (c->pending)
+		pending_drop(c->pending);
+	c->state = CC_CLOSING;
+	for (pp = &c->ctl->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	static char scratch[64 * 1024];
+	(void)h;
+	(void)suggested;
+	*b = uv_buf_init(scratch, sizeof scratch);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
+{
+	struct ctl_conn *c = s->data;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (buf_append(&c->in, b->base, (size_t)nread) != 0) {
+		conn_close(c);
+		return;
+	}
+	process(c);
+}
+
+static void resume(struct ctl_conn *c)
+{
+	c->state = CC_LINE;
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	process(c);
+}
+
+static void on_iq_timeout(uv_timer_t *t)
+{
+	struct pending *p = t->data;
+	struct ctl_conn *c = p->conn;
+	log_info("control: iq %s got no answer in time", p->id);
+	pending_drop(p);
+	if (c) {
+		answer(c, "fail timeout %s%s\n", "no answer in time", "");
+		resume(c);
+	}
+}
+
+/* Runs one complete request; the connection stays usable unless it is closed here. */
+static void execute(struct ctl_conn *c, const char *payload)
+{
+	struct control *ctl = c->ctl;
+	const struct ctl_request *rq = &c->rq;
+	const struct route_cfg *rc = config_route(ctl->cfg, rq->route);
+	struct xmpp_link *link;
+	char from[400], bare[400], iq_id[32];
+	char *xml, *caller_id = NULL;
+	const char *code, *why;
+	struct pending *p;
+	int sent;
+
+	if (ctl->stopping) {
+		answer(c, "fail shutdown %s%s\n", "the bridge is stopping", "");
+		return;
+	}
+	link = rc ? ctl->hooks.link_for(ctl->hooks.ud, rq->route, from, sizeof from) : NULL;
+	if (!link) {
+		answer(c, "fail unknown-route no route %s%s\n", rq->route, "");
+		return;
+	}
+	if (!jid_bare(rq->to, bare, sizeof bare)) {
+		answer(c, "fail bad-to %s is not a JID%s\n", rq->to, "");
+		return;
+	}
+	if (!jid_patterns_match(rc->send_allow, rc->n_send_allow, bare)) {
+		log_info("control: route %s may not send to %s (send_allow)", rq->route, bare);
+		answer(c, "fail forbidden route %s may not send to this recipient%s\n", rq->route, "");
+		return;
+	}
+	snprintf(iq_id, sizeof iq_id, "xc-%llu", ++ctl->next_id);
+	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
+	if (!xml) {
+		answer(c, "fail %s %s\n", code, why);
+		return;
+	}
+	sent = link_send(link, xml);
+	free(xml);
+	if (sent < 0) {
+		free(caller_id);
+		answer(c, "fail offline route %s is offline and its queue is full%s\n", rq->route, "");
+		return;
+	}
+	if (rq->verb != CTL_IQ) {
+		answer(c, sent == LINK_QUEUED ? "ok queued%s%s\n" : "ok sent%s%s\n", "", "");
+		return;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p) {
+		free(caller_id);
+		answer(c, "fail shutdown %s%s\n", "out of memory", "");
+		return;
+	}
+	p->ctl = ctl;
+	p->conn = c;
+	p->caller_id = caller_id;
+	snprintf(p->id, sizeof p->id, "%s", iq_id);
+	uv_timer_init(ctl->loop, &p->timer);
+	p->timer.data = p;
+	uv_timer_start(&p->timer, on_iq_timeout, rq->timeout_ms, 0);
+	p->next = ctl->pendings;
+	ctl->pendings = p;
+	c->pending = p;
+	c->state = CC_WAITING;
+	uv_read_stop((uv_stream_t *)&c->pipe);
+}
+
+static void consume(struct ctl_conn *c, size_t n)
+{
+	memmove(c->in.data, c->in.data + n, c->in.len - n);
+	c->in.len -= n;
+}
+
+static void process(struct ctl_conn *c)
+{
+	size_t max = c->ctl->cfg->control_max_stanza;
+	for (;;) {
+		if (c->state == CC_LINE) {
+			char *nl = memchr(c->in.data, '\n', c->in.len);
+			const char *why;
+			if (!nl) {
+				if (c->in.len > CTL_MAX_LINE) {
+					answer(c, "fail bad-request %s%s\n", "request line too long", "");
+					conn_close(c);
+				}
+				return;
+			}
+			if (ctl_parse_line(c->in.data, (size_t)(nl - c->in.data), &c->rq, &why) != 0) {
+				answer(c, "fail bad-request %s%s\n", why, "");
+				conn_close(c);
+				return;
+			}
+			consume(c, (size_t)(nl - c->in.data) + 1);
+			if (c->rq.length > max) {
+				char limit[32];
+				snprintf(limit, sizeof limit, "%zu", max);
+				answer(c, "fail too-large the payload is over %s bytes%s\n", limit, "");
+				c->skip = c->rq.length;
+				c->state = CC_SKIP;
+			} else
+				c->state = CC_PAYLOAD;
+		} else if (c->state == CC_SKIP) {
+			size_t n = c->in.len < c->skip ? c->in.len : c->skip;
+			consume(c, n);
+			c->skip -= n;
+			if (c->skip)
+				return;
+			c->state = CC_LINE;
+		} else if (c->state == CC_PAYLOAD) {
+			char *payload;
+			if (c->in.len < c->rq.length)
+				return;
+			payload = malloc(c->rq.length + 1);
+			if (!payload) {
+				conn_close(c);
+				return;
+			}
+			memcpy(payload, c->in.data, c->rq.length);
+			payload[c->rq.length] = '\0';
+			consume(c, c->rq.length);
+			c->state = CC_LINE;
+			execute(c, payload);
+			free(payload);
+		} else
+			return; /* WAITING or CLOSING */
+	}
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct control *ctl = server->data;
+	struct ctl_conn *c;
+	if (status < 0)
+		return;
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return;
+	c->ctl = ctl;
+	uv_pipe_init(ctl->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
+		uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+		return;
+	}
+	c->next = ctl->conns;
+	ctl->conns = c;
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
+{
+	const char *id = xmpp_stanza_get_id(stanza);
+	const char *type = xmpp_stanza_get_type(stanza);
+	struct pending *p;
+	struct ctl_conn *c;
+	char *text = NULL;
+	size_t len = 0;
+	char head[48];
+
+	if (!ctl || !id || strncmp(id, "xc-", 3) != 0 || !type ||
+	    strcmp(xmpp_stanza_get_name(stanza), "iq") != 0 ||
+	    (strcmp(type, "result") != 0 && strcmp(type, "error") != 0))
+		return 0;
+	for (p = ctl->pendings; p && strcmp(p->id, id) != 0; p = p->next)
+		;
+	if (!p)
+		return 1; /* ours, but its caller is gone: nothing else wants it */
+	c = p->conn;
+	if (p->caller_id)
+		xmpp_stanza_set_id(stanza, p->caller_id);
+	else
+		xmpp_stanza_del_attribute(stanza, "id");
+	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
+		len = 0;
+	snprintf(head, sizeof head, "%s %zu\n", strcmp(type, "result") == 0 ? "result" : "error",
+	         len);
+	pending_drop(p);
+	if (c) {
+		write_bytes(c, head, strlen(head), text, len);
+		resume(c);
+	}
+	if (text)
+		xmpp_free(xmpp_stanza_get_context(stanza), text);
+	return 1;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+struct control *control_start(uv_loop_t *loop, const struct config *cfg,
+                              const struct control_hooks *hooks)
+{
+	struct control *ctl = calloc(1, sizeof *ctl);
+	const char *path = cfg->control_socket;
+	struct stat st;
+	int rc;
+	if (!ctl)
+		return NULL;
+	ctl->loop = loop;
+	ctl->cfg = cfg;
+	ctl->hooks = *hooks;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path); /* left by an earlier run */
+	uv_pipe_init(loop, &ctl->listener, 0);
+	ctl->listener.data = ctl;
+	rc = uv_pipe_bind(&ctl->listener, path);
+	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
+		rc = -errno;
+	if (rc == 0 && cfg->control_gid >= 0 && chown(path, (uid_t)-1, (gid_t)cfg->control_gid) != 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&ctl->listener, 128, on_connection);
+	if (rc != 0) {
+		log_error("control socket %s: %s", path, uv_strerror(rc));
+		uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+		return NULL;
+	}
+	log_info("control socket listening on %s", path);
+	return ctl;
+}
+
+void control_stop(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	ctl->stopping = true;
+	while (ctl->pendings) {
+		struct pending *p = ctl->pendings;
+		struct ctl_conn *c = p->conn;
+		pending_drop(p);
+		if (c)
+			answer(c, "fail shutdown %s%s\n", "the bridge is stopping", "");
+	}
+	while (ctl->conns)
+		conn_close(ctl->conns);
+	unlink(ctl->cfg->control_socket);
+	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+}
