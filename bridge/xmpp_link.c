@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include "log.h"
 
@@ -32,6 +33,7 @@ struct xmpp_link {
 	xmpp_conn_t *conn;
 	struct sl_watch *watch;
 	int pending_fd; /* socket reported by the sockopt callback during connect */
+	int slot;       /* a descriptor number below FD_SETSIZE kept for this link's socket */
 	unsigned attempt;
 	uv_timer_t retry;
 	struct outbox_item *out_head, *out_tail;
@@ -81,26 +83,54 @@ static void set_state(struct xmpp_link *l, enum link_state s)
 	l->state = s;
 }
 
+/* libstrophe select()s, so its socket must be numbered below FD_SETSIZE however many
+ * descriptors the handlers' pipes take (REFERENCE.md section 5). Each link keeps a
+ * number reserved from start-up, held by /dev/null while no socket uses it; the socket
+ * is moved onto it before it connects, and the placeholder is put back the moment
+ * libstrophe closes the socket. Nothing else runs in between: one thread. */
+static int reserve_slot(int slot)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (slot < 0 || fd == slot)
+		return fd;
+	if (dup3(fd, slot, O_CLOEXEC) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return slot;
+}
+
+static void refill_slot(struct xmpp_link *l)
+{
+	if (l->slot >= 0 && fcntl(l->slot, F_GETFD) < 0)
+		reserve_slot(l->slot);
+}
+
 /* Every socket libstrophe creates passes here before connect(). */
 static int on_sockopt(xmpp_conn_t *conn, void *sockp)
 {
 	int *fdp = sockp;
 	int fd = *fdp;
+	struct xmpp_link *l = connecting;
 	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
-	if (fd >= FD_SETSIZE) {
-		/* libstrophe select()s: renumber below FD_SETSIZE or refuse */
-		int low = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (low < 0 || low >= FD_SETSIZE) {
-			if (low >= 0)
-				close(low);
-			log_error("no descriptor below %d free for the XMPP socket", FD_SETSIZE);
+	if (l && l->slot >= 0 && fd != l->slot) {
+		if (dup3(fd, l->slot, O_CLOEXEC) < 0) {
+			log_error("%s: cannot move the XMPP socket to descriptor %d: %s", l->label,
+			          l->slot, strerror(errno));
 			return -1;
 		}
 		close(fd);
-		*fdp = fd = low;
+		*fdp = fd = l->slot;
 	}
-	if (connecting)
-		connecting->pending_fd = fd;
+	if (fd >= FD_SETSIZE) {
+		log_error("XMPP socket numbered %d: libstrophe cannot watch it", fd);
+		return -1;
+	}
+	if (l)
+		l->pending_fd = fd;
 	return xmpp_sockopt_cb_keepalive(conn, sockp);
 }
 
@@ -192,6 +222,7 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		return;
 	sl_watch_stop(l->watch);
 	l->watch = NULL;
+	refill_slot(l); /* libstrophe has just closed the socket */
 	if (l->state == LINK_CLOSING) {
 		set_state(l, LINK_CLOSED);
 		log_debug("%s: closed", l->label);
@@ -236,6 +267,7 @@ static void connect_now(struct xmpp_link *l)
 	else
 		rc = xmpp_connect_client(l->conn, c->host, (unsigned short)c->port, on_conn_event, l);
 	connecting = NULL;
+	refill_slot(l); /* a refused connect closes the socket before returning */
 	if (rc != XMPP_EOK || l->pending_fd < 0) {
 		log_warn("%s: cannot connect to %s:%u", l->label, c->host ? c->host : c->domain,
 		         c->port);
@@ -297,6 +329,13 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	l->cb = cb;
 	l->ud = ud;
 	l->pending_fd = -1;
+	l->slot = reserve_slot(-1);
+	if (l->slot >= FD_SETSIZE) {
+		log_error("no descriptor below %d is free for the XMPP socket", FD_SETSIZE);
+		close(l->slot);
+		free(l);
+		return NULL;
+	}
 	if (cfg->mode == MODE_COMPONENT) {
 		snprintf(l->route, sizeof l->route, "%s", "");
 		snprintf(l->label, sizeof l->label, "component %s", cfg->domain);
