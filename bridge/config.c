@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -434,8 +435,10 @@ static int enter_section(struct loader *ld, const char *section)
 	if (!config_route_name_valid(name) && strcmp(name, "*") != 0)
 		return cfg_fail_at(ld, ld->section_line,
 		               "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
-	if (config_route(cfg, name))
-		return cfg_fail_at(ld, ld->section_line, "duplicate route \"%s\"", name);
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (strcasecmp(cfg->routes[i].name, name) == 0)
+			return cfg_fail_at(ld, ld->section_line,
+			                   "duplicate route \"%s\" (route names ignore case)", name);
 	if (cfg->n_routes == CFG_MAX_ROUTES)
 		return cfg_fail_at(ld, ld->section_line, "too many routes (at most %d)", CFG_MAX_ROUTES);
 	grown = realloc(cfg->routes, (cfg->n_routes + 1) * sizeof *grown);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 #include "cgi_dir.h"
@@ -78,6 +79,16 @@ void restore_xml_lang(xmpp_stanza_t *stanza)
 	free(value);
 }
 
+/* Servers case-fold localparts (Prosody lowercases them), so a route named "Echo" is
+ * asked for as "echo": match route names without regard to ASCII case. */
+static const struct route_cfg *find_route(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (strcasecmp(cfg->routes[i].name, name) == 0)
+			return &cfg->routes[i];
+	return NULL;
+}
+
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza)
 {
 	const struct config *cfg = rt->cfg;
@@ -86,7 +97,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	const char *from = xmpp_stanza_get_from(stanza);
 	const char *to = xmpp_stanza_get_to(stanza);
 	enum stanza_kind kind = stanza_kind_of(name);
-	char route_name[72], path_info[600], script[PATH_MAX];
+	char route_name[72], path_info[600], script[PATH_MAX] = "";
 	const char *extra = NULL, *node = NULL;
 	const struct route_cfg *rc = NULL;
 	struct route_rt *route = NULL;
@@ -125,8 +136,10 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		}
 	}
 	if (addressed) {
-		rc = config_route(cfg, route_name);
-		route = rc ? dispatcher_route(rt->disp, route_name) : NULL;
+		rc = find_route(cfg, route_name);
+		if (rc && rc->cgi_dir)
+			rc = NULL; /* "*" is a section, not a name anyone can ask for */
+		route = rc ? dispatcher_route(rt->disp, rc->name) : NULL;
 	}
 
 	q = kind == KIND_IQ ? service_query_of(type, child_ns(stanza, &node)) : SQ_NONE;
@@ -172,7 +185,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	else
 		snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route,
-	                              .name = route_name,
+	                              .name = rc->cgi_dir ? route_name : rc->name,
 	                              .path_info = path_info,
 	                              .script = rc->cgi_dir ? script : NULL};
 	dispatch_stanza(rt->disp, &tgt, stanza, &sink);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <stdbool.h>
 
 #include "autoconfig.h"
 
@@ -49,11 +51,20 @@ static void item_jid(const struct config *cfg, const char *route, char *out, siz
 		snprintf(out, len, "%s@%s/%s", cfg->localpart, cfg->domain, route);
 }
 
-static void item(xmlNodePtr q, const struct config *cfg, const char *route, const char *name)
+/* exact_case: a cgi_dir file, found only by its exact name. A localpart is case-folded
+ * by the server, a resource keeps its case: list such a name by resource. */
+static void item(xmlNodePtr q, const struct config *cfg, const char *route, const char *name,
+                 bool exact_case)
 {
 	char jid[400];
 	xmlNodePtr it = xmlNewChild(q, NULL, BAD_CAST "item", NULL);
-	item_jid(cfg, route, jid, sizeof jid);
+	bool upper = false;
+	for (const char *p = route; *p; p++)
+		upper |= *p >= 'A' && *p <= 'Z';
+	if (cfg->mode == MODE_COMPONENT && upper && exact_case)
+		snprintf(jid, sizeof jid, "%s/%s", cfg->domain, route);
+	else
+		item_jid(cfg, route, jid, sizeof jid);
 	xmlNewProp(it, BAD_CAST "jid", BAD_CAST jid);
 	xmlNewProp(it, BAD_CAST "name", BAD_CAST name);
 }
@@ -89,10 +100,15 @@ static void disco_items(xmlNodePtr q, const struct service_view *v)
 		const struct route_cfg *r = &cfg->routes[i];
 		if (r->cgi_dir)
 			continue;
-		item(q, cfg, r->name, r->description ? r->description : r->name);
+		item(q, cfg, r->name, r->description ? r->description : r->name, false);
 	}
-	for (size_t i = 0; i < v->n_dir_names; i++)
-		item(q, cfg, v->dir_names[i], v->dir_names[i]);
+	for (size_t i = 0; i < v->n_dir_names; i++) {
+		bool shadowed = false; /* a route of that name answers instead */
+		for (size_t k = 0; k < cfg->n_routes && !shadowed; k++)
+			shadowed = strcasecmp(cfg->routes[k].name, v->dir_names[i]) == 0;
+		if (!shadowed)
+			item(q, cfg, v->dir_names[i], v->dir_names[i], true);
+	}
 }
 
 char *service_reply(enum service_query q, const struct reply_target *t,
