@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,8 @@ struct ctl_conn;
 struct pending {
 	struct control *ctl;
 	struct ctl_conn *conn;
-	char id[32];
+	char id[48];
+	char to[400]; /* only this address may answer */
 	char *caller_id;
 	uv_timer_t timer;
 	struct pending *next;
@@ -182,7 +184,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 	const struct ctl_request *rq = &c->rq;
 	const struct route_cfg *rc = config_route(ctl->cfg, rq->route);
 	struct xmpp_link *link;
-	char from[400], bare[400], iq_id[32];
+	char from[400], bare[400], iq_id[48];
 	char *xml, *caller_id = NULL;
 	const char *code, *why;
 	struct pending *p;
@@ -206,7 +208,9 @@ static void execute(struct ctl_conn *c, const char *payload)
 		answer(c, "fail forbidden route %s may not send to this recipient%s\n", rq->route, "");
 		return;
 	}
-	snprintf(iq_id, sizeof iq_id, "xc-%llu", ++ctl->next_id);
+	/* unguessable, so that no one else can answer in the recipient's place */
+	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x", ++ctl->next_id, (unsigned)rand(),
+	         (unsigned)rand());
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
 		answer(c, "fail %s %s\n", code, why);
@@ -233,6 +237,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 	p->conn = c;
 	p->caller_id = caller_id;
 	snprintf(p->id, sizeof p->id, "%s", iq_id);
+	snprintf(p->to, sizeof p->to, "%s", rq->to);
 	uv_timer_init(ctl->loop, &p->timer);
 	p->timer.data = p;
 	uv_timer_start(&p->timer, on_iq_timeout, rq->timeout_ms, 0);
@@ -325,6 +330,19 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
+/* The recipient itself, or its server for a bare JID (which answers from the bare JID,
+ * e.g. service-unavailable for an account with no resource online). */
+static bool answered_by_recipient(const struct pending *p, const char *from)
+{
+	char bare[400];
+	if (!from)
+		return false;
+	if (strcasecmp(from, p->to) == 0)
+		return true;
+	return !strchr(p->to, '/') && jid_bare(from, bare, sizeof bare) &&
+	       strcasecmp(bare, p->to) == 0;
+}
+
 int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 {
 	const char *id = xmpp_stanza_get_id(stanza);
@@ -343,6 +361,11 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 		;
 	if (!p)
 		return 1; /* ours, but its caller is gone: nothing else wants it */
+	if (!answered_by_recipient(p, xmpp_stanza_get_from(stanza))) {
+		log_warn("control: iq %s answered by %s, not by %s: ignored", p->id,
+		         xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "nobody", p->to);
+		return 1;
+	}
 	c = p->conn;
 	if (p->caller_id)
 		xmpp_stanza_set_id(stanza, p->caller_id);

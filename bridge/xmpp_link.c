@@ -425,6 +425,9 @@ void link_free(struct xmpp_link *l)
 {
 	struct outbox_item *it;
 	sl_watch_stop(l->watch);
+	if (l->out_len)
+		log_warn("%s: %u queued stanza%s dropped: the link never came back before shutdown",
+		         l->label, l->out_len, l->out_len == 1 ? "" : "s");
 	while ((it = l->out_head)) {
 		l->out_head = it->next;
 		free(it);

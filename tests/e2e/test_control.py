@@ -155,9 +155,11 @@ class Fixture:
         # recipient whichever of the two (bridge, recipient) logs in first.
         with open(p.cfg) as f:
             text = f.read()
+        on = text.replace('"s2s_auth_certs", "offline" }', '"s2s_auth_certs" }')
+        if on == text:
+            raise h.HarnessError("cannot switch on mod_offline in %s" % p.cfg)
         with open(p.cfg, "w") as f:
-            f.write(text.replace('"s2s_auth_certs", "offline" }',
-                                 '"s2s_auth_certs" }'))
+            f.write(on)
         p.start()
         self.work = os.path.join(p.dir, "work")
         for sub in ("dump", "slow"):
@@ -218,6 +220,19 @@ class Fixture:
             if cl:
                 cl.close()
                 setattr(self, c, None)
+
+    def bridges(self):
+        return (self.choreo, self.ctl, self.comp)
+
+    def restore(self, since):
+        """After a Prosody restart: Prosody up, every bridge online again
+        (log offsets `since`), the clients logged in."""
+        self.prosody.start()
+        self.choreo.wait_online(30, since[0])
+        self.ctl.wait_online(30, since[1])
+        self.wait_component(since[2])
+        if self.a is None:
+            self.login()
 
     def close(self):
         self.logout()
@@ -775,21 +790,60 @@ class Component(ControlTest):
                          ("c-1", "comp@" + COMPONENT, BRIDGE + "/open"))
 
 
+class NeverOnline(ControlTest):
+    """A bridge whose server never answers (nothing listens on its port)."""
+
+    def start_offline_bridge(self, name):
+        b = h.Bridge(self.fx.prosody, [Route("cron", script("echo.sh"))],
+                     name=name)
+        b.socket = os.path.join(b.dir, "control")
+        with open(b.cfg) as f:
+            text = f.read()
+        with open(b.cfg, "w") as f:
+            f.write(text.replace("port = %d" % self.fx.prosody.c2s_port,
+                                 "port = %d" % h.free_port()))
+            f.write("[control]\nsocket = %s\n" % b.socket)
+        b.launch()
+        self.addCleanup(b.stop)
+        self.assertTrue(b.wait_log("control socket listening", 10), b.read_log())
+        return b
+
+    def test_queued_stanzas_lost_at_shutdown_are_logged(self):
+        # Bug check: the caller heard "queued ... sent on reconnect"; when the
+        # bridge stops first, the stanza is gone, and the log must say so.
+        b = self.start_offline_bridge("offline-lost")
+        r = self.send("--from-route", "cron", "--to", "alice@localhost",
+                      "-m", "never", sock=b.socket)
+        self.assertExit(r, 0)
+        self.assertIn("queued", r.stderr)
+        since = b.log_size()
+        self.assertEqual(b.stop(), 0)
+        log = b.read_log(since)
+        self.assertRegex(log, r"route cron\b.*\b(dropp|discard|lost|not sent)",
+                         "the queued stanza vanished without a word:\n" + log)
+
+    def test_iq_wait_while_offline_times_out(self):
+        b = self.start_offline_bridge("offline-iq")
+        r = self.send("--from-route", "cron", "--to", BRIDGE + "/echo",
+                      "--iq", "-", "--wait", "--timeout", "0.5", sock=b.socket,
+                      stdin="<iq type='get'><q xmlns='urn:e2e:q'/></iq>")
+        self.assertExit(r, 7)
+
+
 class Queue(ControlTest):
     """Prosody stops: stanzas queue (bounded) and go out on reconnect."""
 
     def test_queue_across_prosody_restart(self):
         fx = self.fx
-        bridges = (fx.choreo, fx.ctl, fx.comp)
         body = self.nonce("queued")
         fx.logout()
-        since = [b.log_size() for b in bridges]
+        since = [b.log_size() for b in fx.bridges()]
         fx.prosody.stop()
         try:
-            self.assertTrue(fx.ctl.wait_log("route cron: disconnected", 10,
-                                            since[1]), fx.ctl.read_log(since[1]))
-            self.assertTrue(fx.ctl.wait_log("route flood: disconnected", 10,
-                                            since[1]), fx.ctl.read_log(since[1]))
+            for route in ("cron", "flood"):
+                self.assertTrue(fx.ctl.wait_log("route %s: disconnected" % route,
+                                                10, since[1]),
+                                fx.ctl.read_log(since[1]))
             r = self.send("--from-route", "cron", "--to", "alice@localhost",
                           "-m", body)
             self.assertExit(r, 0)
@@ -806,21 +860,22 @@ class Queue(ControlTest):
             r = self.send("--from-route", "flood", "--to", "nobody@localhost",
                           "-m", "x")
             self.assertExit(r, 5)
-        finally:
+            self.assertIn("offline", r.stderr)
             fx.prosody.start()
-        fx.ctl.wait_online(30, since[1])
-        a = h.Client(fx.prosody, "alice@localhost", resource="queue")
-        try:
-            got = a.wait_for(lambda s: s.kind == "message"
-                             and body_of(s) == body, 20)
-            self.assertIsNotNone(got, "the queued message never arrived; "
-                                 "log:\n" + fx.ctl.read_log(since[1]))
-            self.assertEqual(got.frm, BRIDGE + "/cron")
+            fx.ctl.wait_online(30, since[1])
+            # alice logs in after the bridge is back: the message went out on
+            # reconnect and waited in her offline storage.
+            a = h.Client(fx.prosody, "alice@localhost", resource="queue")
+            try:
+                got = a.wait_for(lambda s: s.kind == "message"
+                                 and body_of(s) == body, 20)
+                self.assertIsNotNone(got, "the queued message never arrived; "
+                                     "log:\n" + fx.ctl.read_log(since[1]))
+                self.assertEqual(got.frm, BRIDGE + "/cron")
+            finally:
+                a.close()
         finally:
-            a.close()
-        fx.choreo.wait_online(30, since[0])
-        fx.wait_component(since[2])
-        fx.login()
+            fx.restore(since)
         # Back to normal: a plain send is "sent" again.
         r = self.send("--from-route", "cron", "--to", "alice@localhost",
                       "-m", "x")
