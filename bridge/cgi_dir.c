@@ -25,8 +25,7 @@ int cgi_dir_resolve(const char *dir, const char *name, char *out, size_t outlen)
 		return -1;
 	if (!realpath(dir, real_dir))
 		return -1;
-	if ((size_t)snprintf(candidate, sizeof candidate, "%s/%s", real_dir, name) >=
-	    sizeof candidate)
+	if ((size_t)snprintf(candidate, sizeof candidate, "%s/%s", real_dir, name) >= sizeof candidate)
 		return -1;
 	if (!realpath(candidate, real))
 		return -1;

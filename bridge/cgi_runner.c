@@ -86,7 +86,8 @@ static enum bridge_failure outcome(struct cgi_job *job)
 		return FAIL_TIMEOUT;
 	}
 	if (job->too_large || (job->resp.state == RESP_ERROR && job->resp.error == RESP_E_TOO_LARGE)) {
-		log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid, job->resp.max_total);
+		log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid,
+		         job->resp.max_total);
 		return FAIL_TOO_LARGE;
 	}
 	if (job->term_signal) {

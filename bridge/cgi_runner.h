@@ -21,9 +21,9 @@ struct cgi_job;
 typedef void (*cgi_done_cb)(void *ud, struct cgi_response *resp, enum bridge_failure f);
 
 struct cgi_spec {
-	const char *path;    /* executable, run as argv[0] with no arguments */
-	char **envp;         /* complete environment */
-	const char *input;   /* stdin bytes; the runner keeps a reference until done */
+	const char *path;  /* executable, run as argv[0] with no arguments */
+	char **envp;       /* complete environment */
+	const char *input; /* stdin bytes; the runner keeps a reference until done */
 	size_t input_len;
 	unsigned timeout_ms;
 	size_t max_output;

@@ -176,7 +176,8 @@ static int read_secret_file(struct loader *ld, const char *path, char **out)
 	n = fread(buf, 1, sizeof buf - 1, f);
 	if (n == sizeof buf - 1 && fgetc(f) != EOF) {
 		fclose(f);
-		return cfg_fail_at(ld, ld->line, "password_file %s is over %zu bytes", path, sizeof buf - 2);
+		return cfg_fail_at(ld, ld->line, "password_file %s is over %zu bytes", path,
+		                   sizeof buf - 2);
 	}
 	fclose(f);
 	buf[n] = '\0';
@@ -206,8 +207,8 @@ enum xmpp_key {
 	XK_COUNT
 };
 static const char *const xmpp_keys[XK_COUNT] = {
-    "jid", "username", "domain", "password", "password_file", "host", "port", "tls", "cafile",
-    "mode", "component", "secret", "secret_file"};
+    "jid", "username", "domain", "password",  "password_file", "host",       "port",
+    "tls", "cafile",   "mode",   "component", "secret",        "secret_file"};
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
 {
@@ -233,9 +234,9 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 	case XK_JID:
 		if (!cfg_split_bare_jid(v, &cfg->localpart, &cfg->domain))
 			return cfg_fail_at(ld, ld->line,
-			               "jid '%s' is not a bare JID (user@domain; routes choose "
-			               "the resource)",
-			               v);
+			                   "jid '%s' is not a bare JID (user@domain; routes choose "
+			                   "the resource)",
+			                   v);
 		break;
 	case XK_USERNAME:
 		if (!*v || strpbrk(v, "@/ \t"))
@@ -275,8 +276,8 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		else if (strcmp(v, "disabled") == 0)
 			cfg->tls = TLS_DISABLED;
 		else
-			return cfg_fail_at(ld, ld->line,
-			               "tls '%s' is not one of required, optional, disabled", v);
+			return cfg_fail_at(ld, ld->line, "tls '%s' is not one of required, optional, disabled",
+			                   v);
 		break;
 	case XK_CAFILE:
 		cfg->cafile = cfg_resolve_path(ld, v);
@@ -327,8 +328,8 @@ static int control_key(struct loader *ld, const char *name, const char *v)
 	ld->seen_control |= 1u << k;
 	if (k == 0) {
 		if (v[0] != '/' || strlen(v) >= 108)
-			return cfg_fail_at(ld, ld->line,
-			                   "socket '%s' is not an absolute path under 108 bytes", v);
+			return cfg_fail_at(ld, ld->line, "socket '%s' is not an absolute path under 108 bytes",
+			                   v);
 		cfg->control_socket = strdup(v);
 	} else if (k == 1) {
 		char *end;
@@ -350,16 +351,15 @@ static int control_key(struct loader *ld, const char *name, const char *v)
 static int finish_mode(struct loader *ld)
 {
 	static const unsigned client_keys = 1u << XK_JID | 1u << XK_USERNAME | 1u << XK_DOMAIN |
-	                                    1u << XK_PASSWORD | 1u << XK_PASSWORD_FILE |
-	                                    1u << XK_TLS | 1u << XK_CAFILE;
+	                                    1u << XK_PASSWORD | 1u << XK_PASSWORD_FILE | 1u << XK_TLS |
+	                                    1u << XK_CAFILE;
 	static const unsigned component_keys =
 	    1u << XK_COMPONENT | 1u << XK_SECRET | 1u << XK_SECRET_FILE;
 	struct config *cfg = ld->cfg;
 	int xmpp_line = ld->xmpp_line ? ld->xmpp_line : ld->line;
 	if (cfg->mode == MODE_CLIENT) {
 		if (ld->seen_xmpp & component_keys)
-			return cfg_fail_at(ld, xmpp_line,
-			                   "component and secret are for mode = component");
+			return cfg_fail_at(ld, xmpp_line, "component and secret are for mode = component");
 		if (!cfg->localpart || !cfg->domain)
 			return cfg_fail_at(ld, xmpp_line,
 			                   "[xmpp] needs jid = user@domain (or username and domain)");
@@ -431,10 +431,10 @@ static int enter_section(struct loader *ld, const char *section)
 	}
 	if (!route_section_name(section, name, sizeof name))
 		return cfg_fail_at(ld, ld->section_line,
-		               "unknown section [%s] (expected [xmpp] or [route \"NAME\"])", section);
+		                   "unknown section [%s] (expected [xmpp] or [route \"NAME\"])", section);
 	if (!config_route_name_valid(name) && strcmp(name, "*") != 0)
 		return cfg_fail_at(ld, ld->section_line,
-		               "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
+		                   "route name '%s' is not valid (1-64 of A-Z a-z 0-9 . _ ~ -)", name);
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		if (strcasecmp(cfg->routes[i].name, name) == 0)
 			return cfg_fail_at(ld, ld->section_line,

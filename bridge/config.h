@@ -27,14 +27,14 @@ struct fcgi_addr {
 };
 
 struct route_cfg {
-	char *name; /* the resource the route answers on */
-	int line;   /* where its section starts, for messages */
+	char *name;                /* the resource the route answers on */
+	int line;                  /* where its section starts, for messages */
 	char *cgi;                 /* a CGI route, or */
 	char *cgi_dir;             /* the [route "*"] of component mode: cgi-bin, or */
 	struct fcgi_addr *fastcgi; /* a FastCGI route: its pool of backends */
 	size_t n_fastcgi;
-	char *script_filename;     /* FastCGI SCRIPT_FILENAME */
-	struct kv *params;         /* extra FastCGI params */
+	char *script_filename; /* FastCGI SCRIPT_FILENAME */
+	struct kv *params;     /* extra FastCGI params */
 	size_t n_params;
 	unsigned connect_timeout_s;
 	char **send_allow; /* whom the route may send to through the control socket */
@@ -59,7 +59,7 @@ struct config {
 	char *localpart; /* client mode: from jid or username */
 	char *domain;    /* client mode: the account's domain; component mode: the component */
 	char *password;  /* client mode: password; component mode: the shared secret */
-	char *host; /* NULL: connect to the domain */
+	char *host;      /* NULL: connect to the domain */
 	unsigned port;
 	enum tls_mode tls;
 	char *cafile;

@@ -13,12 +13,12 @@
 struct loader {
 	struct config *cfg;
 	FILE *file;
-	int line;         /* line most recently read */
-	int section_line; /* line of the most recent [section] header */
-	int entered_line; /* section_line of the section keys now go to */
-	int xmpp_line;    /* line of the first [xmpp] header, for missing keys */
-	bool key_seen;    /* a key since the last header: libinih's continuation rule */
-	char header[128]; /* text between [ and ] of the most recent header */
+	int line;                /* line most recently read */
+	int section_line;        /* line of the most recent [section] header */
+	int entered_line;        /* section_line of the section keys now go to */
+	int xmpp_line;           /* line of the first [xmpp] header, for missing keys */
+	bool key_seen;           /* a key since the last header: libinih's continuation rule */
+	char header[128];        /* text between [ and ] of the most recent header */
 	struct route_cfg *route; /* route of the current section, or NULL */
 	bool in_xmpp;
 	bool in_control;
@@ -28,7 +28,7 @@ struct loader {
 	bool failed;
 	char *err;
 	size_t errlen;
-	char *dir; /* directory of the config file, for relative paths */
+	char *dir;                /* directory of the config file, for relative paths */
 	char *component, *secret; /* component mode, until the mode is known */
 };
 

@@ -31,8 +31,7 @@ static bool env_name_valid(const char *name)
 	return strncmp(name, "XMPP_", 5) != 0;
 }
 
-static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char *key,
-                     const char *v)
+static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char *key, const char *v)
 {
 	char *list = strdup(v), *save = NULL, *tok;
 	if (!list)
@@ -53,8 +52,8 @@ static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char 
 			free(l);
 			free(d);
 			if (!ok) {
-				cfg_fail_at(ld, ld->line,
-				            "%s entry '%s' is not a bare JID, *@domain or *", key, tok);
+				cfg_fail_at(ld, ld->line, "%s entry '%s' is not a bare JID, *@domain or *", key,
+				            tok);
 				free(list);
 				return 0;
 			}
@@ -149,8 +148,7 @@ static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
 		a.kind = FCGI_ADDR_TCP;
 		a.port = (unsigned)port;
 	} else
-		return cfg_fail_at(ld, ld->line,
-		                   "fastcgi '%s' is not unix:/path or tcp:ADDRESS:PORT", v);
+		return cfg_fail_at(ld, ld->line, "fastcgi '%s' is not unix:/path or tcp:ADDRESS:PORT", v);
 	a.text = strdup(v);
 	grown = realloc(r->fastcgi, (r->n_fastcgi + 1) * sizeof *grown);
 	if (!grown)
@@ -183,12 +181,23 @@ enum route_key {
 	RK_SEND_ALLOW,
 	RK_COUNT
 };
-static const char *const route_keys[RK_COUNT] = {
-    "cgi",        "timeout",         "max_concurrency", "max_queue",
-    "max_output", "message_replies", "allow",           "env",
-    "fastcgi",    "script_filename", "param",           "connect_timeout",
-    "cgi_dir",    "description",     "soap",            "http",
-    "send_allow"};
+static const char *const route_keys[RK_COUNT] = {"cgi",
+                                                 "timeout",
+                                                 "max_concurrency",
+                                                 "max_queue",
+                                                 "max_output",
+                                                 "message_replies",
+                                                 "allow",
+                                                 "env",
+                                                 "fastcgi",
+                                                 "script_filename",
+                                                 "param",
+                                                 "connect_timeout",
+                                                 "cgi_dir",
+                                                 "description",
+                                                 "soap",
+                                                 "http",
+                                                 "send_allow"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
@@ -202,8 +211,7 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
 	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM && k != RK_SEND_ALLOW) {
 		if (ld->seen_route & (1u << k))
-			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name,
-			               r->name);
+			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name, r->name);
 		ld->seen_route |= 1u << k;
 	}
 	switch ((enum route_key)k) {
@@ -219,7 +227,7 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 	case RK_TIMEOUT:
 		if (!cfg_parse_uint(v, 1, 86400, &n))
 			return cfg_fail_at(ld, ld->line, "timeout '%s' is not a number of seconds (1-86400)",
-			               v);
+			                   v);
 		r->timeout_s = (unsigned)n;
 		break;
 	case RK_MAX_CONCURRENCY:
@@ -368,4 +376,3 @@ void cfg_route_free(struct route_cfg *r)
 	}
 	free(r->env);
 }
-

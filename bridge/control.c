@@ -339,8 +339,7 @@ static bool answered_by_recipient(const struct pending *p, const char *from)
 		return false;
 	if (strcasecmp(from, p->to) == 0)
 		return true;
-	return !strchr(p->to, '/') && jid_bare(from, bare, sizeof bare) &&
-	       strcasecmp(bare, p->to) == 0;
+	return !strchr(p->to, '/') && jid_bare(from, bare, sizeof bare) && strcasecmp(bare, p->to) == 0;
 }
 
 int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
@@ -373,8 +372,7 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 		xmpp_stanza_del_attribute(stanza, "id");
 	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
 		len = 0;
-	snprintf(head, sizeof head, "%s %zu\n", strcmp(type, "result") == 0 ? "result" : "error",
-	         len);
+	snprintf(head, sizeof head, "%s %zu\n", strcmp(type, "result") == 0 ? "result" : "error", len);
 	pending_drop(p);
 	if (c) {
 		write_bytes(c, head, strlen(head), text, len);
@@ -385,10 +383,7 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 	return 1;
 }
 
-static void on_listener_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
+static void on_listener_closed(uv_handle_t *h) { free(h->data); }
 
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,
                               const struct control_hooks *hooks)

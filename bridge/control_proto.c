@@ -56,8 +56,7 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 	rq->timeout_ms = CTL_DEFAULT_IQ_TIMEOUT_MS;
 	if (n == 5) {
 		v = strtoull(fields[4], &end, 10);
-		if (rq->verb != CTL_IQ || *end || !v || v > CTL_MAX_IQ_TIMEOUT_MS ||
-		    fields[4][0] == '-') {
+		if (rq->verb != CTL_IQ || *end || !v || v > CTL_MAX_IQ_TIMEOUT_MS || fields[4][0] == '-') {
 			*why = "TIMEOUT_MS is for iq, from 1 to 3600000";
 			return -1;
 		}
@@ -163,8 +162,8 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 			xmlFreeDoc(doc);
 			return NULL;
 		}
-		if (root->ns && (!root->ns->href ||
-		                 strcmp((const char *)root->ns->href, "jabber:client") != 0)) {
+		if (root->ns &&
+		    (!root->ns->href || strcmp((const char *)root->ns->href, "jabber:client") != 0)) {
 			*why = "the stanza is in a namespace other than jabber:client";
 			xmlFreeDoc(doc);
 			return NULL;

@@ -35,8 +35,8 @@ struct request {
 	struct cgi_env env;
 	char *input;
 	size_t input_len;
-	struct cgi_job *job;       /* CGI routes */
-	struct fcgi_call *call;    /* FastCGI routes */
+	struct cgi_job *job;    /* CGI routes */
+	struct fcgi_call *call; /* FastCGI routes */
 	struct reply_sink sink;
 	uint64_t started_ms;
 	struct request *next, *prev; /* queue, or the running list */
@@ -117,8 +117,9 @@ static void answer(struct request *r, char *xml, const char *what)
 		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
 		          r->id ? r->id : "-", r->sender); /* cannot happen; be loud if it does */
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
-	         r->target.kind == KIND_IQ ? "iq" : r->target.kind == KIND_MESSAGE ? "message"
-	                                                                           : "presence",
+	         r->target.kind == KIND_IQ        ? "iq"
+	         : r->target.kind == KIND_MESSAGE ? "message"
+	                                          : "presence",
 	         r->id ? " " : "", r->id ? r->id : "", r->sender, what, (unsigned long long)ms);
 	free(xml);
 	r->state = REQ_DONE;
@@ -146,9 +147,8 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_fai
 	r->job = NULL;
 	r->call = NULL;
 	if (f != FAIL_NONE) {
-		answer_failure(r, f,
-		               f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down"
-		                                                       : NULL);
+		answer_failure(
+		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down" : NULL);
 		return;
 	}
 	if (r->is_http)
@@ -307,13 +307,12 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	                         .n_attrs = (size_t)n_attrs,
 	                         .route = tgt->name,
 	                         .path_info = tgt->path_info,
-	                         .script = r->script     ? r->script
-	                                   : rc->cgi     ? rc->cgi
-	                                                 : rc->script_filename,
+	                         .script = r->script ? r->script
+	                                   : rc->cgi ? rc->cgi
+	                                             : rc->script_filename,
 	                         .server_name = r->d->cfg->domain,
 	                         .server_port = r->d->cfg->port,
-	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr
-	                                                            : "127.0.0.1",
+	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr : "127.0.0.1",
 	                         .remote_user = r->sender,
 	                         .path = r->d->path_env,
 	                         .content_length = r->input_len,
@@ -327,8 +326,8 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	return r->target.kind == KIND_IQ ? http_request(r, tgt->path_info) : NULL;
 }
 
-void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
-                     xmpp_stanza_t *stanza, const struct reply_sink *sink)
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xmpp_stanza_t *stanza,
+                     const struct reply_sink *sink)
 {
 	struct route_rt *route = tgt->route;
 	const char *name = xmpp_stanza_get_name(stanza);

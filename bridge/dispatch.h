@@ -55,8 +55,8 @@ struct dispatch_target {
 
 int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg);
 struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
-void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
-                     xmpp_stanza_t *stanza, const struct reply_sink *sink);
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xmpp_stanza_t *stanza,
+                     const struct reply_sink *sink);
 /* Refuses queued requests and kills running handlers; their replies still go out. */
 void dispatcher_stop(struct dispatcher *d);
 /* Closes FastCGI connections; every request must be answered first. */

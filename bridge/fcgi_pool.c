@@ -78,8 +78,8 @@ struct fcgi_call {
 	struct cgi_response resp;
 	enum bridge_failure failing;
 	bool got_bytes;
-	unsigned retries;   /* on a fresh connection after a dead kept-alive one */
-	unsigned moves;     /* to another backend after a failed connect */
+	unsigned retries; /* on a fresh connection after a dead kept-alive one */
+	unsigned moves;   /* to another backend after a failed connect */
 	uv_timer_t timer;
 	cgi_done_cb cb;
 	void *ud;
@@ -207,8 +207,7 @@ static void finish(struct fcgi_call *call, enum bridge_failure f)
 	call->state = CALL_DONE;
 	stderr_log_flush(&call->err_log);
 	if (f == FAIL_NONE && response_finish(&call->resp) == RESP_ERROR) {
-		log_warn("%s: malformed output: %s", call->err_tag,
-		         response_error_text(call->resp.error));
+		log_warn("%s: malformed output: %s", call->err_tag, response_error_text(call->resp.error));
 		f = FAIL_HANDLER;
 	}
 	uv_timer_stop(&call->timer);
@@ -291,8 +290,7 @@ static bool backend_usable(struct backend *be, uint64_t now)
 {
 	if (be->state != BACKEND_UP && now >= be->rest_until) {
 		if (be->state == BACKEND_DISABLED)
-			log_info("route %s: fastcgi %s: trying again", be->pool->route->name,
-			         be->addr->text);
+			log_info("route %s: fastcgi %s: trying again", be->pool->route->name, be->addr->text);
 		be->state = BACKEND_UP;
 	}
 	return be->state == BACKEND_UP;
@@ -340,8 +338,7 @@ static void attach(struct fcgi_call *call, struct conn *c)
 	c->n_calls++;
 	c->be->outstanding++;
 	call->state = CALL_ATTACHED;
-	snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi %s]", call->tag,
-	         c->be->addr->text);
+	snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi %s]", call->tag, c->be->addr->text);
 	if (c->state == CONN_READY)
 		send_call(call);
 }
@@ -394,11 +391,10 @@ static void conn_lost(struct conn *c, const char *why)
 			continue;
 		}
 		if (!call->got_bytes)
-			log_warn("%s: the backend closed the connection without answering (%s)",
-			         call->err_tag, why);
-		else
-			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag,
+			log_warn("%s: the backend closed the connection without answering (%s)", call->err_tag,
 			         why);
+		else
+			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
 		finish(call, FAIL_HANDLER);
 	}
 	conn_close(c);
@@ -611,8 +607,8 @@ static void on_connect_timeout(uv_timer_t *t)
 	 * state CLOSING, so handle the calls here. */
 	struct fcgi_call *moving = c->calls;
 	struct backend *be = c->be;
-	log_warn("route %s: fastcgi %s: connect timed out; disabled for %d ms",
-	         be->pool->route->name, be->addr->text, FCGI_DISABLE_MS);
+	log_warn("route %s: fastcgi %s: connect timed out; disabled for %d ms", be->pool->route->name,
+	         be->addr->text, FCGI_DISABLE_MS);
 	backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
 	for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
 		c->n_calls--;
@@ -655,8 +651,7 @@ static struct conn *conn_open(struct backend *be)
 		else
 			rc = uv_ip4_addr(be->addr->host, (int)be->addr->port, (struct sockaddr_in *)&ss);
 		if (rc == 0)
-			rc = uv_tcp_connect(&c->connect_req, &c->h.tcp, (struct sockaddr *)&ss,
-			                    on_connected);
+			rc = uv_tcp_connect(&c->connect_req, &c->h.tcp, (struct sockaddr *)&ss, on_connected);
 	}
 	c->h.handle.data = c;
 	uv_timer_init(pool->loop, &c->connect_timer);
@@ -666,8 +661,8 @@ static struct conn *conn_open(struct backend *be)
 	be->conns = c;
 	be->n_conns++;
 	if (rc != 0) {
-		log_warn("route %s: fastcgi %s: cannot connect: %s", pool->route->name,
-		         be->addr->text, uv_strerror(rc));
+		log_warn("route %s: fastcgi %s: cannot connect: %s", pool->route->name, be->addr->text,
+		         uv_strerror(rc));
 		backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
 		conn_close(c);
 		return NULL;

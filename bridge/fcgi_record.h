@@ -13,9 +13,9 @@
 
 #include "buf.h"
 
-#define FCGI_MAX_NV (64 * 1024)        /* cap on one encoded name or value */
-#define FCGI_MAX_STREAM_CHUNK 32768    /* content bytes per STDIN record */
-#define FCGI_MAX_VALUES_BODY 4096      /* GET_VALUES_RESULT bodies kept, the rest skipped */
+#define FCGI_MAX_NV (64 * 1024)     /* cap on one encoded name or value */
+#define FCGI_MAX_STREAM_CHUNK 32768 /* content bytes per STDIN record */
+#define FCGI_MAX_VALUES_BODY 4096   /* GET_VALUES_RESULT bodies kept, the rest skipped */
 
 /* Encoders return 0, or -1 (out of memory, or a name/value over FCGI_MAX_NV). */
 int fcgi_encode_begin(struct buf *out, uint16_t id, int keep_conn);
@@ -28,11 +28,11 @@ int fcgi_encode_get_values(struct buf *out);
 int fcgi_encode_abort(struct buf *out, uint16_t id);
 
 enum fcgi_event_type {
-	FCGI_EV_STDOUT,     /* data/len: a piece of STDOUT content (len 0: end of stream) */
-	FCGI_EV_STDERR,     /* data/len: a piece of STDERR content */
-	FCGI_EV_END,        /* app_status, protocol_status */
-	FCGI_EV_VALUES,     /* max_conns, max_reqs, mpxs_conns (-1 where not given) */
-	FCGI_EV_UNKNOWN,    /* a record type we do not handle (reported, then skipped) */
+	FCGI_EV_STDOUT,  /* data/len: a piece of STDOUT content (len 0: end of stream) */
+	FCGI_EV_STDERR,  /* data/len: a piece of STDERR content */
+	FCGI_EV_END,     /* app_status, protocol_status */
+	FCGI_EV_VALUES,  /* max_conns, max_reqs, mpxs_conns (-1 where not given) */
+	FCGI_EV_UNKNOWN, /* a record type we do not handle (reported, then skipped) */
 };
 
 struct fcgi_event {
@@ -54,14 +54,14 @@ enum fcgi_parse_state { FCGI_P_HEADER, FCGI_P_CONTENT, FCGI_P_PADDING, FCGI_P_ER
 struct fcgi_parser {
 	enum fcgi_parse_state state;
 	unsigned char header[8];
-	size_t have;              /* header bytes collected */
+	size_t have; /* header bytes collected */
 	uint8_t type;
 	uint16_t id;
 	size_t content_left;
 	size_t padding_left;
 	unsigned char small[FCGI_MAX_VALUES_BODY]; /* END_REQUEST / GET_VALUES_RESULT body */
 	size_t small_len;
-	const char *error;        /* set in FCGI_P_ERROR */
+	const char *error; /* set in FCGI_P_ERROR */
 };
 
 void fcgi_parser_init(struct fcgi_parser *p);

@@ -44,27 +44,66 @@ static const struct {
 	int code;
 	const char *phrase;
 } reasons[] = {
-    {100, "Continue"}, {101, "Switching Protocols"}, {102, "Processing"}, {103, "Early Hints"},
-    {200, "OK"}, {201, "Created"}, {202, "Accepted"}, {203, "Non-Authoritative Information"},
-    {204, "No Content"}, {205, "Reset Content"}, {206, "Partial Content"},
-    {207, "Multi-Status"}, {208, "Already Reported"}, {226, "IM Used"},
-    {300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"},
-    {304, "Not Modified"}, {305, "Use Proxy"}, {307, "Temporary Redirect"},
-    {308, "Permanent Redirect"}, {400, "Bad Request"}, {401, "Unauthorized"},
-    {402, "Payment Required"}, {403, "Forbidden"}, {404, "Not Found"},
-    {405, "Method Not Allowed"}, {406, "Not Acceptable"},
-    {407, "Proxy Authentication Required"}, {408, "Request Timeout"}, {409, "Conflict"},
-    {410, "Gone"}, {411, "Length Required"}, {412, "Precondition Failed"},
-    {413, "Content Too Large"}, {414, "URI Too Long"}, {415, "Unsupported Media Type"},
-    {416, "Range Not Satisfiable"}, {417, "Expectation Failed"},
-    {421, "Misdirected Request"}, {422, "Unprocessable Content"}, {423, "Locked"},
-    {424, "Failed Dependency"}, {425, "Too Early"}, {426, "Upgrade Required"},
-    {428, "Precondition Required"}, {429, "Too Many Requests"},
-    {431, "Request Header Fields Too Large"}, {451, "Unavailable For Legal Reasons"},
-    {500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
-    {503, "Service Unavailable"}, {504, "Gateway Timeout"},
-    {505, "HTTP Version Not Supported"}, {506, "Variant Also Negotiates"},
-    {507, "Insufficient Storage"}, {508, "Loop Detected"}, {510, "Not Extended"},
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {102, "Processing"},
+    {103, "Early Hints"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
+    {204, "No Content"},
+    {205, "Reset Content"},
+    {206, "Partial Content"},
+    {207, "Multi-Status"},
+    {208, "Already Reported"},
+    {226, "IM Used"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {305, "Use Proxy"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Content"},
+    {423, "Locked"},
+    {424, "Failed Dependency"},
+    {425, "Too Early"},
+    {426, "Upgrade Required"},
+    {428, "Precondition Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {451, "Unavailable For Legal Reasons"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+    {506, "Variant Also Negotiates"},
+    {507, "Insufficient Storage"},
+    {508, "Loop Detected"},
+    {510, "Not Extended"},
     {511, "Network Authentication Required"},
 };
 
@@ -168,8 +207,7 @@ static void add_data(xmlDocPtr doc, xmlNodePtr resp_el, const struct cgi_respons
 		return;
 	}
 	b64 = b64_encode((const unsigned char *)body->data, body->len);
-	xmlNodeAddContent(xmlNewChild(data, NULL, BAD_CAST "base64", NULL),
-	                  BAD_CAST(b64 ? b64 : ""));
+	xmlNodeAddContent(xmlNewChild(data, NULL, BAD_CAST "base64", NULL), BAD_CAST(b64 ? b64 : ""));
 	free(b64);
 }
 
@@ -198,13 +236,12 @@ char *http_resp_build_for(const struct reply_target *t, const struct cgi_respons
 
 	r = xmlNewChild(iq, NULL, BAD_CAST(req && req->resp_name ? req->resp_name : "resp"), NULL);
 	xmlSetNs(r, xmlNewNs(r, BAD_CAST HTTP_XMPP_NS, NULL));
-	xmlNewProp(r, BAD_CAST "version",
-	           BAD_CAST(req && req->version ? req->version : "1.1"));
+	xmlNewProp(r, BAD_CAST "version", BAD_CAST(req && req->version ? req->version : "1.1"));
 	snprintf(code, sizeof code, "%d", resp->status);
 	xmlNewProp(r, BAD_CAST "statusCode", BAD_CAST code);
 	if (resp->status_text && *resp->status_text)
-		msg = reply_clean_text(resp->status_text, strlen(resp->status_text),
-		                       REPLY_MAX_ERROR_TEXT, true);
+		msg = reply_clean_text(resp->status_text, strlen(resp->status_text), REPLY_MAX_ERROR_TEXT,
+		                       true);
 	if ((msg && *msg) || phrase)
 		xmlNewProp(r, BAD_CAST "statusMessage", BAD_CAST(msg && *msg ? msg : phrase));
 	free(msg);

@@ -19,10 +19,7 @@
 
 /* ---- small helpers ---- */
 
-static bool is_tchar(unsigned char c)
-{
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
+static bool is_tchar(unsigned char c) { return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
 
 static bool is_token(const char *s)
 {
@@ -178,8 +175,8 @@ static char *header_value(xmlNodePtr h, const char **why)
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	len = strlen(s);
-	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-	               s[len - 1] == '\r'))
+	while (len &&
+	       (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
 		len--;
 	if (len > HTTP_MAX_HEADER_VALUE) {
 		*why = "header value too long";
@@ -270,8 +267,7 @@ static int parse_data(struct http_req *r, xmlNodePtr data, const char **why)
 		return HTTP_REQ_BAD;
 	}
 	for (xmlNodePtr t = data->children; t; t = t->next) {
-		if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) &&
-		    !xmlIsBlankNode(t)) {
+		if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) && !xmlIsBlankNode(t)) {
 			*why = "data must hold exactly one of text, xml or base64";
 			return HTTP_REQ_BAD;
 		}
@@ -471,8 +467,8 @@ static char *join_path(const char *base, const char *path)
 	return out;
 }
 
-int http_req_env(const struct http_req *r, const char *route_path_info, struct kv **vars,
-                 size_t *n, const char **why)
+int http_req_env(const struct http_req *r, const char *route_path_info, struct kv **vars, size_t *n,
+                 const char **why)
 {
 	struct env_list e = {NULL, 0};
 	const char *ctype = NULL;
@@ -499,9 +495,9 @@ int http_req_env(const struct http_req *r, const char *route_path_info, struct k
 	if (path_info && (proto = malloc(strlen(r->version) + 6)))
 		sprintf(proto, "HTTP/%s", r->version);
 	if (!path_info || !proto || env_put(&e, "REQUEST_METHOD", r->method, NULL) ||
-	    env_put(&e, "PATH_INFO", path_info, NULL) ||
-	    env_put(&e, "QUERY_STRING", r->query, NULL) || env_put(&e, "CONTENT_TYPE", ctype, NULL) ||
-	    env_put(&e, "CONTENT_LENGTH", num, NULL) || env_put(&e, "SERVER_PROTOCOL", proto, NULL))
+	    env_put(&e, "PATH_INFO", path_info, NULL) || env_put(&e, "QUERY_STRING", r->query, NULL) ||
+	    env_put(&e, "CONTENT_TYPE", ctype, NULL) || env_put(&e, "CONTENT_LENGTH", num, NULL) ||
+	    env_put(&e, "SERVER_PROTOCOL", proto, NULL))
 		goto fail;
 	for (size_t i = 0; i < r->n_headers; i++) {
 		const char *hn = r->headers[i].name;

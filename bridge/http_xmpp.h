@@ -27,22 +27,23 @@
 #define HTTP_MAX_RESOURCE 8192
 
 /* http_req_parse results. */
-#define HTTP_REQ_YES 1          /* an XEP-0332 request, *out filled */
-#define HTTP_REQ_NO 0           /* not one: an ordinary stanza */
-#define HTTP_REQ_BAD (-1)       /* a malformed request: answer bad-request with *why */
-#define HTTP_REQ_UNSUPPORTED (-2) /* chunkedBase64, ibb, sipub or jingle data:
-                                    answer feature-not-implemented with *why */
+#define HTTP_REQ_YES 1    /* an XEP-0332 request, *out filled */
+#define HTTP_REQ_NO 0     /* not one: an ordinary stanza */
+#define HTTP_REQ_BAD (-1) /* a malformed request: answer bad-request with *why */
+#define HTTP_REQ_UNSUPPORTED                                                                       \
+	(-2) /* chunkedBase64, ibb, sipub or jingle data:                                              \
+	       answer feature-not-implemented with *why */
 
 enum http_body_kind { HTTP_BODY_NONE, HTTP_BODY_TEXT, HTTP_BODY_XML, HTTP_BODY_BASE64 };
 
 struct http_req {
-	char *method;   /* an HTTP token, case as sent */
-	char *path;     /* the resource up to '?', starts with '/', raw (not decoded) */
-	char *query;    /* after the first '?', "" when none, raw */
-	char *version;  /* "1.1": one digit, '.', one digit */
+	char *method;       /* an HTTP token, case as sent */
+	char *path;         /* the resource up to '?', starts with '/', raw (not decoded) */
+	char *query;        /* after the first '?', "" when none, raw */
+	char *version;      /* "1.1": one digit, '.', one digit */
 	struct kv *headers; /* as sent, in order; names are tokens, values trimmed */
 	size_t n_headers;
-	struct buf body;    /* <text> as UTF-8, <xml> serialized, <base64> decoded */
+	struct buf body; /* <text> as UTF-8, <xml> serialized, <base64> decoded */
 	enum http_body_kind body_kind;
 	const char *resp_name; /* "resp", or "response" when the client sent <request> */
 };
@@ -59,8 +60,8 @@ void http_req_free(struct http_req *r);
  * known: drop or leave it empty). Header names that map to one variable are joined
  * with ", " ("; " for Cookie). Proxy (httpoxy) and the client's Content-Length are
  * dropped. Returns 0 and a malloc'd array (free with http_env_free), or -1 with *why. */
-int http_req_env(const struct http_req *r, const char *route_path_info, struct kv **vars,
-                 size_t *n, const char **why);
+int http_req_env(const struct http_req *r, const char *route_path_info, struct kv **vars, size_t *n,
+                 const char **why);
 void http_env_free(struct kv *vars, size_t n);
 
 /* The iq result carrying <resp statusCode statusMessage version> with the handler's

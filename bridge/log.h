@@ -9,16 +9,15 @@ enum log_level { LOG_ERROR = 0, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 void log_set_level(enum log_level level);
 int log_enabled(enum log_level level);
-void log_msg(enum log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARNING, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
-#define log_debug(...)                                                                   \
-	do {                                                                                 \
-		if (log_enabled(LOG_DEBUG))                                                      \
-			log_msg(LOG_DEBUG, __VA_ARGS__);                                             \
+#define log_debug(...)                                                                             \
+	do {                                                                                           \
+		if (log_enabled(LOG_DEBUG))                                                                \
+			log_msg(LOG_DEBUG, __VA_ARGS__);                                                       \
 	} while (0)
 
 #endif

@@ -11,17 +11,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "autoconfig.h"
 #include "config.h"
-#include "dispatch.h"
-#include "router.h"
 #include "control.h"
+#include "dispatch.h"
 #include "log.h"
+#include "router.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
 
@@ -293,9 +293,8 @@ static int run_daemon(struct daemon *dm)
 		log_info("xmpp-cgi %s starting: %zu route%s on component %s", PACKAGE_VERSION,
 		         dm->cfg.n_routes, dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.domain);
 	else
-		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION,
-		         dm->cfg.n_routes, dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart,
-		         dm->cfg.domain);
+		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
+		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
 	if (dm->cfg.control_socket) {
 		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);

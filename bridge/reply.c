@@ -278,8 +278,7 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 	if (payload) {
 		xmlAddChild(root, payload);
 	} else if (resp->body.len) {
-		char *clean = reply_clean_text(resp->body.data, resp->body.len, resp->body.len * 3,
-		                               false);
+		char *clean = reply_clean_text(resp->body.data, resp->body.len, resp->body.len * 3, false);
 		xmlNodePtr b = xmlNewChild(root, NULL, BAD_CAST "body", NULL);
 		xmlNodeAddContent(b, BAD_CAST(clean ? clean : ""));
 		free(clean);

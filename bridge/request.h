@@ -20,22 +20,22 @@ struct cgi_env {
 };
 
 struct request_meta {
-	const char *stanza_name;   /* iq, message, presence */
-	const char *const *attrs;  /* name0, value0, name1, value1, ... */
-	size_t n_attrs;            /* number of pairs */
-	const char *route;         /* route name */
-	const char *path_info;     /* "/route" or longer */
-	const char *script;        /* SCRIPT_FILENAME, or NULL */
-	const char *server_name;   /* the bridge's domain */
+	const char *stanza_name;  /* iq, message, presence */
+	const char *const *attrs; /* name0, value0, name1, value1, ... */
+	size_t n_attrs;           /* number of pairs */
+	const char *route;        /* route name */
+	const char *path_info;    /* "/route" or longer */
+	const char *script;       /* SCRIPT_FILENAME, or NULL */
+	const char *server_name;  /* the bridge's domain */
 	unsigned server_port;
 	const char *remote_addr;
-	const char *remote_user;   /* sender's bare JID, may be "" */
-	const char *path;          /* PATH for the handler */
+	const char *remote_user; /* sender's bare JID, may be "" */
+	const char *path;        /* PATH for the handler */
 	size_t content_length;
-	const struct kv *extra;    /* the route's env = lines */
+	const struct kv *extra; /* the route's env = lines */
 	size_t n_extra;
 	const char *control_socket; /* XMPP_CGI_SOCKET, or NULL */
-	const struct kv *params;   /* a FastCGI route's param = lines */
+	const struct kv *params;    /* a FastCGI route's param = lines */
 	size_t n_params;
 };
 

@@ -38,11 +38,11 @@ struct cgi_response {
 	enum resp_error error;
 	size_t max_total; /* limit on everything read: header block and body */
 	size_t total;
-	size_t scan;      /* where the search for the blank line resumes */
+	size_t scan; /* where the search for the blank line resumes */
 	int status;
-	char *status_text;  /* reason phrase, may be NULL */
-	char *content_type; /* may be NULL */
-	char *location;     /* may be NULL */
+	char *status_text;           /* reason phrase, may be NULL */
+	char *content_type;          /* may be NULL */
+	char *location;              /* may be NULL */
 	struct resp_header *headers; /* every header but Status, in order */
 	size_t n_headers;
 	struct buf head;

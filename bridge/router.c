@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cgi_dir.h"
 #include "control.h"
@@ -35,8 +35,8 @@ static const char *child_ns(xmpp_stanza_t *stanza, const char **node)
 
 /* Component mode: splits "route@comp/extra" or "comp/route/extra". Returns 0 for the
  * component itself (name empty), 1 for a route, -1 for an address not ours. */
-static int split_component_address(const char *to, const char *domain, char *name,
-                                   size_t name_len, const char **extra)
+static int split_component_address(const char *to, const char *domain, char *name, size_t name_len,
+                                   const char **extra)
 {
 	const char *at = strchr(to, '@'), *slash = strchr(to, '/');
 	const char *dom = at && (!slash || at < slash) ? at + 1 : to;
@@ -108,10 +108,8 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	                         .id = xmpp_stanza_get_id(stanza),
 	                         .to = from,
 	                         .from = cfg->mode == MODE_COMPONENT ? to : NULL};
-	struct reply_sink sink = {.send = sink_send,
-	                          .ud = link,
-	                          .from = t.from,
-	                          .remote_addr = link_remote_addr(link)};
+	struct reply_sink sink = {
+	    .send = sink_send, .ud = link, .from = t.from, .remote_addr = link_remote_addr(link)};
 
 	restore_xml_lang(stanza);
 	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
@@ -127,9 +125,9 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		snprintf(route_name, sizeof route_name, "%s", link_route(link));
 		addressed = 1;
 	} else {
-		addressed = to ? split_component_address(to, cfg->domain, route_name,
-		                                         sizeof route_name, &extra)
-		               : -1;
+		addressed =
+		    to ? split_component_address(to, cfg->domain, route_name, sizeof route_name, &extra)
+		       : -1;
 		if (addressed < 0) {
 			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
 			return;
@@ -146,8 +144,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	if (!addressed && q == SQ_NONE) {
 		/* the component itself runs no handler */
 		if (kind != KIND_PRESENCE)
-			send_reply(link, reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE
-			                                                   : FAIL_NO_ROUTE,
+			send_reply(link, reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
 			                               "this address runs no handler"));
 		return;
 	}
@@ -157,8 +154,9 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			rc = wild;
 			route = dispatcher_route(rt->disp, "*");
 		} else {
-			log_info("%s: no route \"%s\" for %s from %s", link_route(link)[0] ? "route" : "component",
-			         route_name, name, from ? from : "-");
+			log_info("%s: no route \"%s\" for %s from %s",
+			         link_route(link)[0] ? "route" : "component", route_name, name,
+			         from ? from : "-");
 			if (kind != KIND_PRESENCE)
 				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
 			return;
@@ -168,10 +166,8 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		char **names = NULL;
 		size_t n_names = 0;
 		const struct route_cfg *wild = config_wildcard_route(cfg);
-		struct service_view v = {.cfg = cfg,
-		                         .route = addressed ? rc : NULL,
-		                         .route_name = route_name,
-		                         .node = node};
+		struct service_view v = {
+		    .cfg = cfg, .route = addressed ? rc : NULL, .route_name = route_name, .node = node};
 		if (q == SQ_DISCO_ITEMS && wild)
 			cgi_dir_list(wild->cgi_dir, &names, &n_names);
 		v.dir_names = names;

@@ -2,11 +2,11 @@
 #include "service.h"
 
 #include <libxml/tree.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <stdbool.h>
 
 #include "autoconfig.h"
 

@@ -115,8 +115,8 @@ static char *qname_local(xmlDocPtr d, xmlNodePtr n, const char *ns)
 		return NULL;
 	for (s = (char *)raw; *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'; s++)
 		;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	                                  e[-1] == '\r');)
+	for (e = s + strlen(s);
+	     e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r');)
 		e--;
 	*e = '\0';
 	colon = strchr(s, ':');

@@ -7,15 +7,15 @@
 
 enum bridge_failure {
 	FAIL_NONE,
-	FAIL_TIMEOUT,     /* handler exceeded its time limit */
-	FAIL_HANDLER,     /* crashed, exited before a complete header, malformed header */
-	FAIL_TOO_LARGE,   /* output over the size limit */
-	FAIL_BAD_XML,     /* XML content type, body not well-formed */
-	FAIL_BUSY,        /* the route's queue is full */
-	FAIL_UNAVAILABLE, /* handler could not be started / backend unreachable */
-	FAIL_FORBIDDEN,   /* sender not allowed by the route's ACL */
-	FAIL_NO_ROUTE,    /* nothing answers at this address */
-	FAIL_BAD_REQUEST, /* the stanza itself cannot be turned into a request */
+	FAIL_TIMEOUT,         /* handler exceeded its time limit */
+	FAIL_HANDLER,         /* crashed, exited before a complete header, malformed header */
+	FAIL_TOO_LARGE,       /* output over the size limit */
+	FAIL_BAD_XML,         /* XML content type, body not well-formed */
+	FAIL_BUSY,            /* the route's queue is full */
+	FAIL_UNAVAILABLE,     /* handler could not be started / backend unreachable */
+	FAIL_FORBIDDEN,       /* sender not allowed by the route's ACL */
+	FAIL_NO_ROUTE,        /* nothing answers at this address */
+	FAIL_BAD_REQUEST,     /* the stanza itself cannot be turned into a request */
 	FAIL_NOT_IMPLEMENTED, /* a request form the bridge does not support */
 };
 

@@ -15,8 +15,8 @@
 
 #include "log.h"
 
-#define SL_MAX_ROUNDS 64   /* bound on calls per pump while sockets stay readable */
-#define SL_TLS_DRAIN 4     /* extra calls for TLS-buffered records (16 KiB / 4 KiB) */
+#define SL_MAX_ROUNDS 64 /* bound on calls per pump while sockets stay readable */
+#define SL_TLS_DRAIN 4   /* extra calls for TLS-buffered records (16 KiB / 4 KiB) */
 #define SL_TICK_MS 250
 
 struct sl_watch {

@@ -17,9 +17,9 @@ struct sl_watch;
 struct strophe_loop {
 	uv_loop_t *loop;
 	xmpp_ctx_t *ctx;
-	uv_idle_t kick;    /* runs one pump on the next loop turn, then stops */
-	uv_timer_t tick;   /* libstrophe's timeouts while connections are in transition */
-	unsigned ticking;  /* connections needing the tick */
+	uv_idle_t kick;   /* runs one pump on the next loop turn, then stops */
+	uv_timer_t tick;  /* libstrophe's timeouts while connections are in transition */
+	unsigned ticking; /* connections needing the tick */
 	struct sl_watch *watches;
 	bool pumping;
 };

@@ -7,6 +7,7 @@
 #include "xmpp_link.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -14,11 +15,17 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <errno.h>
 
 #include "log.h"
 
-enum link_state { LINK_IDLE, LINK_CONNECTING, LINK_ONLINE, LINK_BACKOFF, LINK_CLOSING, LINK_CLOSED };
+enum link_state {
+	LINK_IDLE,
+	LINK_CONNECTING,
+	LINK_ONLINE,
+	LINK_BACKOFF,
+	LINK_CLOSING,
+	LINK_CLOSED
+};
 
 struct outbox_item {
 	struct outbox_item *next;
@@ -38,7 +45,7 @@ struct xmpp_link {
 	uv_timer_t retry;
 	struct outbox_item *out_head, *out_tail;
 	unsigned out_len;
-	char route[72]; /* client mode: the route; component mode: "" */
+	char route[72];  /* client mode: the route; component mode: "" */
 	char label[100]; /* "route NAME" or "component DOMAIN", for messages */
 	char bare[320];
 	char full[400];
@@ -118,8 +125,8 @@ static int on_sockopt(xmpp_conn_t *conn, void *sockp)
 	fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
 	if (l && l->slot >= 0 && fd != l->slot) {
 		if (dup3(fd, l->slot, O_CLOEXEC) < 0) {
-			log_error("%s: cannot move the XMPP socket to descriptor %d: %s", l->label,
-			          l->slot, strerror(errno));
+			log_error("%s: cannot move the XMPP socket to descriptor %d: %s", l->label, l->slot,
+			          strerror(errno));
 			return -1;
 		}
 		close(fd);
@@ -156,8 +163,8 @@ static void schedule_retry(struct xmpp_link *l)
 	delay = delay / 2 + (uint64_t)rand() % (delay / 2 + 1); /* jitter: 50-100% */
 	l->attempt++;
 	set_state(l, LINK_BACKOFF);
-	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label,
-	         (unsigned long long)delay, l->attempt);
+	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label, (unsigned long long)delay,
+	         l->attempt);
 	uv_timer_start(&l->retry, on_retry, delay, 0);
 }
 
@@ -232,8 +239,8 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		log_warn("%s: disconnected: stream error %d%s%s", l->label, (int)stream_error->type,
 		         stream_error->text ? ": " : "", stream_error->text ? stream_error->text : "");
 	else if (error)
-		log_warn("%s: disconnected: %s (%d)", l->label,
-		         error > 0 ? strerror(error) : "TLS error", error);
+		log_warn("%s: disconnected: %s (%d)", l->label, error > 0 ? strerror(error) : "TLS error",
+		         error);
 	else if (l->state == LINK_CONNECTING && login_failure[0])
 		log_warn("%s: login failed: the server said %s", l->label, login_failure);
 	else
@@ -269,8 +276,7 @@ static void connect_now(struct xmpp_link *l)
 	connecting = NULL;
 	refill_slot(l); /* a refused connect closes the socket before returning */
 	if (rc != XMPP_EOK || l->pending_fd < 0) {
-		log_warn("%s: cannot connect to %s:%u", l->label, c->host ? c->host : c->domain,
-		         c->port);
+		log_warn("%s: cannot connect to %s:%u", l->label, c->host ? c->host : c->domain, c->port);
 		if (rc == XMPP_EOK)
 			xmpp_disconnect(l->conn);
 		schedule_retry(l);
@@ -387,8 +393,7 @@ int link_send(struct xmpp_link *l, const char *xml)
 		return LINK_SENT;
 	}
 	if (l->out_len >= LINK_OUTBOX_MAX) {
-		log_error("%s: offline and %u stanzas waiting: stanza dropped", l->label,
-		          l->out_len);
+		log_error("%s: offline and %u stanzas waiting: stanza dropped", l->label, l->out_len);
 		return LINK_DROPPED;
 	}
 	it = malloc(sizeof *it + len + 1);

@@ -126,9 +126,10 @@ static int code_status(const char *code)
 	static const struct {
 		const char *code;
 		int status;
-	} map[] = {{"unknown-route", EX_ROUTE}, {"bad-request", EX_REQUEST}, {"bad-xml", EX_REQUEST},
-	           {"bad-to", EX_REQUEST},      {"too-large", EX_REQUEST},   {"forbidden", EX_FORBIDDEN},
-	           {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT}};
+	} map[] = {
+	    {"unknown-route", EX_ROUTE}, {"bad-request", EX_REQUEST}, {"bad-xml", EX_REQUEST},
+	    {"bad-to", EX_REQUEST},      {"too-large", EX_REQUEST},   {"forbidden", EX_FORBIDDEN},
+	    {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT}};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
 		if (strncmp(code, map[i].code, strlen(map[i].code)) == 0)
 			return map[i].status;
@@ -140,14 +141,15 @@ static int request(int fd, const char *verb, const char *route, const char *to, 
                    size_t len, unsigned timeout_ms)
 {
 	char line[1200];
-	int n = timeout_ms ? snprintf(line, sizeof line, "%s %s %s %zu %u\n", verb, route, to, len,
-	                              timeout_ms)
-	                   : snprintf(line, sizeof line, "%s %s %s %zu\n", verb, route, to, len);
+	int n = timeout_ms
+	            ? snprintf(line, sizeof line, "%s %s %s %zu %u\n", verb, route, to, len, timeout_ms)
+	            : snprintf(line, sizeof line, "%s %s %s %zu\n", verb, route, to, len);
 	if (n < 0 || (size_t)n >= sizeof line) {
 		fprintf(stderr, "xmpp-cgi-send: route or recipient too long\n");
 		return EX_USAGE;
 	}
-	if (write_all(fd, line, (size_t)n) || write_all(fd, payload, len) || read_line(fd, line, sizeof line)) {
+	if (write_all(fd, line, (size_t)n) || write_all(fd, payload, len) ||
+	    read_line(fd, line, sizeof line)) {
 		fprintf(stderr, "xmpp-cgi-send: the bridge closed the control connection\n");
 		return EX_SOCKET;
 	}
@@ -183,13 +185,18 @@ static int request(int fd, const char *verb, const char *route, const char *to, 
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"from-route", required_argument, NULL, 'r'}, {"to", required_argument, NULL, 't'},
-	    {"message", required_argument, NULL, 'm'},    {"stanza", required_argument, NULL, 'S'},
-	    {"iq", required_argument, NULL, 'I'},         {"type", required_argument, NULL, 'T'},
-	    {"wait", no_argument, NULL, 'w'},             {"timeout", required_argument, NULL, 'o'},
-	    {"socket", required_argument, NULL, 's'},     {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},          {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"from-route", required_argument, NULL, 'r'},
+	                                     {"to", required_argument, NULL, 't'},
+	                                     {"message", required_argument, NULL, 'm'},
+	                                     {"stanza", required_argument, NULL, 'S'},
+	                                     {"iq", required_argument, NULL, 'I'},
+	                                     {"type", required_argument, NULL, 'T'},
+	                                     {"wait", no_argument, NULL, 'w'},
+	                                     {"timeout", required_argument, NULL, 'o'},
+	                                     {"socket", required_argument, NULL, 's'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {"version", no_argument, NULL, 'V'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *route = NULL, *message = NULL, *stanza = NULL, *iq = NULL, *type = "chat";
 	const char *sock_path = getenv("XMPP_CGI_SOCKET");
 	const char *to[MAX_TO];
@@ -288,8 +295,8 @@ int main(int argc, char **argv)
 		return EX_SOCKET;
 	}
 	for (size_t i = 0; i < n_to; i++) {
-		int rc = request(fd, verb, route, to[i], payload, len,
-		                 strcmp(verb, "iq") == 0 ? timeout_ms : 0);
+		int rc =
+		    request(fd, verb, route, to[i], payload, len, strcmp(verb, "iq") == 0 ? timeout_ms : 0);
 		if (rc > worst)
 			worst = rc;
 		if (rc == EX_SOCKET || (rc == EX_REQUEST && strchr(to[i], ' ')))

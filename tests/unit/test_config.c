@@ -612,7 +612,8 @@ static void test_err_route_without_cgi(void **state)
 	expect_error(XMPP_OK ROUTE_OK "\n[route \"nocgi\"]\ntimeout = 3\nmax_queue = 2\n", 7,
 	             "route \"nocgi\" has neither cgi nor fastcgi");
 	/* a section without any key */
-	expect_error(XMPP_OK ROUTE_OK "[route \"empty\"]\n", 6, "route \"empty\" has neither cgi nor fastcgi");
+	expect_error(XMPP_OK ROUTE_OK "[route \"empty\"]\n", 6,
+	             "route \"empty\" has neither cgi nor fastcgi");
 	expect_error(XMPP_OK "[route \"empty\"]\n; cgi = commented out\n" ROUTE_OK, 4,
 	             "route \"empty\" has neither cgi nor fastcgi");
 }
@@ -718,7 +719,6 @@ static void test_err_first_error_wins(void **state)
 	expect_error("[xmpp]\njid = a@example.org/r\n" ROUTE_OK "timeout = x\n", 2, "jid");
 }
 
-
 /* FastCGI routes: backends parsed, defaults merged, and the mixing rules enforced. */
 static void test_fastcgi_route(void **state)
 {
@@ -754,22 +754,18 @@ static void test_fastcgi_route(void **state)
 static void test_err_fastcgi(void **state)
 {
 	(void)state;
-	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:relative.sock\n", 5,
-	             "absolute path");
-	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:localhost:9000\n", 5,
-	             "numeric address");
-	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:127.0.0.1:0\n", 5,
-	             "numeric address");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:relative.sock\n", 5, "absolute path");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:localhost:9000\n", 5, "numeric address");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:127.0.0.1:0\n", 5, "numeric address");
 	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = http://x\n", 5,
 	             "is not unix:/path or tcp:ADDRESS:PORT");
-	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nscript_filename = x.php\n",
-	             6, "not an absolute path");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nscript_filename = x.php\n", 6,
+	             "not an absolute path");
 	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nconnect_timeout = 0\n", 6,
 	             "connect_timeout '0'");
-	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nparam = A=1\nparam = A=2\n",
-	             7, "param A is already set");
-	expect_error(XMPP_OK ROUTE_OK "fastcgi = unix:/a.sock\n", 4,
-	             "has both cgi and fastcgi");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nparam = A=1\nparam = A=2\n", 7,
+	             "param A is already set");
+	expect_error(XMPP_OK ROUTE_OK "fastcgi = unix:/a.sock\n", 4, "has both cgi and fastcgi");
 	expect_error(XMPP_OK ROUTE_OK "param = A=1\n", 4, "are for fastcgi routes");
 }
 

@@ -212,8 +212,10 @@ static void test_resp_headers(void **state)
 	                          "Set-Cookie: a=1\nSet-Cookie: b=2\nX-Bad: \xfe\n\n";
 	xmlNodePtr resp, hs, h;
 	xmlDocPtr d;
-	const char *want[][2] = {{"Location", "/new"}, {"Set-Cookie", "a=1"},
-	                         {"Set-Cookie", "b=2"}, {"X-Bad", "\xEF\xBF\xBD"},
+	const char *want[][2] = {{"Location", "/new"},
+	                         {"Set-Cookie", "a=1"},
+	                         {"Set-Cookie", "b=2"},
+	                         {"X-Bad", "\xEF\xBF\xBD"},
 	                         {"Content-Length", "0"}};
 	size_t i = 0;
 	(void)state;

@@ -136,7 +136,7 @@ static void test_get_query_split(void **state)
 
 static void test_methods(void **state)
 {
-	static const char *const methods[] = {"GET", "POST", "PUT", "DELETE", "PATCH",
+	static const char *const methods[] = {"GET",     "POST", "PUT", "DELETE",  "PATCH",
 	                                      "OPTIONS", "HEAD", "get", "M-SEARCH"};
 	(void)state;
 	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
@@ -306,9 +306,9 @@ static void test_base64_body(void **state)
 	struct http_req r;
 	const char *why;
 	(void)state;
-	assert_int_equal(parse_req(POST_ATTRS, "<data><base64>AAEC/+7/\n  AGhp</base64></data>",
-	                           &r, &why),
-	                 HTTP_REQ_YES);
+	assert_int_equal(
+	    parse_req(POST_ATTRS, "<data><base64>AAEC/+7/\n  AGhp</base64></data>", &r, &why),
+	    HTTP_REQ_YES);
 	assert_int_equal(r.body_kind, HTTP_BODY_BASE64);
 	assert_int_equal(r.body.len, 9);
 	assert_memory_equal(r.body.data, "\x00\x01\x02\xff\xee\xff\x00hi", 9);
@@ -316,7 +316,8 @@ static void test_base64_body(void **state)
 
 	static const struct {
 		const char *in, *out;
-	} ok[] = {{"", ""}, {"YQ==", "a"}, {"YWI=", "ab"}, {"YWJj", "abc"}, {" Y W J j Z A = = ", "abcd"}};
+	} ok[] = {
+	    {"", ""}, {"YQ==", "a"}, {"YWI=", "ab"}, {"YWJj", "abc"}, {" Y W J j Z A = = ", "abcd"}};
 	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
 		char inner[128];
 		snprintf(inner, sizeof inner, "<data><base64>%s</base64></data>", ok[i].in);
@@ -329,8 +330,8 @@ static void test_base64_body(void **state)
 
 static void test_base64_invalid(void **state)
 {
-	static const char *const bad[] = {"YQ",   "YWJ",  "Y===", "=YQ=", "YQ=a", "YQ==YQ==",
-	                                  "YR==", "YWJ=x", "YW$j", "YWJj-_", "YQ=", "YWI==="};
+	static const char *const bad[] = {"YQ",   "YWJ",   "Y===", "=YQ=",   "YQ=a", "YQ==YQ==",
+	                                  "YR==", "YWJ=x", "YW$j", "YWJj-_", "YQ=",  "YWI==="};
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		char inner[128];
@@ -439,9 +440,12 @@ static void test_header_limits(void **state)
 	free(h);
 
 	static const char *const bad[] = {
-	    "<header>x</header>",           "<header name=''>x</header>",
-	    "<header name='A B'>x</header>", "<header name='A:'>x</header>",
-	    "<header name='A'>a&#13;b</header>", "<header name='A'>a\nb</header>",
+	    "<header>x</header>",
+	    "<header name=''>x</header>",
+	    "<header name='A B'>x</header>",
+	    "<header name='A:'>x</header>",
+	    "<header name='A'>a&#13;b</header>",
+	    "<header name='A'>a\nb</header>",
 	    "<header name='A'>a\x7f</header>",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -499,10 +503,14 @@ static void test_env_path_join(void **state)
 {
 	static const struct {
 		const char *route, *res, *want;
-	} rows[] = {{"/api", "/users/1", "/api/users/1"}, {"/api/", "/x", "/api/x"},
-	            {"/api//", "/x", "/api/x"},           {"", "/x", "/x"},
-	            {NULL, "/x/", "/x/"},                 {"/api", "/", "/api/"},
-	            {"/", "/a", "/a"},                    {"/api", "//a", "/api//a"}};
+	} rows[] = {{"/api", "/users/1", "/api/users/1"},
+	            {"/api/", "/x", "/api/x"},
+	            {"/api//", "/x", "/api/x"},
+	            {"", "/x", "/x"},
+	            {NULL, "/x/", "/x/"},
+	            {"/api", "/", "/api/"},
+	            {"/", "/a", "/a"},
+	            {"/api", "//a", "/api//a"}};
 	(void)state;
 	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
 		struct kv *v;

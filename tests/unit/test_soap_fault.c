@@ -39,8 +39,8 @@ static const struct reply_target iq_set = {
 static void make_resp(struct cgi_response *r, const char *status, const char *body)
 {
 	char raw[8192];
-	snprintf(raw, sizeof raw, "%s%sContent-Type: application/soap+xml\n\n%s",
-	         status ? status : "", status ? "\n" : "", body);
+	snprintf(raw, sizeof raw, "%s%sContent-Type: application/soap+xml\n\n%s", status ? status : "",
+	         status ? "\n" : "", body);
 	response_init(r, 1024 * 1024);
 	response_feed(r, raw, strlen(raw));
 	assert_int_equal(response_finish(r), RESP_DONE);
@@ -198,7 +198,7 @@ static void test_soap12_codes(void **state)
 	    {"  env:Sender\n", "Sender", "modify"},
 	    {"env:Client", NULL, "cancel"}, /* a SOAP 1.1 name in a 1.2 envelope */
 	    {"env:Bogus", NULL, "cancel"},
-	    {"Sender", NULL, "cancel"},     /* no default namespace in scope */
+	    {"Sender", NULL, "cancel"},      /* no default namespace in scope */
 	    {"nope:Sender", NULL, "cancel"}, /* unbound prefix */
 	    {"", NULL, "cancel"},
 	};
@@ -245,8 +245,7 @@ static void test_qname_resolution(void **state)
 			assert_string_equal(info.condition, rows[i].cond);
 		else
 			assert_null(info.condition);
-		check_fault_reply(out, "iq", SOAP12_ENV_NS, info.type, rows[i].cond,
-		                  i == 1 ? "r" : NULL);
+		check_fault_reply(out, "iq", SOAP12_ENV_NS, info.type, rows[i].cond, i == 1 ? "r" : NULL);
 		free(out);
 	}
 }
@@ -411,9 +410,8 @@ static void test_reason_text(void **state)
 	assert_non_null(out);
 	d = xmlReadMemory(out, (int)strlen(out), NULL, NULL, XML_PARSE_NONET);
 	assert_non_null(d);
-	text = xmlNodeGetContent(
-	    first_el(first_el(first_el(first_el(xmlDocGetRootElement(d)->children)->next)->children)
-	                 ->next));
+	text = xmlNodeGetContent(first_el(
+	    first_el(first_el(first_el(xmlDocGetRootElement(d)->children)->next)->children)->next));
 	assert_int_equal(strlen((const char *)text), REPLY_MAX_ERROR_TEXT);
 	xmlFree(text);
 	xmlFreeDoc(d);
@@ -438,16 +436,11 @@ static void test_comments_stripped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_is_envelope),
-	    cmocka_unit_test(test_soap12_codes),
-	    cmocka_unit_test(test_qname_resolution),
-	    cmocka_unit_test(test_soap11_codes),
-	    cmocka_unit_test(test_soap_calc_output),
-	    cmocka_unit_test(test_any_status),
-	    cmocka_unit_test(test_not_a_fault),
-	    cmocka_unit_test(test_targets),
-	    cmocka_unit_test(test_reason_text),
-	    cmocka_unit_test(test_comments_stripped),
+	    cmocka_unit_test(test_is_envelope),      cmocka_unit_test(test_soap12_codes),
+	    cmocka_unit_test(test_qname_resolution), cmocka_unit_test(test_soap11_codes),
+	    cmocka_unit_test(test_soap_calc_output), cmocka_unit_test(test_any_status),
+	    cmocka_unit_test(test_not_a_fault),      cmocka_unit_test(test_targets),
+	    cmocka_unit_test(test_reason_text),      cmocka_unit_test(test_comments_stripped),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	xmlCleanupParser();
