@@ -1,0 +1,114 @@
+/* fcgi_internal.h - the FastCGI pool's state, shared by fcgi_pool.c and fcgi_conn.c.
+ *
+ * Three state machines: a backend is UP, DISABLED (failed to connect) or OVERLOADED
+ * (said so); a connection is CONNECTING, READY or CLOSING; a call is WAITING (no
+ * connection yet), ATTACHED (on a connection, sent once it is ready), SENT, FAILING
+ * (answered on the next loop turn) or DONE. Nothing outside the pool sees these. */
+#ifndef XC_FCGI_INTERNAL_H
+#define XC_FCGI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "fcgi_pool.h"
+#include "fcgi_record.h"
+#include "stderr_log.h"
+
+enum backend_state { BACKEND_UP, BACKEND_DISABLED, BACKEND_OVERLOADED };
+enum conn_state { CONN_CONNECTING, CONN_READY, CONN_CLOSING };
+enum call_state { CALL_WAITING, CALL_ATTACHED, CALL_SENT, CALL_FAILING, CALL_DONE };
+
+struct conn;
+
+struct backend {
+	struct fcgi_pool *pool;
+	const struct fcgi_addr *addr;
+	enum backend_state state;
+	uint64_t rest_until;
+	unsigned n_conns;
+	unsigned outstanding;
+	long max_conns, max_reqs; /* from FCGI_GET_VALUES, 0 = not said */
+	int mpxs;                 /* 1 only when the backend said so */
+	bool values_asked;
+	bool values_known; /* answered GET_VALUES, or served a request without */
+	struct conn *conns;
+};
+
+struct conn {
+	enum conn_state state;
+	struct backend *be;
+	union {
+		uv_handle_t handle;
+		uv_stream_t stream;
+		uv_pipe_t pipe;
+		uv_tcp_t tcp;
+	} h;
+	uv_connect_t connect_req;
+	uv_timer_t connect_timer;
+	struct fcgi_parser parser;
+	struct fcgi_call *calls; /* attached calls */
+	unsigned n_calls;
+	uint16_t next_id;
+	uint16_t retired[64]; /* aborted ids still owed an END_REQUEST */
+	unsigned n_retired;
+	bool reused; /* served a call before: may be dead without our knowing */
+	int open_handles;
+	struct conn *next;
+};
+
+struct fcgi_call {
+	enum call_state state;
+	struct fcgi_pool *pool;
+	struct backend *be;
+	struct conn *conn;
+	uint16_t id;
+	struct cgi_spec spec;
+	char tag[96];
+	char err_tag[160];
+	struct stderr_log err_log;
+	struct cgi_response resp;
+	enum bridge_failure failing;
+	bool got_bytes;
+	unsigned retries; /* on a fresh connection after a dead kept-alive one */
+	unsigned moves;   /* to another backend after a failed connect */
+	uv_timer_t timer;
+	cgi_done_cb cb;
+	void *ud;
+	struct fcgi_call *next_on_conn;
+	struct fcgi_call *next_waiting;
+};
+
+struct fcgi_pool {
+	uv_loop_t *loop;
+	const struct route_cfg *route;
+	struct backend *backends;
+	size_t n_backends;
+	struct fcgi_call *waiting_head, *waiting_tail;
+};
+
+struct write_req {
+	uv_write_t req;
+	struct buf data;
+};
+
+/* fcgi_pool.c */
+void fcgi_finish(struct fcgi_call *call, enum bridge_failure f);
+void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f);
+void fcgi_detach(struct fcgi_call *call);
+void fcgi_assign(struct fcgi_call *call);
+void fcgi_serve_waiting(struct fcgi_pool *pool);
+void fcgi_backend_rest(struct backend *be, enum backend_state why, uint64_t ms);
+void fcgi_send_call(struct fcgi_call *call);
+unsigned fcgi_conn_capacity(const struct backend *be);
+/* Makes the backend stop working on a call we give up; true if the connection closed. */
+bool fcgi_abandon(struct fcgi_call *call);
+
+/* fcgi_conn.c */
+struct conn *fcgi_conn_open(struct backend *be);
+void fcgi_conn_close(struct conn *c);
+int fcgi_conn_write(struct conn *c, struct write_req *w);
+void fcgi_send_abort(struct conn *c, uint16_t id);
+
+#endif
