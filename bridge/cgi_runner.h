@@ -36,5 +36,7 @@ struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_c
                         int *err);
 /* Kills the process group at once; the callback still comes, with FAIL_UNAVAILABLE. */
 void cgi_abort(struct cgi_job *job);
+/* Closes the SIGCHLD watcher; call when no job runs any more. */
+void cgi_runner_close(void);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "autoconfig.h"
 #include "config.h"
+#include "cgi_runner.h"
 #include "control.h"
 #include "dispatch.h"
 #include "log.h"
@@ -185,6 +186,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;
 	dispatcher_close_backends(&dm->disp);
+	cgi_runner_close();
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	return 0;
 }
@@ -216,6 +218,7 @@ static struct xmpp_link *link_for_route(void *ud, const char *route, char *from,
 
 static void close_all(struct daemon *dm)
 {
+	cgi_runner_close();
 	control_stop(dm->ctl);
 	dm->ctl = dm->router.ctl = NULL;
 	dispatcher_close_backends(&dm->disp);
@@ -371,6 +374,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
+	/* With a cafile, trust it instead of the system bundle, which OpenSSL would
+	 * otherwise load into every route's TLS context (about 1 MB each). Handlers do
+	 * not see this: their environment is built from scratch. */
+	if (dm.cfg.cafile)
+		setenv("SSL_CERT_FILE", dm.cfg.cafile, 1);
 	dm.loop = uv_default_loop();
 	xmpp_initialize();
 	dm.ctx = xmpp_ctx_new(NULL, &strophe_logger);

@@ -25,7 +25,7 @@ struct sl_watch {
 	xmpp_conn_t *conn;
 	struct strophe_loop *sl;
 	struct sl_watch *next;
-	bool writable; /* POLLOUT armed */
+	int events;    /* what the handle watches now; 0 when libuv stopped it */
 	bool stopped;
 };
 
@@ -43,13 +43,14 @@ static bool any_readable(struct strophe_loop *sl)
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
+/* Changes the watch only when it must: an epoll_ctl per event is measurable. */
 static void arm(struct sl_watch *w)
 {
 	int events = UV_READABLE;
-	w->writable = xmpp_conn_send_queue_len(w->conn) > 0;
-	if (w->writable)
+	if (xmpp_conn_send_queue_len(w->conn) > 0)
 		events |= UV_WRITABLE;
-	uv_poll_start(&w->poll, events, on_poll);
+	if (events != w->events && uv_poll_start(&w->poll, events, on_poll) == 0)
+		w->events = events;
 }
 
 static void pump(struct strophe_loop *sl)
@@ -80,8 +81,10 @@ static void on_poll(uv_poll_t *h, int status, int events)
 	(void)events;
 	/* libuv reports POLLERR as an error and stops the handle; libstrophe must still
 	 * see the failure, and arm() restarts the handle if the socket lives on. */
-	if (status < 0)
+	if (status < 0) {
 		log_debug("xmpp socket %d: poll: %s", w->fd, uv_strerror(status));
+		w->events = 0; /* libuv stopped the handle */
+	}
 	pump(w->sl);
 }
 
