@@ -16,12 +16,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "stderr_log.h"
@@ -265,8 +265,7 @@ void cgi_runner_close(void)
 }
 
 /* Starts the child with fds 0-2 on the given pipe ends. Returns 0 or an errno. */
-static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, int err,
-                 pid_t *pid)
+static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, int err, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -290,8 +289,8 @@ static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, 
 	posix_spawn_file_actions_adddup2(&fa, out, 1);
 	posix_spawn_file_actions_adddup2(&fa, err, 2);
 	posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF |
-	                                    POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setflags(&attr,
+	                         POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
 	rc = posix_spawn(pid, spec->path, &fa, &attr, argv, spec->envp);

@@ -189,6 +189,8 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 	}
 	switch (ev->type) {
 	case FCGI_EV_STDOUT:
+		if (!call->got_bytes)
+			fcgi_note_served(c);
 		call->got_bytes = true;
 		if (ev->len && response_feed(&call->resp, ev->data, ev->len) == RESP_ERROR &&
 		    call->resp.error == RESP_E_TOO_LARGE) {
@@ -200,6 +202,8 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 		}
 		break;
 	case FCGI_EV_STDERR:
+		if (!call->got_bytes)
+			fcgi_note_served(c);
 		call->got_bytes = true;
 		stderr_log_feed(&call->err_log, ev->data, ev->len);
 		break;

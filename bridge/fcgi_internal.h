@@ -32,7 +32,9 @@ struct backend {
 	long max_conns, max_reqs; /* from FCGI_GET_VALUES, 0 = not said */
 	int mpxs;                 /* 1 only when the backend said so */
 	bool values_asked;
-	bool values_known; /* answered GET_VALUES, or served a request without */
+	bool values_known;    /* answered GET_VALUES, or served a request without */
+	unsigned served_max;  /* most connections seen answering at once (no multiplexing) */
+	uint64_t probe_after; /* no connection beyond served_max before this (loop ms) */
 	struct conn *conns;
 };
 
@@ -104,6 +106,9 @@ void fcgi_send_call(struct fcgi_call *call);
 unsigned fcgi_conn_capacity(const struct backend *be);
 /* Makes the backend stop working on a call we give up; true if the connection closed. */
 bool fcgi_abandon(struct fcgi_call *call);
+
+/* A call on c received its first byte: the backend serves c. */
+void fcgi_note_served(struct conn *c);
 
 /* fcgi_conn.c */
 struct conn *fcgi_conn_open(struct backend *be);

@@ -67,11 +67,42 @@ static void unqueue(struct fcgi_call *call)
  * libfcgi, fcgiwrap), and an idle kept-alive connection keeps its worker waiting. While
  * other calls of the backend are in flight they may sit in its listen queue for want of
  * that worker: then close the idle connection rather than keep it. */
+static bool conn_serving(const struct conn *c)
+{
+	for (const struct fcgi_call *call = c->calls; call; call = call->next_on_conn)
+		if (call->got_bytes)
+			return true;
+	return false;
+}
+
+void fcgi_note_served(struct conn *c)
+{
+	struct backend *be = c->be;
+	unsigned serving = 1; /* c itself, whose first byte this is */
+	for (const struct conn *o = be->conns; o; o = o->next)
+		if (o != c && o->state == CONN_READY && conn_serving(o))
+			serving++;
+	if (serving > be->served_max)
+		be->served_max = serving;
+}
+
+/* An idle connection is closed only when a call of the same backend waits on a
+ * connection nothing has answered yet (perhaps in the listen queue, for want of the
+ * worker the idle one holds); that connection was a probe beyond what the backend
+ * proved it serves at once, so probing rests a second. */
 static void release_idle(struct conn *c)
 {
 	struct backend *be = c->be;
-	if (c->state == CONN_READY && c->n_calls == 0 && be->mpxs != 1 && be->outstanding > 0)
-		fcgi_conn_close(c);
+	bool stuck = false;
+	if (c->state != CONN_READY || c->n_calls || be->mpxs == 1)
+		return;
+	for (const struct conn *o = be->conns; o && !stuck; o = o->next)
+		for (const struct fcgi_call *call = o->calls; call && !stuck; call = call->next_on_conn)
+			stuck = (call->state == CALL_SENT || call->state == CALL_ATTACHED) && !call->got_bytes;
+	if (!stuck)
+		return;
+	be->probe_after = uv_now(be->pool->loop) + FCGI_PROBE_REST_MS;
+	fcgi_conn_close(c);
 }
 
 /* The one way out of a call. */
@@ -243,6 +274,10 @@ static struct conn *conn_for(struct backend *be)
 	if (be->mpxs == 1 && be->max_reqs > 0 && be->outstanding >= (unsigned long)be->max_reqs)
 		return NULL;
 	if (be->mpxs == 1 && be->max_conns > 0 && be->n_conns >= (unsigned long)be->max_conns)
+		return NULL;
+	/* Without multiplexing each connection needs a worker of the backend's own: open
+	 * one more than it has shown it serves at once, unless a probe just failed. */
+	if (be->mpxs != 1 && be->n_conns > be->served_max && uv_now(be->pool->loop) < be->probe_after)
 		return NULL;
 	return fcgi_conn_open(be);
 }

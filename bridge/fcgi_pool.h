@@ -14,10 +14,11 @@
 #include "cgi_runner.h"
 #include "config.h"
 
-#define FCGI_DISABLE_MS 5000  /* a backend that failed to connect rests this long */
-#define FCGI_OVERLOAD_MS 1000 /* a backend that answered OVERLOADED rests this long */
-#define FCGI_MPX_PER_CONN 64  /* requests per multiplexed connection, unless told */
-#define FCGI_MAX_IDLE 16      /* idle keep-alive connections kept per backend */
+#define FCGI_DISABLE_MS 5000    /* a backend that failed to connect rests this long */
+#define FCGI_OVERLOAD_MS 1000   /* a backend that answered OVERLOADED rests this long */
+#define FCGI_MPX_PER_CONN 64    /* requests per multiplexed connection, unless told */
+#define FCGI_MAX_IDLE 16        /* idle keep-alive connections kept per backend */
+#define FCGI_PROBE_REST_MS 1000 /* no extra connection this long after one went unserved */
 
 struct fcgi_pool;
 struct fcgi_call;

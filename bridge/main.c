@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "autoconfig.h"
-#include "config.h"
 #include "cgi_runner.h"
+#include "config.h"
 #include "control.h"
 #include "dispatch.h"
 #include "log.h"

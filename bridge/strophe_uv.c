@@ -25,7 +25,7 @@ struct sl_watch {
 	xmpp_conn_t *conn;
 	struct strophe_loop *sl;
 	struct sl_watch *next;
-	int events;    /* what the handle watches now; 0 when libuv stopped it */
+	int events; /* what the handle watches now; 0 when libuv stopped it */
 	bool stopped;
 };
 
