@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "control_proto.h"
 #include "log.h"
+#include "request.h"
 #include "route.h"
 
 enum cc_state { CC_LINE, CC_PAYLOAD, CC_SKIP, CC_WAITING, CC_CLOSING };
@@ -348,7 +349,8 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 	const char *type = xmpp_stanza_get_type(stanza);
 	struct pending *p;
 	struct ctl_conn *c;
-	char *text = NULL;
+	xmpp_stanza_t *copy;
+	char *text = NULL, *fixed = NULL;
 	size_t len = 0;
 	char head[48];
 
@@ -366,20 +368,45 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 		return 1;
 	}
 	c = p->conn;
-	if (p->caller_id)
-		xmpp_stanza_set_id(stanza, p->caller_id);
-	else
-		xmpp_stanza_del_attribute(stanza, "id");
-	if (xmpp_stanza_to_text(stanza, &text, &len) != XMPP_EOK)
+	/* libstrophe still uses the stanza after this handler: change a copy */
+	copy = xmpp_stanza_copy(stanza);
+	if (copy && p->caller_id)
+		xmpp_stanza_set_id(copy, p->caller_id);
+	else if (copy)
+		xmpp_stanza_del_attribute(copy, "id");
+	if (!copy || xmpp_stanza_to_text(copy, &text, &len) != XMPP_EOK)
+		len = 0;
+	if (copy)
+		xmpp_stanza_release(copy);
+	if (len) {
+		/* the same fixed-up root handlers read (xml:lang, namespace), minus the
+		 * declaration line */
+		size_t dlen;
+		char *doc = request_stdin_document(text, len, &dlen);
+		char *nl = doc ? memchr(doc, '\n', dlen) : NULL;
+		xmpp_free(xmpp_stanza_get_context(stanza), text);
+		text = NULL;
+		if (nl) {
+			/* callers write their stanzas without the stream's namespace; answer alike */
+			static const char ns[] = " xmlns=\"jabber:client\"";
+			char *at = strstr(nl + 1, ns);
+			if (at)
+				memmove(at, at + sizeof ns - 1, strlen(at + sizeof ns - 1) + 1);
+			fixed = strdup(nl + 1);
+			len = fixed ? strlen(fixed) : 0;
+		} else
+			len = 0;
+		free(doc);
+	}
+	if (!fixed)
 		len = 0;
 	snprintf(head, sizeof head, "%s %zu\n", strcmp(type, "result") == 0 ? "result" : "error", len);
 	pending_drop(p);
 	if (c) {
-		write_bytes(c, head, strlen(head), text, len);
+		write_bytes(c, head, strlen(head), fixed, fixed ? len : 0);
 		resume(c);
 	}
-	if (text)
-		xmpp_free(xmpp_stanza_get_context(stanza), text);
+	free(fixed);
 	return 1;
 }
 

@@ -42,10 +42,6 @@ struct request {
 	struct request *next, *prev; /* queue, or the running list */
 };
 
-static const char xml_decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-static const char client_ns[] = "jabber:client";
-static const char ns_attr[] = " xmlns=\"jabber:client\"";
-
 int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg)
 {
 	memset(d, 0, sizeof *d);
@@ -272,36 +268,12 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
 	char *text = NULL;
 	size_t text_len = 0;
-	const char *reason = NULL, *ns;
-	size_t name_len;
-	bool add_ns;
+	const char *reason = NULL;
 	int n_attrs;
 
-	/* handlers see a client stanza whichever stream it came on */
-	ns = xmpp_stanza_get_ns(stanza);
-	if (ns && strcmp(ns, "jabber:component:accept") == 0)
-		xmpp_stanza_set_ns(stanza, client_ns);
 	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
 		return "the stanza cannot be serialized";
-	/* libstrophe leaves out the stream's namespace on a stanza; a standalone document
-	 * needs it. The text starts "<name", so it goes right after the name. */
-	ns = xmpp_stanza_get_ns(stanza);
-	add_ns = !ns || strcmp(ns, client_ns) == 0;
-	name_len = 1 + strlen(xmpp_stanza_get_name(stanza));
-	r->input_len = sizeof xml_decl - 1 + text_len + (add_ns ? sizeof ns_attr - 1 : 0);
-	r->input = malloc(r->input_len + 1);
-	if (r->input) {
-		char *p = r->input;
-		memcpy(p, xml_decl, sizeof xml_decl - 1);
-		p += sizeof xml_decl - 1;
-		memcpy(p, text, name_len);
-		p += name_len;
-		if (add_ns) {
-			memcpy(p, ns_attr, sizeof ns_attr - 1);
-			p += sizeof ns_attr - 1;
-		}
-		memcpy(p, text + name_len, text_len - name_len + 1);
-	}
+	r->input = request_stdin_document(text, text_len, &r->input_len);
 	xmpp_free(ctx, text);
 	if (!r->input)
 		return "out of memory";
@@ -310,6 +282,9 @@ static const char *build(struct request *r, const struct dispatch_target *tgt,
 	if (n_attrs > REQ_MAX_ATTRS + 8)
 		return "too many attributes on the stanza";
 	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
+	for (int i = 0; i < n_attrs; i++) /* libstrophe's parser dropped the prefix */
+		if (strcmp(attrs[2 * i], "lang") == 0 && !xmpp_stanza_get_attribute(stanza, "xml:lang"))
+			attrs[2 * i] = "xml:lang";
 	struct request_meta m = {.stanza_name = xmpp_stanza_get_name(stanza),
 	                         .attrs = attrs,
 	                         .n_attrs = (size_t)n_attrs,

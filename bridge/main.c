@@ -178,7 +178,6 @@ static int run_once(struct daemon *dm, const char *route_name)
 		return 1;
 	}
 	dm->disp.check_acl = false;
-	restore_xml_lang(stanza);
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
 	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);

@@ -7,11 +7,14 @@
  * declarations (xmlns, xmlns:*) are not attributes and are skipped. */
 #include "request.h"
 
+#include <stdbool.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "autoconfig.h"
+#include "buf.h"
 
 static int env_add(struct cgi_env *env, const char *name, const char *value)
 {
@@ -34,6 +37,54 @@ static int env_add(struct cgi_env *env, const char *name, const char *value)
 	env->vars[env->n++] = var;
 	env->vars[env->n] = NULL;
 	return 0;
+}
+
+static const char xml_decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+char *request_stdin_document(const char *text, size_t len, size_t *out_len)
+{
+	struct buf out = {0};
+	const char *p = text, *end = text + len;
+	bool has_xml_lang = false;
+
+	if (len < 2 || text[0] != '<')
+		return NULL;
+	/* an xml:lang already there (from the caller's own serializer) wins */
+	for (const char *q = text; q < end && *q != '>'; q++)
+		if (*q == ':' && q - text >= 4 && memcmp(q - 3, "xml:lang", 8) == 0)
+			has_xml_lang = true;
+	buf_append(&out, xml_decl, sizeof xml_decl - 1);
+	p++;
+	while (p < end && *p != ' ' && *p != '>' && *p != '/')
+		p++;
+	buf_append(&out, text, (size_t)(p - text));
+	buf_puts(&out, " xmlns=\"jabber:client\"");
+	for (;;) {
+		const char *name, *eq, *val_end;
+		char quote;
+		while (p < end && *p == ' ')
+			p++;
+		if (p >= end || *p == '>' || *p == '/')
+			break;
+		name = p;
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (!eq || eq + 1 >= end || (eq[1] != '"' && eq[1] != '\''))
+			break;
+		quote = eq[1];
+		val_end = memchr(eq + 2, quote, (size_t)(end - eq - 2));
+		if (!val_end)
+			break;
+		p = val_end + 1;
+		if ((eq - name == 5 && memcmp(name, "xmlns", 5) == 0))
+			continue; /* the stream's namespace, replaced above */
+		buf_puts(&out, " ");
+		if (eq - name == 4 && memcmp(name, "lang", 4) == 0 && !has_xml_lang)
+			buf_puts(&out, "xml:");
+		buf_append(&out, name, (size_t)(p - name));
+	}
+	buf_append(&out, p, (size_t)(end - p));
+	*out_len = out.len;
+	return buf_steal(&out);
 }
 
 const char *cgi_env_get(const struct cgi_env *env, const char *name)

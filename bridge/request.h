@@ -43,6 +43,12 @@ struct request_meta {
 int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason);
 /* XMPP_STANZA_ + name mapped to [A-Z0-9_]; false if it does not fit. */
 int request_attr_env_name(const char *attr, char *out, size_t outlen);
+/* libstrophe's text of an inbound stanza -> the standalone document handlers read:
+ * an XML declaration, the root in jabber:client whatever stream it came on, and the
+ * xml:lang prefix that libstrophe's parser drops put back on the root. NULL if the
+ * text does not start with an element. The stanza itself is never changed: libstrophe
+ * still holds pointers into it while our handler runs. */
+char *request_stdin_document(const char *text, size_t len, size_t *out_len);
 const char *cgi_env_get(const struct cgi_env *env, const char *name);
 /* Replaces NAME's value, or adds it; an empty value with drop_empty removes it. */
 int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int drop_empty);

@@ -63,22 +63,6 @@ static int split_component_address(const char *to, const char *domain, char *nam
 	return 1;
 }
 
-/* libstrophe's expat parser drops attribute namespaces, so xml:lang arrives as "lang".
- * A stanza's root has no plain lang attribute in any XMPP specification: put it back. */
-void restore_xml_lang(xmpp_stanza_t *stanza)
-{
-	const char *lang = xmpp_stanza_get_attribute(stanza, "lang");
-	char *value;
-	if (!lang || xmpp_stanza_get_attribute(stanza, "xml:lang"))
-		return;
-	value = strdup(lang);
-	if (!value)
-		return;
-	xmpp_stanza_del_attribute(stanza, "lang");
-	xmpp_stanza_set_attribute(stanza, "xml:lang", value);
-	free(value);
-}
-
 /* Servers case-fold localparts (Prosody lowercases them), so a route named "Echo" is
  * asked for as "echo": match route names without regard to ASCII case. */
 static const struct route_cfg *find_route(const struct config *cfg, const char *name)
@@ -111,7 +95,6 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	struct reply_sink sink = {
 	    .send = sink_send, .ud = link, .from = t.from, .remote_addr = link_remote_addr(link)};
 
-	restore_xml_lang(stanza);
 	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
 		return; /* the answer to an iq a local program sent */
 	if (!reply_allowed(kind, type))

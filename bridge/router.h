@@ -20,7 +20,5 @@ struct router {
 };
 
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza);
-/* libstrophe's parser turns xml:lang into lang; puts the prefix back on the root. */
-void restore_xml_lang(xmpp_stanza_t *stanza);
 
 #endif

@@ -462,6 +462,36 @@ static void test_stanza_kinds(void **state)
 	}
 }
 
+/* libstrophe's text of an inbound stanza -> the document handlers read. */
+static void test_stdin_document(void **state)
+{
+	size_t len;
+	char *doc;
+	(void)state;
+	const char *iq = "<iq id=\"1\" lang=\"en\" type=\"get\"><q xmlns=\"urn:x\"/></iq>";
+	doc = request_stdin_document(iq, strlen(iq), &len);
+	assert_non_null(doc);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<iq xmlns=\"jabber:client\" id=\"1\" xml:lang=\"en\" type=\"get\">"
+	                         "<q xmlns=\"urn:x\"/></iq>");
+	assert_int_equal(len, strlen(doc));
+	free(doc);
+	/* a component stream's namespace is replaced, nested lang left alone */
+	const char *comp = "<message xmlns=\"jabber:component:accept\" to=\"a@b\">"
+	                   "<body lang=\"de\">x</body></message>";
+	doc = request_stdin_document(comp, strlen(comp), &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<message xmlns=\"jabber:client\" to=\"a@b\">"
+	                         "<body lang=\"de\">x</body></message>");
+	free(doc);
+	/* self-closing, no attributes */
+	doc = request_stdin_document("<presence/>", 11, &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<presence xmlns=\"jabber:client\"/>");
+	free(doc);
+	assert_null(request_stdin_document("x", 1, &len));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -482,6 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_extra_after_everything),
 	    cmocka_unit_test(test_no_daemon_environment),
 	    cmocka_unit_test(test_stanza_kinds),
+	    cmocka_unit_test(test_stdin_document),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
