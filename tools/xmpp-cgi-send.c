@@ -286,12 +286,16 @@ int main(int argc, char **argv)
 	}
 	if (strlen(sock_path) >= sizeof sa.sun_path) {
 		fprintf(stderr, "xmpp-cgi-send: socket path too long\n");
+		free(payload);
 		return EX_USAGE;
 	}
 	strcpy(sa.sun_path, sock_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		fprintf(stderr, "xmpp-cgi-send: %s: %s\n", sock_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(payload);
 		return EX_SOCKET;
 	}
 	for (size_t i = 0; i < n_to; i++) {
