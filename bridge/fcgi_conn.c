@@ -266,6 +266,32 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
+/* The backend could not be reached: it rests, and the calls waiting for this connection,
+ * of which nothing was sent, go to another backend. */
+static void connect_failed(struct conn *c, const char *why)
+{
+	struct backend *be = c->be;
+	struct fcgi_call *moving = c->calls;
+	log_warn("route %s: fastcgi %s: cannot connect: %s; disabled for %d ms", be->pool->route->name,
+	         be->addr->text, why, FCGI_DISABLE_MS);
+	fcgi_backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
+	for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
+		c->n_calls--;
+		be->outstanding--;
+		call->conn = NULL;
+	}
+	c->calls = NULL;
+	fcgi_conn_close(c);
+	while (moving) {
+		struct fcgi_call *call = moving;
+		moving = call->next_on_conn;
+		call->next_on_conn = NULL;
+		call->moves++;
+		call->state = CALL_WAITING;
+		fcgi_assign(call);
+	}
+}
+
 static void on_connected(uv_connect_t *req, int status)
 {
 	struct conn *c = req->data;
@@ -274,26 +300,7 @@ static void on_connected(uv_connect_t *req, int status)
 		return;
 	uv_timer_stop(&c->connect_timer);
 	if (status < 0) {
-		struct fcgi_call *moving = c->calls;
-		log_warn("route %s: fastcgi %s: cannot connect: %s; disabled for %d ms",
-		         be->pool->route->name, be->addr->text, uv_strerror(status), FCGI_DISABLE_MS);
-		fcgi_backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
-		/* nothing was sent: the calls go elsewhere */
-		c->calls = NULL;
-		for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
-			c->n_calls--;
-			be->outstanding--;
-			call->conn = NULL;
-		}
-		fcgi_conn_close(c);
-		while (moving) {
-			struct fcgi_call *call = moving;
-			moving = call->next_on_conn;
-			call->next_on_conn = NULL;
-			call->moves++;
-			call->state = CALL_WAITING;
-			fcgi_assign(call);
-		}
+		connect_failed(c, uv_strerror(status));
 		return;
 	}
 	c->state = CONN_READY;
@@ -315,29 +322,9 @@ static void on_connected(uv_connect_t *req, int status)
 
 static void on_connect_timeout(uv_timer_t *t)
 {
-	struct conn *c = t->data;
-	/* Closing the handle cancels the connect; on_connected sees UV_ECANCELED and
-	 * state CLOSING, so handle the calls here. */
-	struct fcgi_call *moving = c->calls;
-	struct backend *be = c->be;
-	log_warn("route %s: fastcgi %s: connect timed out; disabled for %d ms", be->pool->route->name,
-	         be->addr->text, FCGI_DISABLE_MS);
-	fcgi_backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
-	for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
-		c->n_calls--;
-		be->outstanding--;
-		call->conn = NULL;
-	}
-	c->calls = NULL;
-	fcgi_conn_close(c);
-	while (moving) {
-		struct fcgi_call *call = moving;
-		moving = call->next_on_conn;
-		call->next_on_conn = NULL;
-		call->moves++;
-		call->state = CALL_WAITING;
-		fcgi_assign(call);
-	}
+	/* Closing the handle cancels the connect; on_connected then sees state CLOSING,
+	 * so the calls are handled here. */
+	connect_failed(t->data, "timed out");
 }
 
 struct conn *fcgi_conn_open(struct backend *be)

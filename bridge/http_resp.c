@@ -151,36 +151,10 @@ static bool xml_text_ok(const char *s, size_t len)
 	return ok;
 }
 
-/* Drops comments and PIs (RFC 6120 11.1) from a copied payload. */
-static void strip_restricted(xmlNodePtr n)
+static xmlNodePtr xml_body_of(xmlDocPtr doc, const struct buf *body)
 {
-	xmlNodePtr c, next;
-	for (c = n->children; c; c = next) {
-		next = c->next;
-		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-		} else if (c->type == XML_ELEMENT_NODE) {
-			strip_restricted(c);
-		}
-	}
-}
-
-/* A well-formed XML body without a DTD, copied into doc; NULL otherwise. */
-static xmlNodePtr xml_body(xmlDocPtr doc, const struct buf *body)
-{
-	xmlDocPtr d;
-	xmlNodePtr copy = NULL;
-	if (body->len > INT_MAX)
-		return NULL;
-	d = xmlReadMemory(body->data, (int)body->len, NULL, NULL,
-	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (d && xmlDocGetRootElement(d) && !d->intSubset && !d->extSubset) {
-		strip_restricted(xmlDocGetRootElement(d));
-		copy = xmlDocCopyNode(xmlDocGetRootElement(d), doc, 1);
-	}
-	xmlFreeDoc(d);
-	return copy;
+	const char *why;
+	return reply_xml_body(doc, body, &why);
 }
 
 static void add_text_child(xmlNodePtr parent, const char *name, const char *s, size_t len)
@@ -196,7 +170,7 @@ static void add_data(xmlDocPtr doc, xmlNodePtr resp_el, const struct cgi_respons
 	const struct buf *body = &resp->body;
 	xmlNodePtr data = xmlNewChild(resp_el, NULL, BAD_CAST "data", NULL), payload;
 	char *b64;
-	if (reply_is_xml_type(resp->content_type) && (payload = xml_body(doc, body))) {
+	if (reply_is_xml_type(resp->content_type) && (payload = xml_body_of(doc, body))) {
 		xmlNodePtr x = xmlNewChild(data, NULL, BAD_CAST "xml", NULL);
 		xmlAddChild(x, payload);
 		return;

@@ -198,7 +198,7 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 
 /* RFC 6120 11.1: comments and processing instructions must not appear in the stream
  * (the server would close it); they carry no data, so they are dropped. */
-static void strip_restricted(xmlNodePtr n)
+void reply_strip_restricted(xmlNodePtr n)
 {
 	xmlNodePtr c, next;
 	for (c = n->children; c; c = next) {
@@ -207,13 +207,13 @@ static void strip_restricted(xmlNodePtr n)
 			xmlUnlinkNode(c);
 			xmlFreeNode(c);
 		} else if (c->type == XML_ELEMENT_NODE) {
-			strip_restricted(c);
+			reply_strip_restricted(c);
 		}
 	}
 }
 
 /* Parses an XML body into a standalone element; NULL (with *why) if unusable. */
-static xmlNodePtr parse_payload(xmlDocPtr into, const struct buf *body, const char **why)
+xmlNodePtr reply_xml_body(xmlDocPtr into, const struct buf *body, const char **why)
 {
 	xmlDocPtr d;
 	xmlNodePtr copy;
@@ -233,7 +233,7 @@ static xmlNodePtr parse_payload(xmlDocPtr into, const struct buf *body, const ch
 		xmlFreeDoc(d);
 		return NULL;
 	}
-	strip_restricted(xmlDocGetRootElement(d));
+	reply_strip_restricted(xmlDocGetRootElement(d));
 	copy = xmlDocCopyNode(xmlDocGetRootElement(d), into, 1);
 	xmlFreeDoc(d);
 	if (!copy)
@@ -266,7 +266,7 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 	type = t->kind == KIND_IQ ? "result" : "chat";
 	doc = xmlNewDoc(BAD_CAST "1.0");
 	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
-		payload = parse_payload(doc, &resp->body, &why);
+		payload = reply_xml_body(doc, &resp->body, &why);
 		if (!payload) {
 			xmlFreeDoc(doc);
 			if (log_reason)

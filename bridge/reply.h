@@ -6,6 +6,7 @@
 #ifndef XC_REPLY_H
 #define XC_REPLY_H
 
+#include <libxml/tree.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -34,6 +35,11 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
                           const char **log_reason);
 char *reply_failure(const struct reply_target *t, enum bridge_failure f, const char *text);
 bool reply_is_xml_type(const char *content_type);
+/* A well-formed XML body without a DTD, comments and PIs dropped (RFC 6120 11.1), as a
+ * copy of its root element in doc; NULL with *why otherwise. */
+xmlNodePtr reply_xml_body(xmlDocPtr doc, const struct buf *body, const char **why);
+/* Drops comments and processing instructions below n. */
+void reply_strip_restricted(xmlNodePtr n);
 /* Valid UTF-8 without characters XML forbids (replaced by U+FFFD), optionally trimmed,
  * cut to at most cap bytes on a character boundary. Returns malloc'd text. */
 char *reply_clean_text(const char *s, size_t len, size_t cap, bool trim);

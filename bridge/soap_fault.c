@@ -163,21 +163,6 @@ static xmlChar *fault_reason(xmlNodePtr fault, int version)
 	return n ? xmlNodeGetContent(n) : NULL;
 }
 
-/* RFC 6120 11.1: no comments or processing instructions in the stream. */
-static void strip_restricted(xmlNodePtr n)
-{
-	xmlNodePtr c, next;
-	for (c = n->children; c; c = next) {
-		next = c->next;
-		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-		} else if (c->type == XML_ELEMENT_NODE) {
-			strip_restricted(c);
-		}
-	}
-}
-
 static xmlNodePtr ns_child(xmlNodePtr parent, const char *name, const char *ns)
 {
 	xmlNodePtr c = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
@@ -249,7 +234,7 @@ char *soap_fault_reply_info(const struct reply_target *t, const struct cgi_respo
 	if (fault && strcmp((const char *)fault->name, "Fault") == 0 && has_ns(fault, ns)) {
 		xmlChar *reason = fault_reason(fault, version);
 		classify(d, fault, version, info);
-		strip_restricted(env);
+		reply_strip_restricted(env);
 		out = build(t, env, info, reason);
 		xmlFree(reason);
 	}
