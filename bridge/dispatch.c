@@ -107,11 +107,15 @@ static void answer(struct request *r, char *xml, const char *what)
 	uint64_t ms = uv_now(d->loop) - r->started_ms;
 	bool was_running = r->state == REQ_RUNNING;
 
+	/* An iq get/set is answered exactly once: if building its reply failed (out of
+	 * memory), a bare internal-server-error still goes out. */
+	if (!xml && reply_required(r->target.kind, r->target.type)) {
+		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
+		          r->id ? r->id : "-", r->sender);
+		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
+	}
 	if (xml)
 		r->sink.send(r->sink.ud, xml);
-	else if (reply_required(r->target.kind, r->target.type))
-		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
-		          r->id ? r->id : "-", r->sender); /* cannot happen; be loud if it does */
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
 	         r->target.kind == KIND_IQ        ? "iq"
 	         : r->target.kind == KIND_MESSAGE ? "message"
@@ -207,6 +211,9 @@ static void start(struct request *r)
 static void start_next(struct route_rt *route)
 {
 	struct request *r;
+	if (route->starting)
+		return; /* the loop below goes on */
+	route->starting = true;
 	while (route->queue_head && route->running < route->cfg->max_concurrency) {
 		r = route->queue_head;
 		route->queue_head = r->next;
@@ -216,6 +223,7 @@ static void start_next(struct route_rt *route)
 		r->next = NULL;
 		start(r);
 	}
+	route->starting = false;
 }
 
 static char *dup_attr(xmpp_stanza_t *s, const char *name)

@@ -30,6 +30,7 @@ struct route_rt {
 	struct fcgi_pool *pool; /* FastCGI routes only */
 	unsigned running;
 	unsigned queued;
+	bool starting; /* inside start_next: a failed start must not recurse into it */
 	struct request *queue_head, *queue_tail;
 };
 

@@ -155,7 +155,9 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			cgi_dir_list(wild->cgi_dir, &names, &n_names);
 		v.dir_names = names;
 		v.n_dir_names = n_names;
-		send_reply(link, service_reply(q, &t, &v));
+		char *xml = service_reply(q, &t, &v);
+		/* every iq get is answered, even when building the answer failed */
+		send_reply(link, xml ? xml : reply_failure(&t, FAIL_HANDLER, "out of memory"));
 		cgi_dir_names_free(names, n_names);
 		return;
 	}
