@@ -219,6 +219,11 @@ static void execute(struct ctl_conn *c, const char *payload)
 	}
 	sent = link_send(link, xml);
 	free(xml);
+	if (sent == LINK_REFUSED) {
+		free(caller_id);
+		answer(c, "fail bad-xml %s%s\n", "the stanza is not XML a server accepts", "");
+		return;
+	}
 	if (sent < 0) {
 		free(caller_id);
 		answer(c, "fail offline route %s is offline and its queue is full%s\n", rq->route, "");

@@ -114,8 +114,14 @@ static void answer(struct request *r, char *xml, const char *what)
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
-	if (xml)
-		r->sink.send(r->sink.ud, xml);
+	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED &&
+	    reply_required(r->target.kind, r->target.type)) {
+		free(xml);
+		xml = reply_failure(&r->target, FAIL_HANDLER, "the reply was not XML a server accepts");
+		what = "reply refused by the outbound check";
+		if (xml)
+			r->sink.send(r->sink.ud, xml);
+	}
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
 	         r->target.kind == KIND_IQ        ? "iq"
 	         : r->target.kind == KIND_MESSAGE ? "message"

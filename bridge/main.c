@@ -24,6 +24,7 @@
 #include "log.h"
 #include "router.h"
 #include "strophe_uv.h"
+#include "xml_check.h"
 #include "xmpp_link.h"
 
 #ifndef SYSCONFDIR
@@ -137,12 +138,19 @@ struct once_out {
 	int replies;
 };
 
-static void once_send(void *ud, const char *xml)
+/* The same outbound check as link_send(), so --once shows what the stream would get. */
+static int once_send(void *ud, const char *xml)
 {
 	struct once_out *o = ud;
+	const char *why = xml_check_stanza(xml, strlen(xml));
+	if (why) {
+		log_error("once: stanza not sent, a server would refuse it: %s", why);
+		return SINK_REFUSED;
+	}
 	printf("%s\n", xml);
 	fflush(stdout);
 	o->replies++;
+	return SINK_SENT;
 }
 
 static int run_once(struct daemon *dm, const char *route_name)
