@@ -18,6 +18,7 @@
 #include "request.h"
 #include "route.h"
 #include "soap_fault.h"
+#include "stanza_depth.h"
 
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -365,6 +366,10 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 	}
 	if (d->stopping) {
 		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+		return;
+	}
+	if (stanza_too_deep(stanza)) { /* build() serializes it recursively */
+		answer_failure(r, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT);
 		return;
 	}
 	r->script = tgt->script ? strdup(tgt->script) : NULL;

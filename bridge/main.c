@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "router.h"
+#include "stanza_depth.h"
 #include "strophe_uv.h"
 #include "xml_check.h"
 #include "xmpp_link.h"
@@ -189,7 +190,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
 	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
-	xmpp_stanza_release(stanza);
+	stanza_release_flat(stanza); /* stdin may nest deeper than any server allows */
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;
 	dispatcher_close_backends(&dm->disp);

@@ -13,6 +13,7 @@
 #include "reply.h"
 #include "route.h"
 #include "service.h"
+#include "stanza_depth.h"
 
 static int sink_send(void *ud, const char *xml)
 {
@@ -103,6 +104,13 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	struct reply_sink sink = {
 	    .send = sink_send, .ud = link, .from = t.from, .remote_addr = link_remote_addr(link)};
 
+	if (stanza_too_deep(stanza)) { /* before anything walks it recursively */
+		log_warn("%s: %s from %s refused: %s", link_route(link)[0] ? "route" : "component",
+		         name ? name : "stanza", from ? from : "-", STANZA_TOO_DEEP_TEXT);
+		if (reply_allowed(kind, type))
+			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &t);
+		return;
+	}
 	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
 		return; /* the answer to an iq a local program sent */
 	if (!reply_allowed(kind, type))
