@@ -67,7 +67,8 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 	return 0;
 }
 
-/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. */
+/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. The
+ * recursion is bounded by xml_check_read's depth limit. */
 static void drop_client_ns(xmlNodePtr n)
 {
 	for (; n; n = n->next) {

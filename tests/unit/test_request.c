@@ -9,7 +9,10 @@
  * the input order), the refusals (more than REQ_MAX_ATTRS attributes, a value over
  * REQ_MAX_ATTR_VALUE, a name too long) with a reason, the route's extra variables
  * last, and that nothing else is present: the variables are counted, the daemon's own
- * environment never leaks in, and HTTP_PROXY is never set. */
+ * environment never leaks in, and HTTP_PROXY is never set. The stdin document: the
+ * declaration, jabber:client, lang given its xml: prefix unless an xml:lang attribute
+ * is there, "xml:lang" inside a value taken as text, every truncation of a start tag
+ * read within its length. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
