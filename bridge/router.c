@@ -143,8 +143,10 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	if (!addressed && q == SQ_NONE) {
 		/* the component itself runs no handler */
 		if (kind != KIND_PRESENCE)
-			send_reply(link, reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
-			                               "this address runs no handler"), &t);
+			send_reply(link,
+			           reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
+			                         "this address runs no handler"),
+			           &t);
 		return;
 	}
 	if (addressed && !rc) {

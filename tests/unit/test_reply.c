@@ -238,7 +238,7 @@ static void test_status_redirects(void **state)
 	              "xmpp://me@example.org/other@example.org");
 	expect_status(302, "xmpp:a%01b@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(302, "xmpp:a%E9@example.org", "undefined-condition", "cancel", NULL);
-	expect_status(302, "xmpp:bob\xef\xbc\xa0" "evil.example", "undefined-condition", "cancel", NULL);
+	expect_status(302, "xmpp:bob\xef\xbc\xa0@x", "undefined-condition", "cancel", NULL);
 	expect_status(301, "xmpp:a b@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(301, "xmpp:a%00@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(302, "xmpp:", "undefined-condition", "cancel", NULL);
@@ -657,9 +657,15 @@ static void test_error_text_cleaned(void **state)
 static void test_malformed_xml_body(void **state)
 {
 	static const char *const bodies[] = {
-	    "<a><b></a>", "not xml at all", "<a/><b/>", "<a>&undefined;</a>", "<a x='1' x='2'/>",
-	    /* what libxml2 alone lets through but servers refuse (issue 10, hole 5) */
-	    "<a:b/>", "<a:/>", "<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>", "<a\xe2\x81\xb0/>",
+	    "<a><b></a>",
+	    "not xml at all",
+	    "<a/><b/>",
+	    "<a>&undefined;</a>",
+	    "<a x='1' x='2'/>",
+	    "<a:b/>",
+	    "<a:/>",
+	    "<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>",
+	    "<a\xe2\x81\xb0/>",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
