@@ -214,6 +214,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 	         (unsigned)rand());
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
+		log_info("control: route %s: stanza refused (%s): %s", rq->route, code, why);
 		answer(c, "fail %s %s\n", code, why);
 		return;
 	}

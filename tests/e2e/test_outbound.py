@@ -186,6 +186,8 @@ class Outbound(shared.BridgeTest):
     def check_control_refused(self, line, payload, code):
         got = self.control(line, payload)
         self.assertTrue(got.startswith("fail %s " % code), got)
+        self.assertTrue(self.ob.wait_log("control: route ob-xml: stanza "
+                                         "refused (%s)" % code, 5, self.since))
         self.assertStreamUp()
         # a good stanza still goes out on the same route
         since = self.alice.mark()
