@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jid_check.h"
+
 static int enter_pending(struct loader *ld);
 
 int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
@@ -133,11 +135,18 @@ void cfg_ascii_lower(char *s)
 }
 
 /* local@domain, no resource, neither part empty. */
+/* A localpart alone, checked as part of a JID on a placeholder domain. */
+static bool localpart_ok(const char *local)
+{
+	char jid[1100];
+	return (size_t)snprintf(jid, sizeof jid, "%s@x", local) < sizeof jid && !jid_check(jid);
+}
+
 bool cfg_split_bare_jid(const char *jid, char **local, char **domain)
 {
 	const char *at = strchr(jid, '@');
 	if (!at || at == jid || !at[1] || strchr(at + 1, '@') || strchr(jid, '/') ||
-	    strpbrk(jid, " \t"))
+	    strpbrk(jid, " \t") || jid_check(jid))
 		return false;
 	*local = strndup(jid, (size_t)(at - jid));
 	*domain = strdup(at + 1);
@@ -239,12 +248,12 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 			                   v);
 		break;
 	case XK_USERNAME:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || !localpart_ok(v))
 			return cfg_fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
 		cfg->localpart = strdup(v);
 		break;
 	case XK_DOMAIN:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
 			return cfg_fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
 		cfg->domain = strdup(v);
 		cfg_ascii_lower(cfg->domain);
@@ -293,7 +302,7 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 			return cfg_fail_at(ld, ld->line, "mode '%s' is not client or component", v);
 		break;
 	case XK_COMPONENT:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
 			return cfg_fail_at(ld, ld->line, "component '%s' is not a domain", v);
 		ld->component = strdup(v);
 		cfg_ascii_lower(ld->component);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "xml_check.h"
 
 static bool env_name_valid(const char *name)
 {
@@ -203,6 +204,7 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 {
 	unsigned long n;
 	struct stat st;
+	const char *why;
 	int k;
 	for (k = 0; k < RK_COUNT; k++)
 		if (strcmp(name, route_keys[k]) == 0)
@@ -273,6 +275,9 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 	case RK_DESCRIPTION:
 		if (strlen(v) > 200)
 			return cfg_fail_at(ld, ld->line, "description is over 200 bytes");
+		/* it goes out in disco answers: nothing a server would refuse */
+		if ((why = xml_check_text(v, strlen(v), true)))
+			return cfg_fail_at(ld, ld->line, "description has %s (UTF-8 text only)", why);
 		r->description = strdup(v);
 		break;
 	case RK_SOAP:

@@ -214,11 +214,17 @@ static void execute(struct ctl_conn *c, const char *payload)
 	         (unsigned)rand());
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
+		log_info("control: route %s: stanza refused (%s): %s", rq->route, code, why);
 		answer(c, "fail %s %s\n", code, why);
 		return;
 	}
 	sent = link_send(link, xml);
 	free(xml);
+	if (sent == LINK_REFUSED) {
+		free(caller_id);
+		answer(c, "fail bad-xml %s%s\n", "the stanza is not XML a server accepts", "");
+		return;
+	}
 	if (sent < 0) {
 		free(caller_id);
 		answer(c, "fail offline route %s is offline and its queue is full%s\n", rq->route, "");

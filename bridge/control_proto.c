@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jid_check.h"
 #include "reply.h"
+#include "xml_check.h"
 
 static const char *const verbs[] = {"message", "normal", "stanza", "iq"};
 
@@ -65,17 +67,8 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 	return 0;
 }
 
-static int jid_ok(const char *jid)
-{
-	const char *at = strchr(jid, '@'), *slash = strchr(jid, '/');
-	if (!*jid || strpbrk(jid, " \t<>'\"&"))
-		return 0;
-	if (at && (at == jid || (slash && at > slash)))
-		return 0;
-	return (at ? at[1] : jid[0]) && (at ? at[1] : jid[0]) != '/';
-}
-
-/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. */
+/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. The
+ * recursion is bounded by xml_check_read's depth limit. */
 static void drop_client_ns(xmlNodePtr n)
 {
 	for (; n; n = n->next) {
@@ -115,9 +108,8 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 
 	*caller_id = NULL;
 	*code = "bad-xml";
-	if (!jid_ok(rq->to)) {
+	if ((*why = jid_check(rq->to))) {
 		*code = "bad-to";
-		*why = "TO is not a JID";
 		return NULL;
 	}
 	if (rq->verb == CTL_MESSAGE || rq->verb == CTL_NORMAL) {
@@ -129,18 +121,11 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 		xmlNewTextChild(root, NULL, BAD_CAST "body", BAD_CAST(clean ? clean : ""));
 		free(clean);
 	} else {
-		if (len > 0x7fffffff) {
-			*why = "payload too large";
+		/* the same check as every outgoing stanza's, so a refusal is explained here */
+		doc = xml_check_read(payload, len, XML_CHECK_STANZA, why);
+		if (!doc)
 			return NULL;
-		}
-		doc = xmlReadMemory(payload, (int)len, NULL, NULL,
-		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-		root = doc ? xmlDocGetRootElement(doc) : NULL;
-		if (!root || doc->intSubset) {
-			*why = root ? "a DTD is not allowed in XMPP" : "the payload is not well-formed XML";
-			xmlFreeDoc(doc);
-			return NULL;
-		}
+		root = xmlDocGetRootElement(doc);
 		name = (const char *)root->name;
 		if (rq->verb == CTL_IQ) {
 			xmlChar *type = xmlGetProp(root, BAD_CAST "type");

@@ -26,7 +26,9 @@ struct ctl_request {
 /* line excludes the newline. Returns 0, or -1 with *why (answer: fail bad-request). */
 int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const char **why);
 
-/* The stanza to send, or NULL with *code (bad-xml, bad-to) and *why. For CTL_IQ, id is
+/* The stanza to send, or NULL with *code (bad-xml, bad-to) and *why. TO must pass
+ * jid_check(); a stanza payload must pass xml_check_read() in stanza mode (so no
+ * comment, processing instruction or namespace error). For CTL_IQ, id is
  * set to iq_id and the caller's id (or NULL) is returned in *caller_id (malloc'd). */
 char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t len,
                        const char *from, const char *iq_id, char **caller_id, const char **code,

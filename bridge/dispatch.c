@@ -18,6 +18,7 @@
 #include "request.h"
 #include "route.h"
 #include "soap_fault.h"
+#include "stanza_depth.h"
 
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -114,8 +115,14 @@ static void answer(struct request *r, char *xml, const char *what)
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
-	if (xml)
-		r->sink.send(r->sink.ud, xml);
+	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED &&
+	    reply_required(r->target.kind, r->target.type)) {
+		free(xml);
+		xml = reply_failure(&r->target, FAIL_HANDLER, "the reply was not XML a server accepts");
+		what = "reply refused by the outbound check";
+		if (xml)
+			r->sink.send(r->sink.ud, xml);
+	}
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
 	         r->target.kind == KIND_IQ        ? "iq"
 	         : r->target.kind == KIND_MESSAGE ? "message"
@@ -359,6 +366,10 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 	}
 	if (d->stopping) {
 		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+		return;
+	}
+	if (stanza_too_deep(stanza)) { /* build() serializes it recursively */
+		answer_failure(r, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT);
 		return;
 	}
 	r->script = tgt->script ? strdup(tgt->script) : NULL;

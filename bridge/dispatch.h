@@ -15,9 +15,12 @@
 
 struct request;
 
-/* Where replies go: the XMPP link in daemon mode, stdout with --once. */
+/* Where replies go: the XMPP link in daemon mode, stdout with --once. send returns
+ * SINK_REFUSED when the stanza failed the outbound check (xml_check_stanza) and was not
+ * sent. */
+enum { SINK_SENT = 0, SINK_REFUSED = -2 };
 struct reply_sink {
-	void (*send)(void *ud, const char *xml);
+	int (*send)(void *ud, const char *xml);
 	void *ud;
 	const char *from;        /* our address to stamp on replies, or NULL */
 	const char *remote_addr; /* REMOTE_ADDR for handlers */

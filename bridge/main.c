@@ -23,7 +23,9 @@
 #include "dispatch.h"
 #include "log.h"
 #include "router.h"
+#include "stanza_depth.h"
 #include "strophe_uv.h"
+#include "xml_check.h"
 #include "xmpp_link.h"
 
 #ifndef SYSCONFDIR
@@ -137,12 +139,19 @@ struct once_out {
 	int replies;
 };
 
-static void once_send(void *ud, const char *xml)
+/* The same outbound check as link_send(), so --once shows what the stream would get. */
+static int once_send(void *ud, const char *xml)
 {
 	struct once_out *o = ud;
+	const char *why = xml_check_stanza(xml, strlen(xml));
+	if (why) {
+		log_error("once: stanza not sent, a server would refuse it: %s", why);
+		return SINK_REFUSED;
+	}
 	printf("%s\n", xml);
 	fflush(stdout);
 	o->replies++;
+	return SINK_SENT;
 }
 
 static int run_once(struct daemon *dm, const char *route_name)
@@ -181,7 +190,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
 	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
-	xmpp_stanza_release(stanza);
+	stanza_release_flat(stanza); /* stdin may nest deeper than any server allows */
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;
 	dispatcher_close_backends(&dm->disp);

@@ -41,44 +41,65 @@ static int env_add(struct cgi_env *env, const char *name, const char *value)
 
 static const char xml_decl[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* One attribute of a start tag at *p: name="value" or name='value'. On success *p is
+ * past the closing quote; false (and *p unchanged) at '>', '/', the end or bad syntax. */
+static bool next_attr(const char **p, const char *end, const char **name, size_t *name_len)
+{
+	const char *q = *p, *close;
+	while (q < end && is_space(*q))
+		q++;
+	if (q >= end || *q == '>' || *q == '/')
+		return false;
+	*name = q;
+	while (q < end && *q != '=' && !is_space(*q) && *q != '>' && *q != '/')
+		q++;
+	*name_len = (size_t)(q - *name);
+	while (q < end && is_space(*q))
+		q++;
+	if (!*name_len || q >= end || *q != '=')
+		return false;
+	q++;
+	while (q < end && is_space(*q))
+		q++;
+	if (q >= end || (*q != '"' && *q != '\''))
+		return false;
+	close = memchr(q + 1, *q, (size_t)(end - q - 1));
+	if (!close)
+		return false;
+	*p = close + 1;
+	return true;
+}
+
+static bool name_is(const char *name, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(name, want, len) == 0;
+}
+
 char *request_stdin_document(const char *text, size_t len, size_t *out_len)
 {
 	struct buf out = {0};
-	const char *p = text, *end = text + len;
+	const char *p, *end = text + len, *name;
+	size_t name_len;
 	bool has_xml_lang = false;
 
 	if (len < 2 || text[0] != '<')
 		return NULL;
-	/* an xml:lang already there (from the caller's own serializer) wins */
-	for (const char *q = text; q < end && *q != '>'; q++)
-		if (*q == ':' && q - text >= 4 && memcmp(q - 3, "xml:lang", 8) == 0)
-			has_xml_lang = true;
-	buf_append(&out, xml_decl, sizeof xml_decl - 1);
-	p++;
-	while (p < end && *p != ' ' && *p != '>' && *p != '/')
+	p = text + 1;
+	while (p < end && !is_space(*p) && *p != '>' && *p != '/')
 		p++;
+	/* an xml:lang already there (from the caller's own serializer) wins */
+	for (const char *q = p; next_attr(&q, end, &name, &name_len);)
+		has_xml_lang = has_xml_lang || name_is(name, name_len, "xml:lang");
+	buf_append(&out, xml_decl, sizeof xml_decl - 1);
 	buf_append(&out, text, (size_t)(p - text));
 	buf_puts(&out, " xmlns=\"jabber:client\"");
-	for (;;) {
-		const char *name, *eq, *val_end;
-		char quote;
-		while (p < end && *p == ' ')
-			p++;
-		if (p >= end || *p == '>' || *p == '/')
-			break;
-		name = p;
-		eq = memchr(p, '=', (size_t)(end - p));
-		if (!eq || eq + 1 >= end || (eq[1] != '"' && eq[1] != '\''))
-			break;
-		quote = eq[1];
-		val_end = memchr(eq + 2, quote, (size_t)(end - eq - 2));
-		if (!val_end)
-			break;
-		p = val_end + 1;
-		if ((eq - name == 5 && memcmp(name, "xmlns", 5) == 0))
+	while (next_attr(&p, end, &name, &name_len)) {
+		if (name_is(name, name_len, "xmlns"))
 			continue; /* the stream's namespace, replaced above */
 		buf_puts(&out, " ");
-		if (eq - name == 4 && memcmp(name, "lang", 4) == 0 && !has_xml_lang)
+		if (name_is(name, name_len, "lang") && !has_xml_lang)
 			buf_puts(&out, "xml:");
 		buf_append(&out, name, (size_t)(p - name));
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "xml_check.h"
 
 enum link_state {
 	LINK_IDLE,
@@ -392,6 +393,11 @@ int link_send(struct xmpp_link *l, const char *xml)
 {
 	size_t len = strlen(xml);
 	struct outbox_item *it;
+	const char *why = xml_check_stanza(xml, len);
+	if (why) {
+		log_error("%s: stanza not sent, a server would refuse it: %s", l->label, why);
+		return LINK_REFUSED;
+	}
 	if (l->state == LINK_ONLINE) {
 		send_text(l, xml, len);
 		sl_kick(l->sl);

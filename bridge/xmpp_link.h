@@ -24,8 +24,10 @@ typedef void (*link_stanza_cb)(struct xmpp_link *link, xmpp_stanza_t *stanza, vo
 struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
                            link_stanza_cb cb, void *ud);
 void link_start(struct xmpp_link *link);
-enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1 };
-/* Sends a serialized stanza now, or queues it until the link is online. */
+enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1, LINK_REFUSED = -2 };
+/* Sends a serialized stanza now, or queues it until the link is online. Every stanza
+ * passes xml_check_stanza() first: one the server would close the stream for is
+ * logged and refused (LINK_REFUSED), never sent. */
 int link_send(struct xmpp_link *link, const char *xml);
 /* Starts a clean disconnect; link_closed() tells when it is done. */
 void link_stop(struct xmpp_link *link);

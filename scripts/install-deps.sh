@@ -3,7 +3,7 @@
 # Needs root. Skips apt-get entirely when everything is already installed.
 set -eu
 PKGS="build-essential autoconf automake pkg-config
- libstrophe-dev libxml2-dev libuv1-dev libinih-dev libfcgi-dev libcmocka-dev
+ libstrophe-dev libxml2-dev libuv1-dev libinih-dev libfcgi-dev libcmocka-dev libicu-dev
  prosody python3 python3-slixmpp perl openssl mandoc procps php-fpm fcgiwrap"
 missing=""
 for p in $PKGS; do

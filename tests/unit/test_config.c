@@ -769,6 +769,32 @@ static void test_err_fastcgi(void **state)
 	expect_error(XMPP_OK ROUTE_OK "param = A=1\n", 4, "are for fastcgi routes");
 }
 
+/* Issue 10, holes 6 and 7: what goes out on the stream is checked at load time. */
+static void test_err_outbound_text(void **state)
+{
+	struct config cfg;
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "description = caf\xe9\n", 6, "description has invalid UTF-8");
+	expect_error(XMPP_OK ROUTE_OK "description = a\x01b\n", 6, "description has a control");
+	expect_error(XMPP_OK ROUTE_OK "description = a\tb\n", 6, "description has a control");
+	expect_error(XMPP_OK ROUTE_OK "description = a\xc2\x85\n", 6, "description has a control");
+	load_ok(XMPP_OK ROUTE_OK "description = Caf\xc3\xa9 \xe2\x82\xac\n", &cfg);
+	config_free(&cfg);
+	expect_error("[xmpp]\njid = bri\x01dge@example.org\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\njid = bridge@exa\xefmple.org\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\njid = bridge@example.org.\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\nusername = a\xef\xbc\xa0"
+	             "b\ndomain = example.org\npassword = pw\n" ROUTE_OK,
+	             2, "not a valid localpart");
+	expect_error("[xmpp]\nusername = a\ndomain = exa<mple\npassword = pw\n" ROUTE_OK, 3,
+	             "not a valid domain");
+	expect_error(XMPP_OK ROUTE_OK "allow = a\x7f@example.org\n", 6, "not a bare JID");
+	expect_error(XMPP_OK ROUTE_OK "send_allow = *@exa:mple.org\n", 6, "not a bare JID");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +834,7 @@ int main(void)
 	    cmocka_unit_test(test_err_first_error_wins),
 	    cmocka_unit_test(test_fastcgi_route),
 	    cmocka_unit_test(test_err_fastcgi),
+	    cmocka_unit_test(test_err_outbound_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

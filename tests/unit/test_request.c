@@ -9,7 +9,10 @@
  * the input order), the refusals (more than REQ_MAX_ATTRS attributes, a value over
  * REQ_MAX_ATTR_VALUE, a name too long) with a reason, the route's extra variables
  * last, and that nothing else is present: the variables are counted, the daemon's own
- * environment never leaks in, and HTTP_PROXY is never set. */
+ * environment never leaks in, and HTTP_PROXY is never set. The stdin document: the
+ * declaration, jabber:client, lang given its xml: prefix unless an xml:lang attribute
+ * is there, "xml:lang" inside a value taken as text, every truncation of a start tag
+ * read within its length. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -492,6 +495,41 @@ static void test_stdin_document(void **state)
 	assert_null(request_stdin_document("x", 1, &len));
 }
 
+/* Issue 10, hole 8: xml:lang inside a value is text, not an attribute; lang is still
+ * given its prefix; an xml:lang attribute wins; no byte past len is read. */
+static void test_stdin_document_lang_in_value(void **state)
+{
+	size_t len;
+	char *doc;
+	(void)state;
+	const char *iq = "<iq id=\"a xml:lang b\" lang=\"en\" type='get'><q/></iq>";
+	doc = request_stdin_document(iq, strlen(iq), &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<iq xmlns=\"jabber:client\" id=\"a xml:lang b\" xml:lang=\"en\" "
+	                         "type='get'><q/></iq>");
+	free(doc);
+	const char *both = "<iq xml:lang=\"fr\" lang=\"en\"/>";
+	doc = request_stdin_document(both, strlen(both), &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<iq xmlns=\"jabber:client\" xml:lang=\"fr\" lang=\"en\"/>");
+	free(doc);
+	/* every prefix of a start tag, copied to a buffer of exactly that size */
+	const char *tag = "<iq\tid = 'x' xml:lang=\"de\"\nlang='en' >";
+	for (size_t n = 2; n <= strlen(tag); n++) {
+		char *exact = malloc(n);
+		assert_non_null(exact);
+		memcpy(exact, tag, n);
+		doc = request_stdin_document(exact, n, &len);
+		assert_non_null(doc);
+		assert_int_equal(len, strlen(doc));
+		assert_null(strstr(doc, "xml:xml:"));
+		if (n == strlen(tag))
+			assert_non_null(strstr(doc, " xml:lang=\"de\" lang='en' >"));
+		free(doc);
+		free(exact);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -513,6 +551,7 @@ int main(void)
 	    cmocka_unit_test(test_no_daemon_environment),
 	    cmocka_unit_test(test_stanza_kinds),
 	    cmocka_unit_test(test_stdin_document),
+	    cmocka_unit_test(test_stdin_document_lang_in_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
