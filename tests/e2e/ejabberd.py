@@ -16,8 +16,10 @@
 # running before, it is stopped by its pid.  Users are registered with
 # `ejabberdctl register` against this node only.
 #
-# Logins are SCRAM only: passwords are stored as SCRAM-SHA-256 hashes and
-# PLAIN is disabled, so a route that comes online proved a SCRAM login.
+# By default logins are SCRAM only: passwords are stored as SCRAM-SHA-256
+# hashes and PLAIN is disabled, so a route that comes online proved a SCRAM
+# login.  scram_only=False keeps ejabberd's own defaults (plain storage,
+# PLAIN offered beside SCRAM).
 
 import grp
 import os
@@ -63,13 +65,7 @@ listen:
       "{component}":
         password: "{component_secret}"
 auth_method: internal
-auth_password_format: scram
-auth_scram_hash: sha256
-disable_sasl_mechanisms:
-  - "PLAIN"
-  - "DIGEST-MD5"
-  - "X-OAUTH2"
-acl:
+{auth}acl:
   local:
     user_regexp: ""
 access_rules:
@@ -94,6 +90,22 @@ modules:
 INETRC = """\
 {lookup,["file","native"]}.
 {host,{127,0,0,1}, ["localhost"]}.
+"""
+
+# scram_only=True: hashed passwords, SCRAM-SHA-256 the only mechanism.
+# Otherwise ejabberd's defaults: plain storage, SCRAM-SHA-* and PLAIN offered.
+AUTH_SCRAM_ONLY = """\
+auth_password_format: scram
+auth_scram_hash: sha256
+disable_sasl_mechanisms:
+  - "PLAIN"
+  - "DIGEST-MD5"
+  - "X-OAUTH2"
+"""
+AUTH_DEFAULT = """\
+disable_sasl_mechanisms:
+  - "DIGEST-MD5"
+  - "X-OAUTH2"
 """
 
 EJABBERDCTL_CFG = """\
@@ -210,7 +222,7 @@ class Ejabberd:
     ports and the spool (users) across restarts."""
 
     def __init__(self, users=USERS, password=h.PASSWORD, domain=DOMAIN,
-                 component=COMPONENT):
+                 component=COMPONENT, scram_only=True):
         global _seq
         why = available()
         if why:
@@ -244,7 +256,8 @@ class Ejabberd:
             f.write(EJABBERD_YML.format(
                 dir=self.dir, domain=domain, component=component,
                 c2s_port=self.c2s_port, component_port=self.component_port,
-                component_secret=self.component_secret))
+                component_secret=self.component_secret,
+                auth=AUTH_SCRAM_ONLY if scram_only else AUTH_DEFAULT))
         with open(os.path.join(self.dir, "inetrc"), "w") as f:
             f.write(INETRC)
         with open(self.ctl_cfg, "w") as f:

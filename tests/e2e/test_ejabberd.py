@@ -119,6 +119,13 @@ class ClientMode(EjabberdTest):
                              r"bridge@localhost/%s\n" % route)
         self.assertNotIn("PLAIN", log)
 
+    def test_unknown_attributes_do_not_arrive(self):
+        # ejabberd re-encodes the stanza: a data-* attribute the handler
+        # would read (status.sh's data-status) is gone on the way.
+        r = self.alice.query(self.to("s403"),
+                             attrs={"data-status": "200 OK"})
+        self.assertError(r, "forbidden", "auth", "not you")
+
     def test_iq_get_answered_with_result(self):
         r = self.alice.query(self.to("echo"), "<q xmlns='urn:e2e:ej'>é</q>")
         self.assertResultFrom(r, self.to("echo"))
@@ -212,6 +219,27 @@ class ComponentMode(EjabberdTest):
         # the first bridge was never disturbed
         r = self.alice.query("echo@" + COMPONENT)
         self.assertResultFrom(r, "echo@" + COMPONENT)
+
+
+class DefaultPasswordFormat(unittest.TestCase):
+    """ejabberd's defaults (plain storage, PLAIN offered too): the bridge
+    still picks SCRAM."""
+
+    def test_bridge_prefers_scram_to_plain(self):
+        server = ej.Ejabberd(users=[("bridge", ej.DOMAIN)], scram_only=False)
+        self.addCleanup(server.close)
+        server.start()
+        b = h.Bridge(server, [Route("echo", script("echo.sh"))],
+                     name="ej-default")
+        self.addCleanup(b.stop)
+        b.start(timeout=30)
+        ok = h.wait_until(lambda: "Opened c2s session for bridge@localhost/"
+                          "echo" in server.read_log(), 10)
+        log = server.read_log()
+        self.assertTrue(ok, log)
+        self.assertRegex(log, r"\(tls\|[^)]*\) Accepted c2s SCRAM-SHA-"
+                         r"(1|256|512) authentication for bridge@localhost ")
+        self.assertNotIn("Accepted c2s PLAIN", log)
 
 
 if __name__ == "__main__":
