@@ -144,7 +144,10 @@ const char *link_socket_error_text(int error, bool tls, const char *tls_reason, 
 		return buf;
 	}
 	name = error > 0 ? strerrorname_np(error) : NULL;
-	if (name)
+	/* a failed handshake reaches us as ECONNABORTED: OpenSSL's reason says more */
+	if (tls && tls_reason && *tls_reason)
+		snprintf(buf, size, "TLS failure: %s (%s)", tls_reason, name ? name : "?");
+	else if (name)
 		snprintf(buf, size, "%s (%s)", strerror(error), name);
 	else
 		snprintf(buf, size, "error number %d", error);

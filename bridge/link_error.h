@@ -27,7 +27,9 @@ const char *link_stream_error_text(xmpp_error_type_t type, const char *condition
  * (TLS may run on the connection) a number that is an SSL_get_error() code is named as
  * a TLS failure, followed by tls_reason (OpenSSL's reason string, may be NULL); any
  * other number is an errno value: "Connection reset by peer (ECONNRESET)". The two
- * ranges overlap only on errno values 1-8, which sockets do not report. Returns buf. */
+ * ranges overlap only on errno values 1-8, which sockets do not report. libstrophe
+ * reports a failed TLS handshake as ECONNABORTED: with tls true, a tls_reason wins
+ * over the errno message. Returns buf. */
 const char *link_socket_error_text(int error, bool tls, const char *tls_reason, char *buf,
                                    size_t size);
 

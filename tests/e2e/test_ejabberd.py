@@ -181,6 +181,9 @@ class ClientMode(EjabberdTest):
         self.assertTrue(b.wait_log("certificate is not trusted", 20),
                         h.tail(b.log))
         self.assertTrue(b.wait_log("reconnecting in", 10), h.tail(b.log))
+        # the disconnect names OpenSSL's reason, not a bare number
+        self.assertIn("route echo: disconnected: TLS failure: certificate "
+                      "verify failed", b.read_log())
         self.assertNotIn("online as", b.read_log())
         self.assertTrue(b.alive())
 

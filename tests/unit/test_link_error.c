@@ -5,7 +5,8 @@
  * the type), an application condition and the server's quoted text, with control
  * characters replaced, the text cut at 200 bytes and never inside a UTF-8 sequence;
  * socket errors read as the system message with the errno name; TLS codes read as TLS
- * failures with OpenSSL's reason when TLS may run, and as errno values when it cannot. */
+ * failures with OpenSSL's reason when TLS may run, and as errno values when it cannot;
+ * OpenSSL's reason wins over the ECONNABORTED of a failed handshake. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,7 +105,7 @@ static void socket_errors_read_as_errno(void **state)
 	                    "Connection reset by peer (ECONNRESET)");
 	assert_string_equal(link_socket_error_text(ETIMEDOUT, true, NULL, buf, sizeof buf),
 	                    "Connection timed out (ETIMEDOUT)");
-	assert_string_equal(link_socket_error_text(ECONNREFUSED, true, "ignored", buf, sizeof buf),
+	assert_string_equal(link_socket_error_text(ECONNREFUSED, true, "", buf, sizeof buf),
 	                    "Connection refused (ECONNREFUSED)");
 	assert_string_equal(link_socket_error_text(-7, false, NULL, buf, sizeof buf),
 	                    "error number -7");
@@ -126,6 +127,12 @@ static void tls_codes_read_as_tls_failures(void **state)
 	                    "TLS closed by the server (SSL_ERROR_ZERO_RETURN)");
 	assert_string_equal(link_socket_error_text(SSL_ERROR_WANT_READ, true, NULL, buf, sizeof buf),
 	                    "TLS failure (SSL_ERROR_WANT_READ)");
+	/* a failed handshake: libstrophe's ECONNABORTED, OpenSSL's reason */
+	assert_string_equal(
+	    link_socket_error_text(ECONNABORTED, true, "certificate verify failed", buf, sizeof buf),
+	    "TLS failure: certificate verify failed (ECONNABORTED)");
+	assert_string_equal(link_socket_error_text(ECONNABORTED, false, "stale", buf, sizeof buf),
+	                    "Software caused connection abort (ECONNABORTED)");
 }
 
 int main(void)
