@@ -204,6 +204,19 @@ class ComponentMode(EjabberdTest):
         self.assertError(self.alice.query("nosuchroute@" + COMPONENT),
                          "item-not-found", "cancel")
 
+    def test_second_component_connection_is_accepted(self):
+        # Unlike Prosody (conflict), ejabberd takes a second connection of
+        # the component and shares the domain's traffic between them.
+        b = ComponentBridge(self.env.server, routes(), name="ej-second",
+                            component=COMPONENT)
+        self.addCleanup(b.stop)
+        b.start(timeout=30)
+        for _ in range(6):
+            r = self.alice.query("echo@" + COMPONENT)
+            self.assertResultFrom(r, "echo@" + COMPONENT)
+        self.assertNotIn("disconnected", b.read_log())
+        self.assertNotIn("disconnected", self.env.component.read_log())
+
     def test_wrong_secret_logs_the_named_stream_error(self):
         b = ComponentBridge(self.env.server, [Route("echo",
                                                     script("echo.sh"))],
