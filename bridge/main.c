@@ -79,8 +79,8 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, cons
 		log_warn("libstrophe %s: %s", area, msg);
 	else if (level == XMPP_LEVEL_INFO)
 		log_debug("libstrophe %s: %s", area, msg);
-	else if (strncmp(msg, "RECV: <failure", 14) == 0)
-		link_strophe_log(msg);
+	else
+		link_strophe_log(area, msg);
 }
 
 static const xmpp_log_t strophe_logger = {strophe_log, NULL};

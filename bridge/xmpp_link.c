@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "link_error.h"
 #include "log.h"
 #include "xml_check.h"
 
@@ -61,10 +62,12 @@ struct xmpp_link {
 static struct xmpp_link *connecting;
 
 /* The server's reason for the last refused login: libstrophe keeps SASL failures to its
- * debug log, so link_strophe_log() fishes the condition out of the received text. */
+ * debug log, so link_strophe_log() fishes the condition out of the received text. The
+ * same goes for OpenSSL's reason behind a TLS failure. */
 static char login_failure[64];
+static char tls_reason[128];
 
-void link_strophe_log(const char *msg)
+static void note_login_failure(const char *msg)
 {
 	const char *p = strstr(msg, "<failure");
 	const char *end;
@@ -81,6 +84,15 @@ void link_strophe_log(const char *msg)
 		len = sizeof login_failure - 1;
 	memcpy(login_failure, p, len);
 	login_failure[len] = '\0';
+}
+
+void link_strophe_log(const char *area, const char *msg)
+{
+	/* OpenSSL's queue as libstrophe prints it: "error:CODE:LIBRARY:FUNCTION:REASON" */
+	if (strcmp(area, "tls") == 0 && strncmp(msg, "error:", 6) == 0)
+		snprintf(tls_reason, sizeof tls_reason, "%s", strrchr(msg, ':') + 1);
+	else if (strncmp(msg, "RECV: <failure", 14) == 0)
+		note_login_failure(msg);
 }
 
 static void set_state(struct xmpp_link *l, enum link_state s)
@@ -213,10 +225,33 @@ static void flush_outbox(struct xmpp_link *l)
 	l->out_len = 0;
 }
 
+/* The condition is read from the error element itself: libstrophe folds conditions it
+ * does not know (RFC 6120's reset, not-well-formed, unsupported-feature) into
+ * undefined-condition. A child of another namespace is an application condition. */
+static void log_stream_error(const struct xmpp_link *l, const xmpp_stream_error_t *se)
+{
+	char condition[64] = "", app[64] = "", why[400];
+	xmpp_stanza_t *child = se->stanza ? xmpp_stanza_get_children(se->stanza) : NULL;
+	for (; child; child = xmpp_stanza_get_next(child)) {
+		const char *name = xmpp_stanza_get_name(child);
+		const char *ns = xmpp_stanza_get_ns(child);
+		if (!xmpp_stanza_is_tag(child) || !name)
+			continue;
+		if (ns && strcmp(ns, XMPP_NS_STREAMS_IETF) == 0) {
+			if (strcmp(name, "text") != 0 && !condition[0])
+				snprintf(condition, sizeof condition, "%s", name);
+		} else if (!app[0])
+			snprintf(app, sizeof app, "%s", name);
+	}
+	log_warn("%s: disconnected: %s", l->label,
+	         link_stream_error_text(se->type, condition, app, se->text, why, sizeof why));
+}
+
 static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
                           xmpp_stream_error_t *stream_error, void *ud)
 {
 	struct xmpp_link *l = ud;
+	char why[200];
 	(void)conn;
 	if (event == XMPP_CONN_CONNECT) {
 		set_state(l, LINK_ONLINE);
@@ -242,17 +277,19 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		return;
 	}
 	if (stream_error)
-		log_warn("%s: disconnected: stream error %d%s%s", l->label, (int)stream_error->type,
-		         stream_error->text ? ": " : "", stream_error->text ? stream_error->text : "");
+		log_stream_error(l, stream_error);
 	else if (error)
-		log_warn("%s: disconnected: %s (%d)", l->label, error > 0 ? strerror(error) : "TLS error",
-		         error);
+		log_warn("%s: disconnected: %s", l->label,
+		         link_socket_error_text(error,
+		                                l->cfg->mode == MODE_CLIENT && l->cfg->tls != TLS_DISABLED,
+		                                tls_reason, why, sizeof why));
 	else if (l->state == LINK_CONNECTING && login_failure[0])
 		log_warn("%s: login failed: the server said %s", l->label, login_failure);
 	else
 		log_warn("%s: disconnected (%s)", l->label,
 		         l->state == LINK_CONNECTING ? "connection refused or login failed" : "closed");
 	login_failure[0] = '\0';
+	tls_reason[0] = '\0';
 	schedule_retry(l);
 }
 

@@ -36,7 +36,8 @@ void link_free(struct xmpp_link *link);
 const char *link_remote_addr(const struct xmpp_link *link);
 const char *link_bare_jid(const struct xmpp_link *link);
 const char *link_route(const struct xmpp_link *link);
-/* Feed for libstrophe's debug log lines: notes the server's reason for a failed login. */
-void link_strophe_log(const char *msg);
+/* Feed for libstrophe's debug log lines: notes the server's reason for a failed login
+ * and OpenSSL's reason for a TLS failure, which the next disconnect message names. */
+void link_strophe_log(const char *area, const char *msg);
 
 #endif
