@@ -289,6 +289,14 @@ class Framework:
         self.assertIn("path /%s/greet/alice" % self.route, text)
         return text
 
+    def test_any_resource_reaches_the_app(self):
+        """A resource with a space, a '%' and a non-ASCII letter: escaped in
+        REQUEST_URI, decoded again by the framework."""
+        r = self.ask("greet/zo\u00eb 100%")
+        self.assertEqual(r.type, "result", self.diag(r))
+        self.assertTrue((shared.body_text(r) or "").startswith(
+            "Hello, zo\u00eb 100%! "), r.xml)
+
     def test_xml_is_the_payload(self):
         r = self.ask("xml")
         self.assertEqual(r.type, "result", self.diag(r))
@@ -324,6 +332,22 @@ class CatalystFastCGI(Framework, unittest.TestCase):
     # Plack::Handler::FCGI rebuilds PATH_INFO from REQUEST_URI
     route = "catfcgi"
     xml_ns = "urn:xmpp-cgi:catalyst"
+
+    def test_http_over_xmpp(self):
+        """An XEP-0332 GET: its resource, escapes and query included,
+        reaches Catalyst through REQUEST_URI."""
+        r = self.fx.alice.query(
+            "%s@%s" % (self.route, self.domain),
+            "<req xmlns='urn:xmpp:http' method='GET' version='1.1' "
+            "resource='/greet/b%20ob?x=1'/>", type="set", timeout=30)
+        self.assertEqual(r.type, "result", self.diag(r))
+        resp = r.el.find("{urn:xmpp:http}resp")
+        self.assertIsNotNone(resp, r.xml)
+        self.assertEqual(resp.get("statusCode"), "200", r.xml)
+        text = resp.find("{urn:xmpp:http}data/{urn:xmpp:http}text")
+        self.assertIsNotNone(text, r.xml)
+        self.assertIn("Hello, b ob! ", text.text)
+        self.assertIn("path /catfcgi/greet/b%20ob, method GET", text.text)
 
 
 class GoCGI(Framework, unittest.TestCase):
