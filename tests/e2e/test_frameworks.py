@@ -24,7 +24,6 @@ import os
 import shutil
 import subprocess
 import unittest
-import xml.etree.ElementTree as ET
 
 import backends as b
 import component as c
@@ -401,6 +400,14 @@ class PhpCgiInterpreter(PhpCgiShebang):
 class PhpCgiDir(PhpCgiInterpreter):
     # a .php file of a cgi_dir, not executable, run by assign = .php=php-cgi
     route = "greeter.php"
+
+    def test_disco_items_list_the_script(self):
+        r = self.fx.alice.query(PHP_DOMAIN, "<query xmlns='%s'/>"
+                                % c.NS_DISCO_ITEMS, timeout=30)
+        self.assertEqual(r.type, "result", r.xml)
+        jids = {i.get("jid") for i in r.el.iter("{%s}item" % c.NS_DISCO_ITEMS)}
+        self.assertIn("greeter.php@" + PHP_DOMAIN, jids)
+        self.assertNotIn("plain.txt@" + PHP_DOMAIN, jids)
 
     def test_only_assigned_or_executable_files_run(self):
         r = self.fx.alice.query("plain.txt@%s/greet/x" % PHP_DOMAIN, "",
