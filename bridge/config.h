@@ -51,6 +51,11 @@ struct route_cfg {
 	size_t n_allow;
 	struct kv *env;
 	size_t n_env;
+	/* interpreters, as lighttpd's cgi.assign: a script runs as "PROGRAM SCRIPT" */
+	char *interpreter; /* for every script of the route, unless an assign matches */
+	struct kv *assign; /* name: ".ext", value: the program for scripts ending so */
+	size_t n_assign;
+	int cgi_line; /* where cgi was set: it must be executable when nothing runs it */
 };
 
 struct config {
@@ -84,6 +89,7 @@ struct config {
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)
 #define CFG_MAX_ROUTES 256
+#define CFG_MAX_ASSIGN 32
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
@@ -92,5 +98,8 @@ const struct route_cfg *config_route(const struct config *cfg, const char *name)
 /* The [route "*"] of component mode, or NULL. */
 const struct route_cfg *config_wildcard_route(const struct config *cfg);
 bool config_route_name_valid(const char *name);
+/* The program that runs script on route r (an assign matching its extension, else the
+ * route's interpreter), or NULL when the script runs by itself. */
+const char *config_route_interpreter(const struct route_cfg *r, const char *script);
 
 #endif

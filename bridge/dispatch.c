@@ -180,12 +180,16 @@ static void start(struct request *r)
 {
 	struct route_rt *route = r->route;
 	struct dispatcher *d = r->d;
+	const char *script = r->script ? r->script : route->cfg->cgi;
+	const char *interpreter = script ? config_route_interpreter(route->cfg, script) : NULL;
+	char *argv[] = {(char *)interpreter, (char *)script, NULL};
 	struct cgi_spec spec;
 	char tag[96];
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
-	spec = (struct cgi_spec){.path = r->script ? r->script : route->cfg->cgi,
+	spec = (struct cgi_spec){.path = script,
+	                         .argv = interpreter ? argv : NULL,
 	                         .envp = r->env.vars,
 	                         .input = r->input,
 	                         .input_len = r->input_len,
@@ -209,8 +213,8 @@ static void start(struct request *r)
 	}
 	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
 	if (!r->job) {
-		log_error("route %s: cannot start %s: %s", route->cfg->name, route->cfg->cgi,
-		          uv_strerror(err));
+		log_error("route %s: cannot start %s: %s", route->cfg->name,
+		          interpreter ? interpreter : script, uv_strerror(err));
 		answer_failure(r, FAIL_HANDLER, "the handler could not be started");
 	}
 }

@@ -1,5 +1,10 @@
 /* request.c - stanza attributes and route data -> CGI environment (pure; see request.h).
  *
+ * The variables are those a web server gives a script (nginx's fastcgi_params, lighttpd's
+ * mod_cgi), so that frameworks run unchanged: each stanza is an HTTP/1.1 POST of the
+ * stanza to PATH_INFO, REQUEST_URI is that path in URI form, SCRIPT_NAME is empty so the
+ * whole path is the application's. xmpp-cgi(8) gives the reason for each value.
+ *
  * Attribute names become XMPP_STANZA_<NAME> with every byte outside [A-Za-z0-9] mapped
  * to '_' and letters upper-cased. Attributes are taken in byte order of their original
  * names; a mapped name already taken gets the suffix _2, _3, ... in that order, so the
@@ -202,34 +207,109 @@ static int add_attrs(const struct request_meta *m, struct cgi_env *env, const ch
 	return 0;
 }
 
+/* RFC 3986 pchar (unreserved, sub-delims, ':' and '@') and '/' pass; with keep_escapes a
+ * '%' passes too, as the start of an escape the sender already wrote. */
+static bool uri_char(unsigned char c, bool keep_escapes)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("-._~!$&'()*+,;=:@/", c)) || (keep_escapes && c == '%');
+}
+
+static int uri_append(struct buf *b, const char *s, bool keep_escapes)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+		rc |= uri_char(*p, keep_escapes) ? buf_append(b, p, 1) : buf_append(b, esc, 3);
+	}
+	return rc;
+}
+
+char *request_uri(const char *path, const char *raw_tail, const char *query)
+{
+	struct buf b = {0};
+	int rc = uri_append(&b, path, false);
+	if (raw_tail)
+		rc |= uri_append(&b, raw_tail, true);
+	if (query && *query) {
+		rc |= buf_puts(&b, "?");
+		rc |= buf_puts(&b, query);
+	}
+	if (rc != 0 || !b.data) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+/* Values that describe the site, not the request: a route's env or param line may
+ * give its own, as a web server's configuration does (nginx's root, server_name). */
+static bool route_sets(const struct request_meta *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_extra; i++)
+		if (strcmp(m->extra[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < m->n_params; i++)
+		if (strcmp(m->params[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The directory of the script: the document root a web server would have served it
+ * from, and where the runner starts it. */
+static int add_document_root(const struct request_meta *m, struct cgi_env *env)
+{
+	const char *slash = m->script ? strrchr(m->script, '/') : NULL;
+	char *dir;
+	int rc;
+	if (!slash || route_sets(m, "DOCUMENT_ROOT"))
+		return 0;
+	dir = strndup(m->script, slash == m->script ? 1 : (size_t)(slash - m->script));
+	if (!dir)
+		return -1;
+	rc = env_add(env, "DOCUMENT_ROOT", dir);
+	free(dir);
+	return rc;
+}
+
 int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason)
 {
-	char port[16], length[32];
+	char port[16], length[32], *uri;
 	int rc = 0;
 
 	*reason = NULL;
 	snprintf(port, sizeof port, "%u", m->server_port);
 	snprintf(length, sizeof length, "%zu", m->content_length);
 	memset(env, 0, sizeof *env);
-	/* A route's env = PATH=... replaces the inherited PATH. */
-	for (size_t i = 0; i < m->n_extra; i++)
-		if (strcmp(m->extra[i].name, "PATH") == 0)
-			goto extra_path;
-	rc |= env_add(env, "PATH", m->path ? m->path : "/usr/local/bin:/usr/bin:/bin");
-extra_path:
+	uri = request_uri(m->path_info, NULL, NULL);
+	if (!uri) {
+		*reason = "out of memory";
+		return -1;
+	}
+	if (!route_sets(m, "PATH"))
+		rc |= env_add(env, "PATH", m->path ? m->path : "/usr/local/bin:/usr/bin:/bin");
 	rc |= env_add(env, "GATEWAY_INTERFACE", "CGI/1.1");
-	rc |= env_add(env, "SERVER_PROTOCOL", "XMPP/1.0");
+	rc |= env_add(env, "SERVER_PROTOCOL", "HTTP/1.1");
 	rc |= env_add(env, "SERVER_SOFTWARE", PACKAGE_NAME "/" PACKAGE_VERSION);
 	rc |= env_add(env, "SERVER_NAME", m->server_name);
 	rc |= env_add(env, "SERVER_PORT", port);
+	if (!route_sets(m, "HTTP_HOST"))
+		rc |= env_add(env, "HTTP_HOST", m->server_name);
+	if (!route_sets(m, "REQUEST_SCHEME"))
+		rc |= env_add(env, "REQUEST_SCHEME", "http");
 	rc |= env_add(env, "REQUEST_METHOD", "POST");
+	rc |= env_add(env, "REQUEST_URI", uri);
+	rc |= env_add(env, "DOCUMENT_URI", uri);
 	rc |= env_add(env, "CONTENT_TYPE", "application/xml");
 	rc |= env_add(env, "CONTENT_LENGTH", length);
 	rc |= env_add(env, "PATH_INFO", m->path_info);
 	rc |= env_add(env, "SCRIPT_NAME", "");
 	if (m->script)
 		rc |= env_add(env, "SCRIPT_FILENAME", m->script);
+	rc |= add_document_root(m, env);
 	rc |= env_add(env, "QUERY_STRING", "");
+	rc |= env_add(env, "REDIRECT_STATUS", "200");
 	rc |= env_add(env, "REMOTE_ADDR", m->remote_addr);
 	if (m->remote_user && *m->remote_user) {
 		rc |= env_add(env, "REMOTE_USER", m->remote_user);
@@ -239,12 +319,14 @@ extra_path:
 	rc |= env_add(env, "XMPP_STANZA", m->stanza_name);
 	if (m->control_socket)
 		rc |= env_add(env, "XMPP_CGI_SOCKET", m->control_socket);
+	free(uri);
 	if (rc == 0)
 		rc = add_attrs(m, env, reason);
+	/* set, not added: a param may repeat an env line, and the last one wins */
 	for (size_t i = 0; rc == 0 && i < m->n_extra; i++)
-		rc = env_add(env, m->extra[i].name, m->extra[i].value);
+		rc = cgi_env_set(env, m->extra[i].name, m->extra[i].value, 0);
 	for (size_t i = 0; rc == 0 && i < m->n_params; i++)
-		rc = env_add(env, m->params[i].name, m->params[i].value);
+		rc = cgi_env_set(env, m->params[i].name, m->params[i].value, 0);
 	if (rc != 0) {
 		if (!*reason)
 			*reason = "out of memory";

@@ -151,7 +151,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	}
 	if (addressed && !rc) {
 		const struct route_cfg *wild = config_wildcard_route(cfg);
-		if (wild && cgi_dir_resolve(wild->cgi_dir, route_name, script, sizeof script) == 0) {
+		if (wild && cgi_dir_resolve(wild, route_name, script, sizeof script) == 0) {
 			rc = wild;
 			route = dispatcher_route(rt->disp, "*");
 		} else {
@@ -170,7 +170,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		struct service_view v = {
 		    .cfg = cfg, .route = addressed ? rc : NULL, .route_name = route_name, .node = node};
 		if (q == SQ_DISCO_ITEMS && wild)
-			cgi_dir_list(wild->cgi_dir, &names, &n_names);
+			cgi_dir_list(wild, &names, &n_names);
 		v.dir_names = names;
 		v.n_dir_names = n_names;
 		char *xml = service_reply(q, &t, &v);

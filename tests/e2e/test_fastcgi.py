@@ -455,7 +455,8 @@ class Environment(FcgiTest):
     # The same stanza to a CGI route (env.sh), to fcgiwrap running env.sh
     # and to php-fpm dumping $_SERVER.  The route names have one length, so
     # even CONTENT_LENGTH agrees.
-    SAME_EXCEPT = {"PATH_INFO", "XMPP_ROUTE", "XMPP_STANZA_TO"}
+    SAME_EXCEPT = {"PATH_INFO", "REQUEST_URI", "DOCUMENT_URI", "XMPP_ROUTE",
+                   "XMPP_STANZA_TO"}
     SHELL_ONLY = {"PWD", "SHLVL", "_", "OLDPWD"}
 
     def dump(self, route, id):
@@ -476,13 +477,15 @@ class Environment(FcgiTest):
             route = "/env-" + {"fcgiwrap": "wrp", "php-fpm": "fpm"}[name]
             with self.subTest(backend=name):
                 self.assertEqual(env.get("PATH_INFO"), route)
+                self.assertEqual(env.get("REQUEST_URI"), route)
                 self.assertEqual(env.get("XMPP_ROUTE"), route[1:])
                 self.assertEqual(env.get("XMPP_STANZA_TO"),
                                  "bridge@localhost" + route)
                 for k, v in sorted(cgi.items()):
                     if k in self.SAME_EXCEPT or k in self.SHELL_ONLY:
                         continue
-                    if k == "SCRIPT_FILENAME" and name == "php-fpm":
+                    if k in ("SCRIPT_FILENAME", "DOCUMENT_ROOT") \
+                            and name == "php-fpm":
                         continue
                     self.assertEqual(env.get(k), v, "%s differs" % k)
                 self.assertNotIn("XMPP_CGI_CANARY", env)

@@ -15,8 +15,9 @@
  * header, also when the section is empty), an empty unknown section, a jid with a
  * resource, keys outside any section, syntax errors, over-long lines, password_file
  * (missing, empty, too long) and cafile problems, an env name given twice in a route,
- * a missing config file. Files live in a mkdtemp directory, with the scripts they
- * name. */
+ * a missing config file; interpreter and assign (which program runs a script, a
+ * script they run need not be executable, bad extensions and programs, refused on
+ * FastCGI routes). Files live in a mkdtemp directory, with the scripts they name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -626,7 +627,8 @@ static void test_err_cgi(void **state)
 	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/plain.txt\n", 5,
 	             "cgi $D/plain.txt: not executable");
 	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/sub\n", 5, "cgi $D/sub: not a regular file");
-	expect_error(XMPP_OK "[route \"echo\"]\ncgi = plain.txt\n", 5, "cgi plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = plain.txt\n", 5,
+	             "cgi $D/plain.txt: not executable");
 }
 
 static void test_err_route_values(void **state)
@@ -669,11 +671,11 @@ static void test_err_allow(void **state)
 static void test_err_env(void **state)
 {
 	static const char *const reserved[] = {
-	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
-	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
-	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
-	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY",
-	    "XMPP_ROUTE",        "XMPP_STANZA",     "XMPP_STANZA_TO",  "XMPP_ANYTHING",
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",     "SERVER_PORT",
+	    "REQUEST_METHOD",    "CONTENT_TYPE",    "CONTENT_LENGTH",  "PATH_INFO",       "SCRIPT_NAME",
+	    "SCRIPT_FILENAME",   "QUERY_STRING",    "REMOTE_USER",     "AUTH_TYPE",       "REMOTE_ADDR",
+	    "HTTP_PROXY",        "REQUEST_URI",     "DOCUMENT_URI",    "REDIRECT_STATUS", "XMPP_ROUTE",
+	    "XMPP_STANZA",       "XMPP_STANZA_TO",  "XMPP_ANYTHING",
 	};
 	char text[512], needle[128];
 	(void)state;
@@ -717,6 +719,65 @@ static void test_err_first_error_wins(void **state)
 	(void)state;
 	expect_error(XMPP_OK "port = 0\ntls = maybe\n" ROUTE_OK, 4, "port '0'");
 	expect_error("[xmpp]\njid = a@example.org/r\n" ROUTE_OK "timeout = x\n", 2, "jid");
+}
+
+/* interpreter and assign: the program that runs a script, as lighttpd's cgi.assign. A
+ * script run by one need not be executable; the checks name the file and line. */
+static void test_interpreters(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *r;
+	(void)state;
+	load_ok(XMPP_OK "[route \"php\"]\ncgi = plain.txt\ninterpreter = $D/handler.sh\n"
+	                "[route \"mixed\"]\ncgi = $D/handler.sh\nassign = .php=other.sh\n"
+	                "assign = .tar.gz=$D/handler.sh\ninterpreter = $D/sub/nested.sh\n",
+	        &cfg);
+	r = config_route(&cfg, "php");
+	assert_non_null(r->interpreter);
+	assert_string_equal(config_route_interpreter(r, r->cgi), r->interpreter);
+	r = config_route(&cfg, "mixed");
+	assert_int_equal(r->n_assign, 2);
+	assert_string_equal(r->assign[0].name, ".php");
+	assert_non_null(strstr(r->assign[0].value, "/other.sh"));
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/index.php"), r->assign[0].value);
+	assert_ptr_equal(config_route_interpreter(r, "a.tar.gz"), r->assign[1].value);
+	/* no extension match: the route's interpreter; a bare ".php" is no extension */
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/index.phps"), r->interpreter);
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/.php"), r->interpreter);
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x.php/run"), r->interpreter);
+	config_free(&cfg);
+	/* assign alone: only its extensions have a program */
+	load_ok(XMPP_OK "[route \"a\"]\ncgi = $D/handler.sh\nassign = .php=$D/other.sh\n", &cfg);
+	assert_null(config_route_interpreter(&cfg.routes[0], "/x/handler.sh"));
+	config_free(&cfg);
+}
+
+static void test_err_interpreters(void **state)
+{
+	(void)state;
+	/* the script must be executable when nothing runs it: reported at the cgi line */
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/plain.txt\nassign = .php=$D/other.sh\n", 5,
+	             "cgi $D/plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/plain.txt\ninterpreter = $D/nope\n", 6,
+	             "interpreter $D/nope: No such file or directory");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/handler.sh\ninterpreter = $D/plain.txt\n", 6,
+	             "interpreter $D/plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/handler.sh\ninterpreter = $D/sub\n", 6,
+	             "interpreter $D/sub: not a regular file");
+	expect_error(XMPP_OK ROUTE_OK "interpreter = $D/other.sh\ninterpreter = $D/other.sh\n", 7,
+	             "duplicate key 'interpreter'");
+	expect_error(XMPP_OK ROUTE_OK "assign = php=$D/other.sh\n", 6,
+	             "assign 'php=$D/other.sh' is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php\n", 6, "is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .=$D/other.sh\n", 6, "is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .p/hp=$D/other.sh\n", 6, "an extension is a dot");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php=$D/plain.txt\n", 6,
+	             "assign $D/plain.txt: not executable");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php=$D/other.sh\nassign = .php=$D/other.sh\n", 7,
+	             "assign .php is already set");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/run/php.sock\n"
+	                     "interpreter = $D/other.sh\n",
+	             4, "interpreter and assign are for cgi and cgi_dir routes");
 }
 
 /* FastCGI routes: backends parsed, defaults merged, and the mixing rules enforced. */
@@ -835,6 +896,8 @@ int main(void)
 	    cmocka_unit_test(test_fastcgi_route),
 	    cmocka_unit_test(test_err_fastcgi),
 	    cmocka_unit_test(test_err_outbound_text),
+	    cmocka_unit_test(test_interpreters),
+	    cmocka_unit_test(test_err_interpreters),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,7 +12,10 @@
  * environment never leaks in, and HTTP_PROXY is never set. The stdin document: the
  * declaration, jabber:client, lang given its xml: prefix unless an xml:lang attribute
  * is there, "xml:lang" inside a value taken as text, every truncation of a start tag
- * read within its length. */
+ * read within its length. The variables web servers
+ * add for frameworks: REQUEST_URI (PATH_INFO escaped as a request-target), DOCUMENT_URI,
+ * DOCUMENT_ROOT (the script's directory), HTTP_HOST, REQUEST_SCHEME, REDIRECT_STATUS,
+ * SERVER_PROTOCOL=HTTP/1.1, and the site values a route may replace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +30,7 @@
 #include "autoconfig.h"
 #include "request.h"
 
-#define N_FIXED 16 /* variables present for every request without a known sender */
+#define N_FIXED 22 /* variables present for every request without a known sender */
 
 static struct request_meta base_meta(void)
 {
@@ -101,7 +104,7 @@ static void test_fixed_variables(void **state)
 	build_ok(&m, &env);
 	assert_var(&env, "PATH", "/usr/bin:/bin");
 	assert_var(&env, "GATEWAY_INTERFACE", "CGI/1.1");
-	assert_var(&env, "SERVER_PROTOCOL", "XMPP/1.0");
+	assert_var(&env, "SERVER_PROTOCOL", "HTTP/1.1");
 	assert_var(&env, "SERVER_SOFTWARE", PACKAGE_NAME "/" PACKAGE_VERSION);
 	assert_var(&env, "SERVER_SOFTWARE", "xmpp-cgi/" PACKAGE_VERSION);
 	assert_var(&env, "SERVER_NAME", "example.org");
@@ -114,6 +117,13 @@ static void test_fixed_variables(void **state)
 	assert_var(&env, "SCRIPT_FILENAME", "/usr/lib/xmpp-cgi/echo.sh");
 	assert_var(&env, "QUERY_STRING", "");
 	assert_var(&env, "REMOTE_ADDR", "127.0.0.1");
+	/* what web servers add and frameworks need */
+	assert_var(&env, "REQUEST_URI", "/echo");
+	assert_var(&env, "DOCUMENT_URI", "/echo");
+	assert_var(&env, "DOCUMENT_ROOT", "/usr/lib/xmpp-cgi");
+	assert_var(&env, "HTTP_HOST", "example.org");
+	assert_var(&env, "REQUEST_SCHEME", "http");
+	assert_var(&env, "REDIRECT_STATUS", "200");
 	assert_var(&env, "XMPP_ROUTE", "echo");
 	assert_var(&env, "XMPP_STANZA", "iq");
 	assert_null(cgi_env_get(&env, "REMOTE_USER"));
@@ -435,7 +445,9 @@ static void test_no_daemon_environment(void **state)
 	assert_null(cgi_env_get(&env, "http_proxy"));
 	assert_null(cgi_env_get(&env, "XC_TEST_SECRET"));
 	for (size_t i = 0; i < env.n; i++) {
-		assert_true(strncmp(env.vars[i], "HTTP_", 5) != 0);
+		/* HTTP_HOST is the only header a stanza stands for */
+		assert_true(strncmp(env.vars[i], "HTTP_", 5) != 0 ||
+		            strncmp(env.vars[i], "HTTP_HOST=", 10) == 0);
 		assert_null(strstr(env.vars[i], "leak"));
 	}
 	assert_var(&env, "XMPP_STANZA_PROXY", "http://evil.example/");
@@ -463,6 +475,93 @@ static void test_stanza_kinds(void **state)
 		assert_var(&env, "PATH_INFO", "/r.1_~-");
 		cgi_env_free(&env);
 	}
+}
+
+/* REQUEST_URI is PATH_INFO as a request-target: what a URI cannot hold is escaped, so a
+ * framework that decodes it (Plack::Handler::FCGI, Go's net/http/cgi) gets PATH_INFO. */
+static void test_request_uri(void **state)
+{
+	static const struct {
+		const char *path, *raw, *query, *want;
+	} rows[] = {
+	    {"/echo", NULL, NULL, "/echo"},
+	    {"/r.1_~-/a/b", NULL, "", "/r.1_~-/a/b"},
+	    {"/shop/a b?c#d", NULL, NULL, "/shop/a%20b%3Fc%23d"},
+	    {"/r/100%", NULL, NULL, "/r/100%25"},
+	    {"/r/caf\xc3\xa9", NULL, NULL, "/r/caf%C3%A9"},
+	    {"/r/!$&'()*+,;=:@", NULL, NULL, "/r/!$&'()*+,;=:@"},
+	    {"/r/\"<>\\^`{|}", NULL, NULL, "/r/%22%3C%3E%5C%5E%60%7B%7C%7D"},
+	    {"/r", NULL, "a=1&b=%20", "/r?a=1&b=%20"},
+	    {"/r", "/x%20y z", "q=1", "/r/x%20y%20z?q=1"},
+	    {"/r 1", "/%2e%2e", NULL, "/r%201/%2e%2e"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char *got = request_uri(rows[i].path, rows[i].raw, rows[i].query);
+		assert_non_null(got);
+		assert_string_equal(got, rows[i].want);
+		free(got);
+	}
+}
+
+static void test_request_uri_in_env(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.path_info = "/shop/item 7";
+	build_ok(&m, &env);
+	assert_var(&env, "PATH_INFO", "/shop/item 7");
+	assert_var(&env, "SCRIPT_NAME", "");
+	assert_var(&env, "REQUEST_URI", "/shop/item%207");
+	assert_var(&env, "DOCUMENT_URI", "/shop/item%207");
+	cgi_env_free(&env);
+}
+
+/* A FastCGI route without script_filename has neither SCRIPT_FILENAME nor a document
+ * root; a script at / has / as its root. */
+static void test_document_root(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.script = NULL;
+	build_ok(&m, &env);
+	assert_null(cgi_env_get(&env, "SCRIPT_FILENAME"));
+	assert_null(cgi_env_get(&env, "DOCUMENT_ROOT"));
+	assert_int_equal(env.n, N_FIXED + 2 - 2);
+	cgi_env_free(&env);
+	m.script = "/index.php";
+	build_ok(&m, &env);
+	assert_var(&env, "DOCUMENT_ROOT", "/");
+	cgi_env_free(&env);
+}
+
+/* The site's values (PATH, DOCUMENT_ROOT, HTTP_HOST, REQUEST_SCHEME) may come from the
+ * route, as a web server's configuration gives them; a param repeating an env line
+ * wins; each name stays unique. */
+static void test_site_values_from_route(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const struct kv extra[] = {
+	    {"DOCUMENT_ROOT", "/srv/www"}, {"HTTP_HOST", "shop.example"}, {"APP_ENV", "test"}};
+	const struct kv params[] = {
+	    {"REQUEST_SCHEME", "https"}, {"HTTPS", "on"}, {"APP_ENV", "production"}};
+	(void)state;
+	m.extra = extra;
+	m.n_extra = 3;
+	m.params = params;
+	m.n_params = 3;
+	build_ok(&m, &env);
+	assert_var(&env, "DOCUMENT_ROOT", "/srv/www");
+	assert_var(&env, "HTTP_HOST", "shop.example");
+	assert_var(&env, "REQUEST_SCHEME", "https");
+	assert_var(&env, "HTTPS", "on");
+	assert_var(&env, "APP_ENV", "production");
+	assert_var(&env, "SERVER_NAME", "example.org");
+	assert_int_equal(env.n, N_FIXED + 2 + 2);
+	cgi_env_free(&env);
 }
 
 /* libstrophe's text of an inbound stanza -> the document handlers read. */
@@ -552,6 +651,10 @@ int main(void)
 	    cmocka_unit_test(test_stanza_kinds),
 	    cmocka_unit_test(test_stdin_document),
 	    cmocka_unit_test(test_stdin_document_lang_in_value),
+	    cmocka_unit_test(test_request_uri),
+	    cmocka_unit_test(test_request_uri_in_env),
+	    cmocka_unit_test(test_document_root),
+	    cmocka_unit_test(test_site_values_from_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
