@@ -769,6 +769,34 @@ static void test_err_fastcgi(void **state)
 	expect_error(XMPP_OK ROUTE_OK "param = A=1\n", 4, "are for fastcgi routes");
 }
 
+/* backend_rest: default 1 s, 0 allowed, fastcgi routes only; one address twice in a
+ * route is refused however it is written (two routes may share it). */
+static void test_fastcgi_backend_rest_and_shared_addresses(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK "[route \"a\"]\nfastcgi = unix:/run/fpm.sock\n"
+	                "[route \"b\"]\nfastcgi = unix://run/./fpm.sock\nbackend_rest = 0\n"
+	                "[route \"c\"]\nfastcgi = tcp:[::1]:9000\nfastcgi = unix:/run/fpm.sock\n"
+	                "backend_rest = 3600\n",
+	        &cfg);
+	assert_int_equal(config_route(&cfg, "a")->backend_rest_s, CFG_DEFAULT_BACKEND_REST);
+	assert_int_equal(CFG_DEFAULT_BACKEND_REST, 1);
+	assert_int_equal(config_route(&cfg, "b")->backend_rest_s, 0);
+	assert_int_equal(config_route(&cfg, "c")->backend_rest_s, 3600);
+	config_free(&cfg);
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 3601\n", 6,
+	             "backend_rest '3601' is not a number of seconds (0-3600)");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 1s\n", 6,
+	             "backend_rest '1s'");
+	expect_error(XMPP_OK ROUTE_OK "backend_rest = 2\n", 4, "backend_rest is for fastcgi routes");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nfastcgi = unix:/a.sock\n", 6,
+	             "fastcgi 'unix:/a.sock' is already a backend of this route");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:[::1]:9000\n"
+	                     "fastcgi = tcp:[0:0::1]:9000\n",
+	             6, "fastcgi 'tcp:[0:0::1]:9000' is already a backend of this route");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -808,6 +836,7 @@ int main(void)
 	    cmocka_unit_test(test_err_first_error_wins),
 	    cmocka_unit_test(test_fastcgi_route),
 	    cmocka_unit_test(test_err_fastcgi),
+	    cmocka_unit_test(test_fastcgi_backend_rest_and_shared_addresses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
