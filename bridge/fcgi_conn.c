@@ -265,7 +265,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* The backend could not be reached: the calls waiting for this connection, of which
  * nothing was sent, go to another backend of their route, or fail if it has none left
- * for them; so do those queued on this backend, once each. */
+ * for them. So do the calls queued on the backend when it has no other connection:
+ * they were waiting for this one. */
 static void connect_failed(struct conn *c, const char *why)
 {
 	struct backend *be = c->be;
@@ -279,6 +280,9 @@ static void connect_failed(struct conn *c, const char *why)
 	}
 	c->calls = NULL;
 	fcgi_conn_close(c);
+	if (be->n_conns == 0)
+		for (struct fcgi_call *call = be->waiting_head; call; call = call->next_waiting)
+			fcgi_mark_tried(call, be);
 	while (moving) {
 		struct fcgi_call *call = moving;
 		moving = call->next_on_conn;

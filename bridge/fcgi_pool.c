@@ -395,14 +395,21 @@ static bool can_move(const struct fcgi_call *call)
 /* In order; a call that would only wait again keeps its place. Calls behind it may
  * still go, to another backend of their route or because this one told them nothing
  * is left (a backend's room is the same for all its calls, so none overtakes another
- * on it). */
+ * on it). Once a call of a route with be alone must wait, so must the next such call:
+ * they are passed over without asking again. */
 static void serve_queue(struct backend *be)
 {
 	struct fcgi_call *call, *next;
+	bool alone_waits = false;
 	for (call = be->waiting_head; call; call = next) {
+		bool alone = call->route->n_backends == 1;
 		next = call->next_waiting;
-		if (!can_move(call))
+		if (alone && alone_waits)
 			continue;
+		if (!can_move(call)) {
+			alone_waits |= alone;
+			continue;
+		}
 		unqueue(call);
 		fcgi_assign(call);
 	}

@@ -15,8 +15,9 @@
  * header, also when the section is empty), an empty unknown section, a jid with a
  * resource, keys outside any section, syntax errors, over-long lines, password_file
  * (missing, empty, too long) and cafile problems, an env name given twice in a route,
- * a missing config file. Files live in a mkdtemp directory, with the scripts they
- * name. */
+ * a missing config file; FastCGI routes: backends, backend_rest (default, range,
+ * fastcgi routes only), one address twice in a route however written. Files live in a
+ * mkdtemp directory, with the scripts they name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
