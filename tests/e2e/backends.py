@@ -1,6 +1,7 @@
 # FastCGI backends for the end-to-end tests: the multiplexing test responder
 # (tests/fcgi-mpx-responder), the libfcgi example (cgi-examples/fcgi-echo),
-# php-fpm, `php-cgi -b`, fcgiwrap and the scripted misbehaving responder
+# php-fpm, `php-cgi -b`, fcgiwrap, a Perl FCGI::ProcManager application
+# (fcgi_procmanager.pl) and the scripted misbehaving responder
 # (fcgi_scripted.py).
 #
 # Each backend runs in its own process group through harness.spawn(), so
@@ -30,6 +31,7 @@ RESPONDER_BIN = os.environ.get(
 ECHO_BIN = os.environ.get(
     "FCGI_ECHO", os.path.join(h.REPO, "cgi-examples", "fcgi-echo"))
 SCRIPTED = os.path.join(h.HERE, "fcgi_scripted.py")
+PROCMANAGER = os.path.join(h.HERE, "fcgi_procmanager.pl")
 FCGIWRAP_BIN = os.environ.get("FCGIWRAP", "/usr/sbin/fcgiwrap")
 PHP_CGI_BIN = os.environ.get("PHP_CGI", "/usr/bin/php-cgi")
 PHP_EXAMPLES = os.path.join(h.EXAMPLES, "php")
@@ -296,6 +298,31 @@ class PhpCgi(Backend):
     def env(self):
         return backend_env({"PHP_FCGI_CHILDREN": str(self.children),
                             "PHP_FCGI_MAX_REQUESTS": "0"})
+
+
+class PerlProcManager(Backend):
+    """tests/e2e/fcgi_procmanager.pl: Perl's FCGI with FCGI::ProcManager,
+    `workers` processes on one socket (Debian: libfcgi-perl,
+    libfcgi-procmanager-perl)."""
+
+    what = "fcgi_procmanager.pl"
+
+    def __init__(self, workdir, name, workers=2):
+        super().__init__(workdir, name)
+        self.workers = workers
+
+    @staticmethod
+    def available():
+        return subprocess.run(
+            ["/usr/bin/perl", "-MFCGI", "-MFCGI::ProcManager", "-e", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def argv(self):
+        return ["/usr/bin/perl", PROCMANAGER, self.sock, str(self.workers)]
+
+    def ready(self):
+        # the manager's own lines follow "listening"
+        return "listening " in h.tail(self.log, 100)
 
 
 PHP_FPM_CONF = """\

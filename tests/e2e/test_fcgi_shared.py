@@ -4,9 +4,11 @@
 # Shared: five routes name one backend that has two workers, each worker
 # serving one connection at a time and keeping it while the client keeps it:
 # php-fpm (pm = static, pm.max_children = 2, its own pool file), `php-cgi -b`
-# (PHP_FCGI_CHILDREN=2) and fcgiwrap -c 2 (libfcgi).  With a pool per route,
-# the idle kept-alive connections of the first two routes held both workers
-# and the other three routes timed out.  Every route must answer, one after
+# (PHP_FCGI_CHILDREN=2), fcgiwrap -c 2 (libfcgi) and Perl's FCGI with
+# FCGI::ProcManager (2 workers, as Catalyst's FastCGI script runs); and five
+# routes on fcgi-echo, a libfcgi program with one worker.  With a pool per
+# route, the idle kept-alive connections of the first routes held the
+# workers and the other routes timed out.  Every route must answer, one after
 # the other in several orders and all at once, interleaved, and each answer
 # must carry its own route's parameters (they travel per request, not per
 # connection).
@@ -87,6 +89,14 @@ class Fixture:
         wrap = self.add("wrap", b.FcgiWrap(self.dir, "wrap", children=2),
                         b.FcgiWrap.available(),
                         "fcgiwrap is not installed (apt-get install fcgiwrap)")
+        perl = self.add("perl", b.PerlProcManager(self.dir, "perl", 2),
+                        b.PerlProcManager.available(),
+                        "Perl FCGI / FCGI::ProcManager are not installed "
+                        "(apt-get install libfcgi-perl "
+                        "libfcgi-procmanager-perl)")
+        echo = self.add("echo", b.FcgiEcho(self.dir, "echo"),
+                        b.FcgiEcho.available(),
+                        "%s is not built" % b.ECHO_BIN, True)
         # The test responder, told not to multiplex: it counts connections.
         resp = self.add("resp", b.Responder(self.dir, "resp", no_mpx=True),
                         b.Responder.available(),
@@ -105,6 +115,11 @@ class Fixture:
                 routes.append(Route("wrap-%d" % i, fastcgi=wrap, timeout=10,
                                     script_filename=example("env"),
                                     params=["ROUTE_TAG=wrap-%d" % i]))
+            if perl:
+                routes.append(Route("perl-%d" % i, fastcgi=perl, timeout=10,
+                                    params=["ROUTE_TAG=perl-%d" % i]))
+            if echo:
+                routes.append(Route("echo-%d" % i, fastcgi=echo, timeout=10))
             if resp:
                 routes.append(Route("resp-%d" % i, fastcgi=resp, timeout=10))
         return routes
@@ -257,10 +272,14 @@ class MoreRoutesThanWorkers(SharedTest):
     def assertServed(self, route, r):
         self.assertEqual(r.type, "result", "%s: %s\nlog:\n%s"
                          % (route, r.xml, self.log()[-3000:]))
-        if route.startswith("wrap-"):
+        if route.startswith(("wrap-", "perl-")):
             env = text_lines(r)
             self.assertEqual(env.get("PATH_INFO"), "/" + route, r.xml)
             self.assertEqual(env.get("ROUTE_TAG"), route, r.xml)
+        elif route.startswith("echo-"):
+            inner = r.el.find("{urn:xmpp-cgi:echo}echo/{jabber:client}iq")
+            self.assertIsNotNone(inner, r.xml)
+            self.assertEqual(inner.get("to"), self.to(route), r.xml)
         else:
             el = r.el.find("{%s}hello" % HELLO_NS)
             self.assertIsNotNone(el, r.xml)
@@ -307,6 +326,18 @@ class MoreRoutesThanWorkers(SharedTest):
 
     def test_fcgiwrap_at_once(self):
         self.at_once("wrap")
+
+    def test_perl_procmanager_in_turn(self):
+        self.in_turn("perl")
+
+    def test_perl_procmanager_at_once(self):
+        self.at_once("perl")
+
+    def test_one_worker_in_turn(self):
+        self.in_turn("echo")
+
+    def test_one_worker_at_once(self):
+        self.at_once("echo")
 
     def test_one_kept_alive_connection_for_all_routes(self):
         # Five routes in turn, twice: one connection serves them all.
