@@ -296,6 +296,8 @@ static struct conn *conn_with_room(struct backend *be, bool *may_open)
 	return NULL;
 }
 
+_Static_assert(CFG_MAX_BACKENDS <= 64, "fcgi_call.tried has a bit per backend of a route");
+
 void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be)
 {
 	for (size_t i = 0; i < call->route->n_backends; i++)
