@@ -11,7 +11,7 @@
 # workers and the other routes timed out.  Every route must answer, one after
 # the other in several orders and all at once, interleaved, and each answer
 # must carry its own route's parameters (they travel per request, not per
-# connection).
+# connection); two routes on one backend keep their own time limits.
 #
 # Rest policy (a second bridge, since `backend_rest` is a newer key): the
 # only backend of a route never rests, so a backend stopped and started again
@@ -122,6 +122,14 @@ class Fixture:
                 routes.append(Route("echo-%d" % i, fastcgi=echo, timeout=10))
             if resp:
                 routes.append(Route("resp-%d" % i, fastcgi=resp, timeout=10))
+        # One backend, two routes, two time limits: 2 s per answer.
+        slow = self.add("slow", b.Responder(self.dir, "slow", delay=2000),
+                        b.Responder.available(),
+                        "%s is not built (make tests/fcgi-mpx-responder)"
+                        % b.RESPONDER_BIN, True)
+        if slow:
+            routes.append(Route("slow-short", fastcgi=slow, timeout=1))
+            routes.append(Route("slow-long", fastcgi=slow, timeout=15))
         return routes
 
     # -- rest policy --------------------------------------------------------
@@ -348,6 +356,21 @@ class MoreRoutesThanWorkers(SharedTest):
         after = be.stats()
         self.assertEqual(after["requests"] - before["requests"], 10)
         self.assertEqual(after["connections"], 1, after)
+
+
+class PerRouteSettings(SharedTest):
+    BRIDGE = "shared"
+
+    def test_each_call_keeps_its_route_timeout(self):
+        self.need("slow")
+        for _ in range(2):
+            got = dict(self.send_all(["slow-short", "slow-long"]))
+            self.assertError(got["slow-short"], "remote-server-timeout",
+                             "wait")
+            self.assertResult(got["slow-long"])
+        self.assertIn("route slow-short [fastcgi %s]: no answer within "
+                      "1000 ms" % self.fx.be["slow"].address, self.log())
+        self.assertNotIn("route slow-long [fastcgi", self.log())
 
 
 class RestPolicy(SharedTest):
