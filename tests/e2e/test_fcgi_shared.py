@@ -25,6 +25,7 @@
 import os
 import random
 import re
+import socket
 import unittest
 
 import backends as b
@@ -154,6 +155,15 @@ class Fixture:
             b.PhpFpm.available(),
             "php-fpm is not installed (apt-get install php-fpm)")
         routes = []
+        # A port whose accept queue is full: connects to it hang until the
+        # bridge's connect_timeout (a backend that answers nothing).
+        self.hole = socket.socket()
+        self.hole.bind(("127.0.0.1", 0))
+        self.hole.listen(0)
+        self.hole_filler = socket.create_connection(self.hole.getsockname())
+        routes.append(Route("hole", fastcgi="tcp:127.0.0.1:%d"
+                            % self.hole.getsockname()[1],
+                            connect_timeout=1, timeout=3))
         if only:
             routes.append(Route("only", fastcgi=only))
         if all(pair):
@@ -188,6 +198,9 @@ class Fixture:
             br.stop()
         for be in self.be.values():
             be.stop()
+        for s in ("hole_filler", "hole"):
+            if hasattr(self, s):
+                getattr(self, s).close()
         self.prosody.stop()
 
 
@@ -401,6 +414,15 @@ class RestPolicy(SharedTest):
                          + self.log())
         self.assertRegex(self.log(), r"info: fastcgi unix:%s: connected again "
                          r"after \d+ failed attempts" % re.escape(be.sock))
+
+    def test_requests_queued_behind_a_connect_that_times_out(self):
+        # Five at once; the backend never accepts.  They wait for the first
+        # connection, and when it times out (1 s) all are answered
+        # service-unavailable, rather than each trying in turn (and the
+        # last ones running into the route's 3 s timeout).
+        for _, r in self.send_all(["hole"] * 5):
+            self.assertError(r, "service-unavailable", "wait")
+        self.assertIn("cannot connect: timed out", self.log())
 
     def test_only_php_fpm_restarted(self):
         fpm = self.need("only-fpm")
