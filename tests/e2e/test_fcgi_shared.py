@@ -19,8 +19,10 @@
 # backends a dead one is tried once, rests while the other serves, rests for
 # the route's backend_rest (here longer than the test) and comes back for
 # every route as soon as a connection to it succeeds; backend_rest = 0 rests
-# nothing; the default rest ends by itself.  Assertions are on which backend
-# got which request (the responder's counters), never on elapsed time.
+# nothing; the default rest ends by itself; requests queued behind a connect
+# that times out are all answered service-unavailable when it does.
+# Assertions are on which backend got which request (the responder's
+# counters) and on the answers, never on elapsed time.
 
 import os
 import random
