@@ -461,6 +461,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route->max_output = (size_t)-1; /* unset */
 	ld->route->timeout_s = ld->route->max_concurrency = ld->route->max_queue = (unsigned)-1;
 	ld->route->connect_timeout_s = (unsigned)-1;
+	ld->route->backend_rest_s = (unsigned)-1;
 	return 1;
 }
 

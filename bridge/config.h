@@ -37,6 +37,8 @@ struct route_cfg {
 	struct kv *params;     /* extra FastCGI params */
 	size_t n_params;
 	unsigned connect_timeout_s;
+	/* how long a backend that failed to connect is left out, if the route has others */
+	unsigned backend_rest_s;
 	char **send_allow; /* whom the route may send to through the control socket */
 	size_t n_send_allow;
 	char *description; /* disco#items name */
@@ -85,6 +87,7 @@ struct config {
 #define CFG_DEFAULT_PORT 5222
 #define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
+#define CFG_DEFAULT_BACKEND_REST 1
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "config_internal.h"
 #include "xml_check.h"
+#include "fcgi_addr.h"
 
 static bool env_name_valid(const char *name)
 {
@@ -108,6 +109,21 @@ static int add_env(struct loader *ld, struct route_cfg *r, struct kv **list, siz
 	return 1;
 }
 
+/* Routes naming one address share its backend (fcgi_pool.h): within a route, the
+ * same address twice is a mistake, however it is written. */
+static int same_backend_twice(struct loader *ld, struct route_cfg *r)
+{
+	char added[FCGI_ADDR_KEY_MAX], key[FCGI_ADDR_KEY_MAX];
+	const struct fcgi_addr *a = &r->fastcgi[r->n_fastcgi - 1];
+	if (fcgi_addr_key(a, added, sizeof added) != 0)
+		return cfg_fail_at(ld, ld->line, "fastcgi '%s': address too long", a->text);
+	for (size_t i = 0; i + 1 < r->n_fastcgi; i++)
+		if (fcgi_addr_key(&r->fastcgi[i], key, sizeof key) == 0 && strcmp(key, added) == 0)
+			return cfg_fail_at(ld, ld->line, "fastcgi '%s' is already a backend of this route",
+			                   a->text);
+	return 1;
+}
+
 /* unix:/abs/path or tcp:ADDRESS:PORT (IPv6 as tcp:[::1]:9000) */
 static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
 {
@@ -153,11 +169,15 @@ static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
 		return cfg_fail_at(ld, ld->line, "fastcgi '%s' is not unix:/path or tcp:ADDRESS:PORT", v);
 	a.text = strdup(v);
 	grown = realloc(r->fastcgi, (r->n_fastcgi + 1) * sizeof *grown);
-	if (!grown)
+	if (!grown) {
+		free(a.text);
+		free(a.path);
+		free(a.host);
 		return cfg_fail_at(ld, ld->line, "out of memory");
+	}
 	r->fastcgi = grown;
 	r->fastcgi[r->n_fastcgi++] = a;
-	return 1;
+	return same_backend_twice(ld, r);
 bad_tcp:
 	return cfg_fail_at(ld, ld->line,
 	                   "fastcgi '%s': expected tcp:ADDRESS:PORT with a numeric address", v);
@@ -270,6 +290,7 @@ enum route_key {
 	RK_SEND_ALLOW,
 	RK_INTERPRETER,
 	RK_ASSIGN,
+	RK_BACKEND_REST,
 	RK_COUNT
 };
 static const char *const route_keys[RK_COUNT] = {"cgi",
@@ -290,7 +311,8 @@ static const char *const route_keys[RK_COUNT] = {"cgi",
                                                  "http",
                                                  "send_allow",
                                                  "interpreter",
-                                                 "assign"};
+                                                 "assign",
+                                                 "backend_rest"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
@@ -391,6 +413,12 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 		return r->interpreter != NULL;
 	case RK_ASSIGN:
 		return add_assign(ld, r, v);
+	case RK_BACKEND_REST:
+		if (!cfg_parse_uint(v, 0, 3600, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "backend_rest '%s' is not a number of seconds (0-3600)", v);
+		r->backend_rest_s = (unsigned)n;
+		break;
 	case RK_COUNT:
 		break;
 	}
@@ -421,6 +449,11 @@ int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 		                   r->name);
 	if (!check_interpreters(ld, r))
 		return 0;
+	if (!r->n_fastcgi && r->backend_rest_s != (unsigned)-1)
+		return cfg_fail_at(ld, r->line, "route \"%s\": backend_rest is for fastcgi routes",
+		                   r->name);
+	if (r->backend_rest_s == (unsigned)-1)
+		r->backend_rest_s = CFG_DEFAULT_BACKEND_REST;
 	if (r->connect_timeout_s == (unsigned)-1)
 		r->connect_timeout_s = CFG_DEFAULT_CONNECT_TIMEOUT;
 	if (r->timeout_s == (unsigned)-1)

@@ -53,10 +53,13 @@ int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *
 	if (!d->routes)
 		return -1;
 	d->n_routes = cfg->n_routes;
+	d->fcgi = fcgi_backends_new(loop);
+	if (!d->fcgi)
+		return -1;
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		d->routes[i].cfg = &cfg->routes[i];
 		if (cfg->routes[i].n_fastcgi) {
-			d->routes[i].pool = fcgi_pool_new(loop, &cfg->routes[i]);
+			d->routes[i].pool = fcgi_route_new(d->fcgi, &cfg->routes[i]);
 			if (!d->routes[i].pool)
 				return -1;
 		}
@@ -424,10 +427,9 @@ void dispatcher_stop(struct dispatcher *d)
 void dispatcher_close_backends(struct dispatcher *d)
 {
 	for (size_t i = 0; i < d->n_routes; i++)
-		if (d->routes[i].pool) {
-			fcgi_pool_free(d->routes[i].pool);
-			d->routes[i].pool = NULL;
-		}
+		d->routes[i].pool = NULL;
+	fcgi_backends_free(d->fcgi);
+	d->fcgi = NULL;
 }
 
 void dispatcher_free(struct dispatcher *d)

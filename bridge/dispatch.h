@@ -26,11 +26,12 @@ struct reply_sink {
 	const char *remote_addr; /* REMOTE_ADDR for handlers */
 };
 
-struct fcgi_pool;
+struct fcgi_backends;
+struct fcgi_route;
 
 struct route_rt {
 	const struct route_cfg *cfg;
-	struct fcgi_pool *pool; /* FastCGI routes only */
+	struct fcgi_route *pool; /* FastCGI routes only: its backends, shared with other routes */
 	unsigned running;
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
@@ -42,6 +43,8 @@ struct dispatcher {
 	const struct config *cfg;
 	struct route_rt *routes;
 	size_t n_routes;
+	/* FastCGI backends, one per address, whatever routes name it */
+	struct fcgi_backends *fcgi;
 	struct request *running; /* every started request, for shutdown */
 	unsigned in_flight;      /* requests not yet answered */
 	const char *path_env;    /* PATH handed to handlers */

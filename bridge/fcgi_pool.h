@@ -1,11 +1,18 @@
-/* fcgi_pool.h - a FastCGI route's backends: connections, keep-alive, balancing,
- * multiplexing, failover.
+/* fcgi_pool.h - FastCGI backends shared by routes: one pool of connections per backend
+ * address, keep-alive, balancing, multiplexing, failover.
  *
- * The bridge is the FastCGI client, as a web server is. A call takes the same spec a
- * CGI run takes (environment as PARAMS, stanza as STDIN, limits) and ends with the
- * same callback, so dispatch treats both kinds of route alike. Modelled on lighttpd's
- * gw_backend: least-outstanding balancing, a backend that fails to connect is disabled
- * for a while and the call goes to another, retries only while nothing was received. */
+ * The bridge is the FastCGI client, as a web server is. Every route that names one
+ * address (unix socket or host:port) shares that backend's pool: its kept-alive
+ * connections, what it said of itself (FCGI_GET_VALUES), how many connections it has
+ * shown it serves at once, its requests in hand and the calls waiting for room. So an
+ * idle connection left by one route serves the next request of any route, and no
+ * route holds workers another one waits for. A route is a set of such backends; a call
+ * takes the same spec a CGI run takes (environment as PARAMS, stanza as STDIN, limits,
+ * all per call) and ends with the same callback, so dispatch treats both kinds of route
+ * alike. Modelled on lighttpd's gw_backend: least-outstanding balancing, a backend that
+ * fails to connect rests for the route's backend_rest while its calls go to another,
+ * but never the last backend a route has (fcgi_balance.h), retries only while nothing
+ * was received. */
 #ifndef XC_FCGI_POOL_H
 #define XC_FCGI_POOL_H
 
@@ -14,22 +21,26 @@
 #include "cgi_runner.h"
 #include "config.h"
 
-#define FCGI_DISABLE_MS 5000    /* a backend that failed to connect rests this long */
 #define FCGI_OVERLOAD_MS 1000   /* a backend that answered OVERLOADED rests this long */
 #define FCGI_MPX_PER_CONN 64    /* requests per multiplexed connection, unless told */
 #define FCGI_MAX_IDLE 16        /* idle keep-alive connections kept per backend */
 #define FCGI_PROBE_REST_MS 1000 /* no extra connection this long after one went unserved */
 
-struct fcgi_pool;
+struct fcgi_backends; /* every FastCGI backend of the daemon, one per address */
+struct fcgi_route;    /* one route's backends, and its settings for them */
 struct fcgi_call;
 
-struct fcgi_pool *fcgi_pool_new(uv_loop_t *loop, const struct route_cfg *route);
+struct fcgi_backends *fcgi_backends_new(uv_loop_t *loop);
+/* The route's backends, shared with the routes made before that name the same addresses.
+ * route must outlive all. NULL only when out of memory. */
+struct fcgi_route *fcgi_route_new(struct fcgi_backends *all, const struct route_cfg *route);
 /* Never calls cb before returning; NULL only when out of memory. */
-struct fcgi_call *fcgi_call_start(struct fcgi_pool *pool, const struct cgi_spec *spec,
+struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spec *spec,
                                   cgi_done_cb cb, void *ud);
 /* Ends the call now with FAIL_UNAVAILABLE (shutdown). */
 void fcgi_call_abort(struct fcgi_call *call);
-/* Closes every connection; calls must be finished or aborted first. */
-void fcgi_pool_free(struct fcgi_pool *pool);
+/* Closes every connection and frees every route made from all; calls must be finished
+ * or aborted first. */
+void fcgi_backends_free(struct fcgi_backends *all);
 
 #endif

@@ -17,7 +17,9 @@
  * (missing, empty, too long) and cafile problems, an env name given twice in a route,
  * a missing config file; interpreter and assign (which program runs a script, a
  * script they run need not be executable, bad extensions and programs, refused on
- * FastCGI routes). Files live in a mkdtemp directory, with the scripts they name. */
+ * FastCGI routes); FastCGI routes: backends, backend_rest (default, range,
+ * fastcgi routes only), one address twice in a route however written. Files live in a
+ * mkdtemp directory, with the scripts they name. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -856,6 +858,34 @@ static void test_err_outbound_text(void **state)
 	expect_error(XMPP_OK ROUTE_OK "send_allow = *@exa:mple.org\n", 6, "not a bare JID");
 }
 
+/* backend_rest: default 1 s, 0 allowed, fastcgi routes only; one address twice in a
+ * route is refused however it is written (two routes may share it). */
+static void test_fastcgi_backend_rest_and_shared_addresses(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK "[route \"a\"]\nfastcgi = unix:/run/fpm.sock\n"
+	                "[route \"b\"]\nfastcgi = unix://run/./fpm.sock\nbackend_rest = 0\n"
+	                "[route \"c\"]\nfastcgi = tcp:[::1]:9000\nfastcgi = unix:/run/fpm.sock\n"
+	                "backend_rest = 3600\n",
+	        &cfg);
+	assert_int_equal(config_route(&cfg, "a")->backend_rest_s, CFG_DEFAULT_BACKEND_REST);
+	assert_int_equal(CFG_DEFAULT_BACKEND_REST, 1);
+	assert_int_equal(config_route(&cfg, "b")->backend_rest_s, 0);
+	assert_int_equal(config_route(&cfg, "c")->backend_rest_s, 3600);
+	config_free(&cfg);
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 3601\n", 6,
+	             "backend_rest '3601' is not a number of seconds (0-3600)");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 1s\n", 6,
+	             "backend_rest '1s'");
+	expect_error(XMPP_OK ROUTE_OK "backend_rest = 2\n", 4, "backend_rest is for fastcgi routes");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nfastcgi = unix:/a.sock\n", 6,
+	             "fastcgi 'unix:/a.sock' is already a backend of this route");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:[::1]:9000\n"
+	                     "fastcgi = tcp:[0:0::1]:9000\n",
+	             6, "fastcgi 'tcp:[0:0::1]:9000' is already a backend of this route");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -898,6 +928,7 @@ int main(void)
 	    cmocka_unit_test(test_err_outbound_text),
 	    cmocka_unit_test(test_interpreters),
 	    cmocka_unit_test(test_err_interpreters),
+	    cmocka_unit_test(test_fastcgi_backend_rest_and_shared_addresses),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
