@@ -22,6 +22,7 @@
 #include "control.h"
 #include "dispatch.h"
 #include "log.h"
+#include "privdrop.h"
 #include "router.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
@@ -152,7 +153,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
 	char *input = malloc(ONCE_MAX_INPUT + 1);
 	size_t len = 0, n;
-	char path_info[80];
+	char path_info[80], err[512];
 	xmpp_stanza_t *stanza;
 
 	route = dispatcher_route(&dm->disp, route_name);
@@ -175,6 +176,11 @@ static int run_once(struct daemon *dm, const char *route_name)
 		fprintf(stderr, "xmpp-cgi: stdin does not hold one XML element (a stanza)\n");
 		if (stanza)
 			xmpp_stanza_release(stanza);
+		return 1;
+	}
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		xmpp_stanza_release(stanza);
 		return 1;
 	}
 	dm->disp.check_acl = false;
@@ -270,6 +276,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static int run_daemon(struct daemon *dm)
 {
+	char err[512];
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
 	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
@@ -302,6 +309,11 @@ static int run_daemon(struct daemon *dm)
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
 			return 1;
+	}
+	/* Secrets are read and the control socket is open: root is no longer needed. */
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return 1;
 	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
@@ -362,6 +374,11 @@ int main(int argc, char **argv)
 	reset_inherited_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		config_free(&dm.cfg);
+		return 1;
+	}
+	if (!check && privdrop_check(&dm.cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xmpp-cgi: %s\n", err);
 		config_free(&dm.cfg);
 		return 1;

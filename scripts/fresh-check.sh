@@ -105,7 +105,7 @@ inside() {
 		chroot "$root" /usr/sbin/runuser -l "$user" -c "LANG=C.UTF-8; export LANG; $1" &
 		wait $!
 	}
-	as_user 'git clone -q /tmp/xmpp-cgi.bundle xmpp-cgi' || die "git clone failed"
+	as_user 'git -c advice.detachedHead=false clone -q /tmp/xmpp-cgi.bundle xmpp-cgi' || die "git clone failed"
 	log "cloned $(as_user 'git -C xmpp-cgi log --oneline -1')"
 
 	status=0
@@ -118,7 +118,7 @@ inside() {
 	fi
 	replies=$(grep -c '^  alice receives:' "$work/demo.log" || true)
 	if [ "$replies" -ge 1 ] &&
-		grep -q 'id="demo-1" type="result" from="bridge@localhost/echo"' "$work/demo.log"; then
+		grep -q 'route echo: iq demo-1 from alice@localhost: status 200' "$work/demo.log"; then
 		log "demo: $replies replies received, the echo route answered"
 	else
 		tail -n 30 "$work/demo.log" >&2
