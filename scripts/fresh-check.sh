@@ -170,53 +170,61 @@ if [ "${1:-}" = "--inside" ]; then
 fi
 
 # ---- outside: prepare, run the inside with a time limit, clean up ---------------
-[ "$(id -u)" = 0 ] || die "run as root: sudo sh scripts/fresh-check.sh"
-for tool in debootstrap git unshare timeout chroot findmnt; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		die "$tool not found (apt install debootstrap git util-linux coreutils)"
-done
-top=$(cd "$(dirname "$0")/.." && pwd)
-limit=${FRESH_TIMEOUT:-3600}
-[ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||
-	log "note: uncommitted changes are not checked (the clone is of HEAD)"
+# In a function, so that the shell has read all of it before it starts: editing the
+# script during a run cannot change what the run does (the inside runs a copy).
+outside() {
+	[ "$(id -u)" = 0 ] || die "run as root: sudo sh scripts/fresh-check.sh"
+	for tool in debootstrap git unshare timeout chroot findmnt; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			die "$tool not found (apt install debootstrap git util-linux coreutils)"
+	done
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	limit=${FRESH_TIMEOUT:-3600}
+	[ -z "$(git -C "$top" status --porcelain --untracked-files=no)" ] ||
+		log "note: uncommitted changes are not checked (the clone is of HEAD)"
 
-mkdir -p "${FRESH_DIR:-/var/tmp}"
-work=$(mktemp -d "${FRESH_DIR:-/var/tmp}/xmpp-cgi-fresh.XXXXXX")
-# shellcheck disable=SC2317 # run by the EXIT trap
-cleanup() {
-	# Mounts live in the child's namespace and die with it; make sure before
-	# removing anything that nothing is mounted below the scratch directory.
-	if findmnt -rn -o TARGET | grep -q "^$work/"; then
-		log "still mounted below $work; not removing it"
-	elif [ "${FRESH_KEEP:-0}" = 1 ]; then
-		log "kept $work"
+	mkdir -p "${FRESH_DIR:-/var/tmp}"
+	work=$(mktemp -d "${FRESH_DIR:-/var/tmp}/xmpp-cgi-fresh.XXXXXX")
+	# shellcheck disable=SC2317 # run by the EXIT trap
+	cleanup() {
+		# Mounts live in the child's namespace and die with it; make sure before
+		# removing anything that nothing is mounted below the scratch directory.
+		if findmnt -rn -o TARGET | grep -q "^$work/"; then
+			log "still mounted below $work; not removing it"
+		elif [ "${FRESH_KEEP:-0}" = 1 ]; then
+			log "kept $work"
+		else
+			rm -rf --one-file-system "$work"
+		fi
+	}
+	trap cleanup EXIT
+	trap 'exit 143' TERM INT HUP
+
+	if [ -n "${FRESH_MIRROR:-}" ]; then
+		echo "$FRESH_MIRROR $suite" >"$work/mirrors"
 	else
-		rm -rf --one-file-system "$work"
+		host_mirrors | sort -u >"$work/mirrors"
+		FRESH_MIRROR=$(awk -v s="$suite" '$2 == s { print $1; exit }' "$work/mirrors")
+		[ -n "$FRESH_MIRROR" ] || die "no '$suite' entry in /etc/apt/sources.list*; set FRESH_MIRROR"
 	fi
+	export FRESH_MIRROR
+	cp "$top/scripts/fresh-check.sh" "$work/fresh-check.sh"
+	git -C "$top" bundle create "$work/src.bundle" HEAD 2>/dev/null || die "git bundle failed"
+
+	log "scratch directory $work, time limit ${limit}s"
+	set +e
+	timeout --kill-after=60 "$limit" \
+		unshare --mount --pid --fork --kill-child=TERM --propagation private \
+		sh "$work/fresh-check.sh" --inside "$work"
+	rc=$?
+	set -e
+	case $rc in
+	0) log "PASS: both README commands work on a fresh $suite" ;;
+	124 | 137) log "FAIL: time limit of ${limit}s reached (logs in $work)" ;;
+	*) log "FAIL (status $rc; logs in $work)" ;;
+	esac
+	[ $rc = 0 ] || FRESH_KEEP=1
+	exit $rc
 }
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
 
-host_mirrors | sort -u >"$work/mirrors"
-if [ -z "${FRESH_MIRROR:-}" ]; then
-	FRESH_MIRROR=$(awk -v s="$suite" '$2 == s { print $1; exit }' "$work/mirrors")
-	[ -n "$FRESH_MIRROR" ] || die "no '$suite' entry in /etc/apt/sources.list*; set FRESH_MIRROR"
-	echo "$FRESH_MIRROR $suite" >>"$work/mirrors"
-fi
-export FRESH_MIRROR
-git -C "$top" bundle create "$work/src.bundle" HEAD 2>/dev/null || die "git bundle failed"
-
-log "scratch directory $work, time limit ${limit}s"
-set +e
-timeout --kill-after=60 "$limit" \
-	unshare --mount --pid --fork --kill-child=TERM --propagation private \
-	sh "$top/scripts/fresh-check.sh" --inside "$work"
-rc=$?
-set -e
-case $rc in
-0) log "PASS: both README commands work on a fresh $suite" ;;
-124 | 137) log "FAIL: time limit of ${limit}s reached (logs in $work)" ;;
-*) log "FAIL (status $rc; logs in $work)" ;;
-esac
-[ $rc = 0 ] || FRESH_KEEP=1
-exit $rc
+outside "$@"
