@@ -23,6 +23,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "privdrop.h"
+#include "readiness.h"
 #include "router.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
@@ -49,6 +50,8 @@ struct daemon {
 	uint64_t shutdown_started;
 	bool shutting_down;
 	bool links_stopping;
+	/* READY=1 once every link is online or has failed once */
+	struct readiness ready;
 };
 
 static void usage(FILE *out)
@@ -204,6 +207,14 @@ static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *
 	router_stanza(&dm->router, link, stanza);
 }
 
+static void on_link_state(struct xmpp_link *link, bool online, void *ud)
+{
+	struct daemon *dm = ud;
+	for (size_t i = 0; i < dm->n_links; i++)
+		if (dm->links[i] == link)
+			readiness_link(&dm->ready, i, online);
+}
+
 static struct xmpp_link *link_for_route(void *ud, const char *route, char *from, size_t len)
 {
 	struct daemon *dm = ud;
@@ -269,6 +280,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	dm->shutting_down = true;
 	log_info("signal %d: shutting down", signum);
+	readiness_stopping(&dm->ready);
 	dispatcher_stop(&dm->disp);
 	dm->shutdown_started = uv_now(dm->loop);
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
@@ -280,7 +292,9 @@ static int run_daemon(struct daemon *dm)
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
 	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
-	if (!dm->links)
+	if (!dm->links ||
+	    readiness_init(&dm->ready, dm->n_links,
+	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
 	uv_signal_init(dm->loop, &dm->sigterm);
@@ -297,6 +311,7 @@ static int run_daemon(struct daemon *dm)
 			log_error("cannot create the XMPP connection");
 			return 1;
 		}
+		link_on_state(dm->links[i], on_link_state);
 	}
 	if (dm->cfg.mode == MODE_COMPONENT)
 		log_info("xmpp-cgi %s starting: %zu route%s on component %s", PACKAGE_VERSION,
@@ -319,6 +334,7 @@ static int run_daemon(struct daemon *dm)
 		link_start(dm->links[i]);
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	free(dm->links);
+	readiness_free(&dm->ready);
 	log_info("stopped");
 	return 0;
 }
@@ -370,6 +386,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	keep_std_fds_open();
+	log_detect_target();
 	mark_inherited_fds_cloexec();
 	reset_inherited_signals();
 	signal(SIGPIPE, SIG_IGN);

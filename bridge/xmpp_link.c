@@ -52,6 +52,7 @@ struct xmpp_link {
 	char full[400];
 	char remote_addr[INET6_ADDRSTRLEN];
 	link_stanza_cb cb;
+	link_state_cb state_cb; /* optional */
 	void *ud;
 };
 
@@ -171,6 +172,8 @@ static void schedule_retry(struct xmpp_link *l)
 	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label, (unsigned long long)delay,
 	         l->attempt);
 	uv_timer_start(&l->retry, on_retry, delay, 0);
+	if (l->state_cb)
+		l->state_cb(l, false, l->ud);
 }
 
 static void note_peer(struct xmpp_link *l)
@@ -228,6 +231,8 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		log_info("%s: online as %s", l->label, l->full);
 		flush_outbox(l);
 		sl_kick(l->sl);
+		if (l->state_cb)
+			l->state_cb(l, true, l->ud);
 		return;
 	}
 	if (event != XMPP_CONN_DISCONNECT && event != XMPP_CONN_FAIL)
@@ -385,6 +390,8 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	l->retry.data = l;
 	return l;
 }
+
+void link_on_state(struct xmpp_link *l, link_state_cb cb) { l->state_cb = cb; }
 
 void link_start(struct xmpp_link *l) { connect_now(l); }
 
