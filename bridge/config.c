@@ -421,6 +421,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route = NULL;
 	ld->in_xmpp = false;
 	ld->in_control = false;
+	ld->in_daemon = false;
 	ld->seen_route = 0;
 	if (strcmp(section, "control") == 0) {
 		if (ld->seen_control)
@@ -432,6 +433,8 @@ static int enter_section(struct loader *ld, const char *section)
 		cfg->control_max_stanza = CFG_DEFAULT_MAX_STANZA;
 		return 1;
 	}
+	if (strcmp(section, "daemon") == 0)
+		return cfg_daemon_enter(ld);
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
 		if (!ld->xmpp_line)
@@ -493,6 +496,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return xmpp_key(ld, name, value);
 	if (ld->in_control)
 		return control_key(ld, name, value);
+	if (ld->in_daemon)
+		return cfg_daemon_key(ld, name, value);
 	return cfg_route_key(ld, ld->route, name, value);
 }
 
@@ -504,6 +509,8 @@ static int config_finish(struct loader *ld)
 		return 0;
 	if (ld->seen_control && !cfg->control_socket)
 		return cfg_fail_at(ld, ld->line, "[control] needs socket = PATH");
+	if (!cfg_daemon_finish(ld))
+		return 0;
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
 	for (size_t i = 0; i < cfg->n_routes; i++) {
@@ -523,6 +530,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->path = strdup(path);
 	cfg->tls = TLS_REQUIRED;
+	cfg->daemon_uid = cfg->daemon_gid = -1;
 	slash = strrchr(path, '/');
 	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (slash == path) {
@@ -562,6 +570,7 @@ void config_free(struct config *cfg)
 	free(cfg->host);
 	free(cfg->cafile);
 	free(cfg->control_socket);
+	free(cfg->daemon_user);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -77,6 +77,12 @@ struct config {
 	unsigned control_mode;
 	long control_gid; /* -1: leave the group alone */
 	size_t control_max_stanza;
+	/* [daemon]: the account to switch to when started as root (bridge/privdrop.c) */
+	char *daemon_user;     /* NULL: not given */
+	long daemon_uid;       /* -1: not given */
+	long daemon_gid;       /* group = NAME, else the user's primary group; -1: not given */
+	bool daemon_group_set; /* group = NAME was written */
+	int daemon_line;       /* where user = is (or the section), for messages */
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */

@@ -23,6 +23,8 @@ struct loader {
 	bool in_xmpp;
 	bool in_control;
 	unsigned seen_control;
+	bool in_daemon;
+	unsigned seen_daemon;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
 	bool failed;
@@ -45,5 +47,10 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 /* Defaults and checks of one route once the file is read. */
 int cfg_route_finish(struct loader *ld, struct route_cfg *r);
 void cfg_route_free(struct route_cfg *r);
+
+/* [daemon] (config_daemon.c) */
+int cfg_daemon_enter(struct loader *ld);
+int cfg_daemon_key(struct loader *ld, const char *name, const char *v);
+int cfg_daemon_finish(struct loader *ld);
 
 #endif

@@ -437,7 +437,13 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	rc = uv_pipe_bind(&ctl->listener, path);
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
-	if (rc == 0 && cfg->control_gid >= 0 && chown(path, (uid_t)-1, (gid_t)cfg->control_gid) != 0)
+	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
+	 * use it after the switch (bridge/privdrop.c); group: [control] group, else the user's. */
+	uid_t owner = geteuid() == 0 && cfg->daemon_uid > 0 ? (uid_t)cfg->daemon_uid : (uid_t)-1;
+	long group = cfg->control_gid;
+	if (group < 0 && owner != (uid_t)-1)
+		group = cfg->daemon_gid;
+	if (rc == 0 && (owner != (uid_t)-1 || group >= 0) && chown(path, owner, (gid_t)group) != 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&ctl->listener, 128, on_connection);

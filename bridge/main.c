@@ -22,6 +22,8 @@
 #include "control.h"
 #include "dispatch.h"
 #include "log.h"
+#include "privdrop.h"
+#include "readiness.h"
 #include "router.h"
 #include "stanza_depth.h"
 #include "strophe_uv.h"
@@ -50,6 +52,8 @@ struct daemon {
 	uint64_t shutdown_started;
 	bool shutting_down;
 	bool links_stopping;
+	/* READY=1 once every link is online or has failed once */
+	struct readiness ready;
 };
 
 static void usage(FILE *out)
@@ -161,7 +165,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
 	char *input = malloc(ONCE_MAX_INPUT + 1);
 	size_t len = 0, n;
-	char path_info[80];
+	char path_info[80], err[512];
 	xmpp_stanza_t *stanza;
 
 	route = dispatcher_route(&dm->disp, route_name);
@@ -186,6 +190,11 @@ static int run_once(struct daemon *dm, const char *route_name)
 			xmpp_stanza_release(stanza);
 		return 1;
 	}
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		xmpp_stanza_release(stanza);
+		return 1;
+	}
 	dm->disp.check_acl = false;
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
@@ -205,6 +214,14 @@ static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *
 {
 	struct daemon *dm = ud;
 	router_stanza(&dm->router, link, stanza);
+}
+
+static void on_link_state(struct xmpp_link *link, bool online, void *ud)
+{
+	struct daemon *dm = ud;
+	for (size_t i = 0; i < dm->n_links; i++)
+		if (dm->links[i] == link)
+			readiness_link(&dm->ready, i, online);
 }
 
 static struct xmpp_link *link_for_route(void *ud, const char *route, char *from, size_t len)
@@ -272,6 +289,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	dm->shutting_down = true;
 	log_info("signal %d: shutting down", signum);
+	readiness_stopping(&dm->ready);
 	dispatcher_stop(&dm->disp);
 	dm->shutdown_started = uv_now(dm->loop);
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
@@ -279,10 +297,13 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static int run_daemon(struct daemon *dm)
 {
+	char err[512];
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
 	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
-	if (!dm->links)
+	if (!dm->links ||
+	    readiness_init(&dm->ready, dm->n_links,
+	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
 	uv_signal_init(dm->loop, &dm->sigterm);
@@ -299,6 +320,7 @@ static int run_daemon(struct daemon *dm)
 			log_error("cannot create the XMPP connection");
 			return 1;
 		}
+		link_on_state(dm->links[i], on_link_state);
 	}
 	if (dm->cfg.mode == MODE_COMPONENT)
 		log_info("xmpp-cgi %s starting: %zu route%s on component %s", PACKAGE_VERSION,
@@ -312,10 +334,16 @@ static int run_daemon(struct daemon *dm)
 		if (!dm->ctl)
 			return 1;
 	}
+	/* Secrets are read and the control socket is open: root is no longer needed. */
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	free(dm->links);
+	readiness_free(&dm->ready);
 	log_info("stopped");
 	return 0;
 }
@@ -367,10 +395,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	keep_std_fds_open();
+	log_detect_target();
 	mark_inherited_fds_cloexec();
 	reset_inherited_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		config_free(&dm.cfg);
+		return 1;
+	}
+	if (!check && privdrop_check(&dm.cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xmpp-cgi: %s\n", err);
 		config_free(&dm.cfg);
 		return 1;

@@ -2,7 +2,7 @@
  *
  * State is explicit: IDLE -> CONNECTING -> ONLINE, and on any loss BACKOFF -> CONNECTING
  * again; link_stop() leads through CLOSING to CLOSED. Stream management is switched off
- * (REFERENCE.md section 5: an <r/> after every stanza halves throughput and meets the
+ * (doc/design-notes.md section 5: an <r/> after every stanza halves throughput and meets the
  * delayed-ACK stall); replies that cannot be sent wait in the outbox instead. */
 #include "xmpp_link.h"
 
@@ -54,6 +54,7 @@ struct xmpp_link {
 	char full[400];
 	char remote_addr[INET6_ADDRSTRLEN];
 	link_stanza_cb cb;
+	link_state_cb state_cb; /* optional */
 	void *ud;
 };
 
@@ -105,7 +106,7 @@ static void set_state(struct xmpp_link *l, enum link_state s)
 }
 
 /* libstrophe select()s, so its socket must be numbered below FD_SETSIZE however many
- * descriptors the handlers' pipes take (REFERENCE.md section 5). Each link keeps a
+ * descriptors the handlers' pipes take (doc/design-notes.md section 5). Each link keeps a
  * number reserved from start-up, held by /dev/null while no socket uses it; the socket
  * is moved onto it before it connects, and the placeholder is put back the moment
  * libstrophe closes the socket. Nothing else runs in between: one thread. */
@@ -154,7 +155,7 @@ static int on_sockopt(xmpp_conn_t *conn, void *sockp)
 		l->pending_fd = fd;
 	/* Stream management is off, so no <r/> follows each stanza; without Nagle a reply
 	 * and the keepalive space behind it leave at once instead of waiting 40 ms on the
-	 * server's delayed ACK (REFERENCE.md section 5, bench/RESULTS.md). */
+	 * server's delayed ACK (doc/design-notes.md section 5, bench/RESULTS.md). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	return xmpp_sockopt_cb_keepalive(conn, sockp);
 }
@@ -184,6 +185,8 @@ static void schedule_retry(struct xmpp_link *l)
 	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label, (unsigned long long)delay,
 	         l->attempt);
 	uv_timer_start(&l->retry, on_retry, delay, 0);
+	if (l->state_cb)
+		l->state_cb(l, false, l->ud);
 }
 
 static void note_peer(struct xmpp_link *l)
@@ -264,6 +267,8 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		log_info("%s: online as %s", l->label, l->full);
 		flush_outbox(l);
 		sl_kick(l->sl);
+		if (l->state_cb)
+			l->state_cb(l, true, l->ud);
 		return;
 	}
 	if (event != XMPP_CONN_DISCONNECT && event != XMPP_CONN_FAIL)
@@ -342,7 +347,7 @@ static void ignore_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 }
 
 /* libstrophe 0.12 allocates stream-management state only in xmpp_connect_client(),
- * yet touches it on component connections too (REFERENCE.md section 5). A client
+ * yet touches it on component connections too (doc/design-notes.md section 5). A client
  * connection whose connect is refused at the socket owns one, never used a byte of
  * network, and can hand it over. */
 static int give_sm_state(xmpp_ctx_t *ctx, xmpp_conn_t *component)
@@ -423,6 +428,8 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	l->retry.data = l;
 	return l;
 }
+
+void link_on_state(struct xmpp_link *l, link_state_cb cb) { l->state_cb = cb; }
 
 void link_start(struct xmpp_link *l) { connect_now(l); }
 

@@ -8,6 +8,7 @@
 #ifndef XC_XMPP_LINK_H
 #define XC_XMPP_LINK_H
 
+#include <stdbool.h>
 #include <strophe.h>
 
 #include "config.h"
@@ -20,9 +21,13 @@
 struct xmpp_link;
 
 typedef void (*link_stanza_cb)(struct xmpp_link *link, xmpp_stanza_t *stanza, void *ud);
+/* Told each time the link comes online (true) and each time a connection attempt fails
+ * or an online link is lost (false), with the ud given to link_new. */
+typedef void (*link_state_cb)(struct xmpp_link *link, bool online, void *ud);
 
 struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
                            link_stanza_cb cb, void *ud);
+void link_on_state(struct xmpp_link *link, link_state_cb cb);
 void link_start(struct xmpp_link *link);
 enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1, LINK_REFUSED = -2 };
 /* Sends a serialized stanza now, or queues it until the link is online. Every stanza

@@ -410,6 +410,40 @@ static void test_route_name_valid(void **state)
 	assert_false(config_route_name_valid("caf\xc3\xa9"));
 }
 
+/* [daemon]: names resolved when the file is read; the group defaults to the user's. */
+static void test_daemon_section(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK, &cfg);
+	assert_null(cfg.daemon_user);
+	assert_int_equal(cfg.daemon_uid, -1);
+	assert_int_equal(cfg.daemon_gid, -1);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[daemon]\nuser = root\n", &cfg);
+	assert_string_equal(cfg.daemon_user, "root");
+	assert_int_equal(cfg.daemon_uid, 0);
+	assert_int_equal(cfg.daemon_gid, 0);
+	assert_false(cfg.daemon_group_set);
+	assert_int_equal(cfg.daemon_line, 7);
+	config_free(&cfg);
+	/* group first or last: the group wins over the user's primary group */
+	load_ok(XMPP_OK "[daemon]\ngroup = root\nuser = root\n" ROUTE_OK, &cfg);
+	assert_int_equal(cfg.daemon_gid, 0);
+	assert_true(cfg.daemon_group_set);
+	config_free(&cfg);
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = no-such-user-xcgi\n", 7,
+	             "user 'no-such-user-xcgi' does not exist");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\ngroup = no-such-group-xcgi\n", 8,
+	             "group 'no-such-group-xcgi' does not exist");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\ngroup = root\n", 6, "[daemon] needs user = NAME");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\nuser = root\n", 8,
+	             "duplicate key 'user' in [daemon]");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\n[daemon]\n", 8,
+	             "duplicate section [daemon]");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuid = 0\n", 7, "unknown key 'uid' in [daemon]");
+}
+
 /* ---- errors: structure ---- */
 
 static void test_err_unknown_key(void **state)
@@ -899,6 +933,7 @@ int main(void)
 	    cmocka_unit_test(test_route_name_valid),
 	    cmocka_unit_test(test_repeatable_keys),
 	    cmocka_unit_test(test_err_unknown_key),
+	    cmocka_unit_test(test_daemon_section),
 	    cmocka_unit_test(test_err_unknown_section),
 	    cmocka_unit_test(test_err_bad_header),
 	    cmocka_unit_test(test_err_bad_route_name),

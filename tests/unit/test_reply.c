@@ -1,6 +1,6 @@
 /* test_reply.c - unit tests for bridge/stanza_error.c and bridge/reply.c.
  *
- * Checks REFERENCE.md section 1: stanza_error_for_status for every row of the HTTP
+ * Checks doc/design-notes.md section 1: stanza_error_for_status for every row of the HTTP
  * status table, other 4xx and 5xx, and 3xx with and without an xmpp: Location;
  * stanza_error_for_failure for every bridge failure (no route: item-not-found for an
  * iq, service-unavailable for a message); which stanzas may or must be answered

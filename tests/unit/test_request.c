@@ -1,6 +1,6 @@
 /* test_request.c - unit tests for bridge/request.c, stanza -> CGI/1.1 environment.
  *
- * Checks REFERENCE.md section 2 as request.h applies it: every fixed CGI variable and
+ * Checks doc/design-notes.md section 2 as request.h applies it: every fixed CGI variable and
  * its value, PATH defaulting when the caller gives none and replaced by a route's
  * env = PATH=..., CONTENT_LENGTH, REMOTE_USER and AUTH_TYPE only for a known sender,
  * the XMPP_STANZA_* mapping of stanza attributes (to/from/id/type, xml:lang, data-x,
