@@ -239,7 +239,7 @@ class WithoutServer(unittest.TestCase):
         with open(path, "wb") as f:
             f.write(b"[xmpp]\njid = bridge@localhost\npassword = pw\n\n"
                     b"[route \"echo\"]\ncgi = " + script("echo.sh").encode()
-                    + b"\n" + extra)
+                    + b"\n" + extra + b"\n" + h.DAEMON_SECTION.encode())
         return path
 
     def run_bridge(self, args, stdin=None):
