@@ -70,6 +70,13 @@ struct config {
 	unsigned control_mode;
 	long control_gid; /* -1: leave the group alone */
 	size_t control_max_stanza;
+	/* [control] limits and trust (see doc/control-protocol.md) */
+	size_t control_max_line;
+	unsigned control_max_connections; /* before the descriptor share caps it */
+	unsigned control_idle_timeout_s;
+	bool control_tokenless_any;   /* tokenless_users = * (the default) */
+	long *control_tokenless_uids; /* else: only these users connect without a token */
+	size_t control_n_tokenless_uids;
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -83,6 +90,9 @@ struct config {
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)
+#define CFG_DEFAULT_CONTROL_MAX_LINE 1024
+#define CFG_DEFAULT_CONTROL_MAX_CONNECTIONS 64
+#define CFG_DEFAULT_CONTROL_IDLE_TIMEOUT 60
 #define CFG_MAX_ROUTES 256
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */

@@ -12,6 +12,7 @@
 
 #include "cgi_runner.h"
 #include "fcgi_pool.h"
+#include "grant.h"
 #include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
@@ -38,6 +39,7 @@ struct request {
 	struct cgi_job *job;    /* CGI routes */
 	struct fcgi_call *call; /* FastCGI routes */
 	struct reply_sink sink;
+	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
 	struct request *next, *prev; /* queue, or the running list */
 };
@@ -114,6 +116,8 @@ static void answer(struct request *r, char *xml, const char *what)
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
+	if (r->token[0])
+		grant_revoke(d->grants, r->token); /* the handler acts for this request no more */
 	if (xml)
 		r->sink.send(r->sink.ud, xml);
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
@@ -178,6 +182,10 @@ static void start(struct request *r)
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
+	/* the handler may send through the control socket as its own route, while it runs */
+	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
+	                  cgi_env_set(&r->env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
+		err = UV_ENOMEM;
 	spec = (struct cgi_spec){.path = r->script ? r->script : route->cfg->cgi,
 	                         .envp = r->env.vars,
 	                         .input = r->input,
@@ -192,6 +200,11 @@ static void start(struct request *r)
 	if (d->running)
 		d->running->prev = r;
 	d->running = r;
+	if (err) {
+		log_error("route %s: cannot make the request's control token", route->cfg->name);
+		answer_failure(r, FAIL_UNAVAILABLE, NULL);
+		return;
+	}
 	if (route->pool) {
 		r->call = fcgi_call_start(route->pool, &spec, on_handler_done, r);
 		if (!r->call) {

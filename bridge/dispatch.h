@@ -24,6 +24,7 @@ struct reply_sink {
 };
 
 struct fcgi_pool;
+struct grant_table;
 
 struct route_rt {
 	const struct route_cfg *cfg;
@@ -44,6 +45,8 @@ struct dispatcher {
 	const char *path_env;    /* PATH handed to handlers */
 	bool check_acl;          /* false with --once */
 	bool stopping;
+	/* XMPP_CGI_TOKEN: a grant per running request, when there is a control socket */
+	struct grant_table *grants;
 };
 
 /* What an inbound stanza asks for, as the router found it. */
