@@ -134,8 +134,9 @@ static int code_status(const char *code)
 	    {"bad-to", EX_REQUEST},      {"too-large", EX_REQUEST},   {"forbidden", EX_FORBIDDEN},
 	    {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT},
 	    {"bad-token", EX_FORBIDDEN}, {"busy", EX_OFFLINE},        {"idle", EX_SOCKET}};
+	size_t len = strcspn(code, " ");
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (strncmp(code, map[i].code, strlen(map[i].code)) == 0)
+		if (strlen(map[i].code) == len && strncmp(code, map[i].code, len) == 0)
 			return map[i].status;
 	return EX_SOCKET;
 }
