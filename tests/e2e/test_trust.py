@@ -215,6 +215,32 @@ class SenderAttributes(TrustTest):
                                  ("error", "bad-request"), r.xml)
                 self.assertIsNone(self.dumped_env(id))
 
+    def test_namespaced_attributes_do_not_replace_real_ones(self):
+        # libstrophe drops attribute namespaces: without the bridge's guard, a
+        # sender's f:from could replace the from the server set (the route's
+        # allow check and REMOTE_USER with it), and f:id the iq's id. eve may
+        # not use the route (default allow: *@localhost): she must be refused,
+        # under her own id, however the server orders the attributes.
+        eve = h.Client(self.fx.prosody, "eve@other.localhost", resource="ns")
+        try:
+            for i, prefix in enumerate(("f", "g", "ns1", "a", "zz", "x")):
+                with self.subTest(prefix=prefix):
+                    id = eve.new_id("nsattr")
+                    m = eve.mark()
+                    eve.send_raw(
+                        "<iq type='get' id='%s' to='%s/env' xmlns:%s='urn:x%d' "
+                        "%s:from='alice@localhost/evil' %s:id='%s-x' "
+                        "%s:type='set'><q xmlns='urn:e2e:q'/></iq>"
+                        % (id, BRIDGE, prefix, i, prefix, prefix, id, prefix))
+                    got = eve.wait_for(lambda s: s.kind == "iq", 10, since=m)
+                    self.assertIsNotNone(got, "no answer under eve's id %s" % id)
+                    self.assertEqual((got.id, got.type, got.error()[1]),
+                                     (id, "error", "forbidden"), got.xml)
+                    self.assertIsNone(self.dumped_env(id + "-x"),
+                                      "the handler ran for eve as alice")
+        finally:
+            eve.close()
+
     def test_real_attributes_and_harmless_extras(self):
         a = self.fx.alice
         id = a.new_id("real")
