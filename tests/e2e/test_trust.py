@@ -241,6 +241,24 @@ class SenderAttributes(TrustTest):
         finally:
             eve.close()
 
+    def test_once_namespaced_attributes_dropped(self):
+        # The same through --once, where the attribute order is the one given:
+        # a later f:from, f:id and f:type never replace the real ones.
+        id = h.Client.new_id("once")
+        r = h.run_bridge(["-c", self.fx.trust.cfg, "--once", "env"],
+                         stdin="<iq type='get' id='%s' from='alice@localhost/pc' "
+                         "to='%s/env' xmlns:f='urn:x' f:from='admin@localhost/x' "
+                         "f:id='%s-x' f:type='set' xml:lang='de'>"
+                         "<q xmlns='urn:e2e:q'/></iq>" % (id, BRIDGE, id))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('id="%s"' % id, r.stdout)
+        env = self.dumped_env(id)
+        self.assertIsNotNone(env, r.stdout + r.stderr)
+        self.assertEqual((env["REMOTE_USER"], env["XMPP_STANZA_FROM"],
+                          env["XMPP_STANZA_TYPE"], env["XMPP_STANZA_XML_LANG"]),
+                         ("alice@localhost", "alice@localhost/pc", "get", "de"))
+        self.assertIn("a stanza attribute in namespace urn:x dropped", r.stderr)
+
     def test_real_attributes_and_harmless_extras(self):
         a = self.fx.alice
         id = a.new_id("real")
