@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,15 +323,52 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 	return 1;
 }
 
+/* tokenless_users = * | none | USER[, USER...]: who may use the socket without a token */
+static int tokenless_users(struct loader *ld, const char *v)
+{
+	struct config *cfg = ld->cfg;
+	char *list = strdup(v), *save = NULL;
+	int rc = 1;
+	if (!list)
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	cfg->control_tokenless_any = strcmp(v, "*") == 0;
+	for (char *w = strtok_r(list, ", \t", &save); w && rc == 1 && !cfg->control_tokenless_any;
+	     w = strtok_r(NULL, ", \t", &save)) {
+		struct passwd *pw = getpwnam(w);
+		unsigned long uid;
+		long *grown;
+		if (strcmp(w, "none") == 0)
+			continue;
+		if (!pw && !cfg_parse_uint(w, 0, UINT_MAX - 1, &uid)) {
+			rc = cfg_fail_at(ld, ld->line, "tokenless_users: no user '%s'", w);
+			break;
+		}
+		grown = realloc(cfg->control_tokenless_uids,
+		                (cfg->control_n_tokenless_uids + 1) * sizeof *grown);
+		if (!grown) {
+			rc = cfg_fail_at(ld, ld->line, "out of memory");
+			break;
+		}
+		cfg->control_tokenless_uids = grown;
+		grown[cfg->control_n_tokenless_uids++] = pw ? (long)pw->pw_uid : (long)uid;
+	}
+	free(list);
+	return rc;
+}
+
 static int control_key(struct loader *ld, const char *name, const char *v)
 {
-	static const char *const keys[] = {"socket", "mode", "group", "max_stanza"};
+	static const char *const keys[] = {"socket",       "mode",           "group",
+	                                   "max_stanza",   "max_line",       "max_connections",
+	                                   "idle_timeout", "tokenless_users"};
+	enum { N_KEYS = sizeof keys / sizeof *keys };
 	struct config *cfg = ld->cfg;
+	unsigned long n;
 	unsigned k;
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < N_KEYS; k++)
 		if (strcmp(name, keys[k]) == 0)
 			break;
-	if (k == 4)
+	if (k == N_KEYS)
 		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [control]", name);
 	if (ld->seen_control & (1u << k))
 		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [control]", name);
@@ -351,8 +389,23 @@ static int control_key(struct loader *ld, const char *name, const char *v)
 		if (!g)
 			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
 		cfg->control_gid = (long)g->gr_gid;
-	} else if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
-		return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
+	} else if (k == 3) {
+		if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
+			return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
+	} else if (k == 4) {
+		if (!cfg_parse_size(v, 256, 4096, &cfg->control_max_line))
+			return cfg_fail_at(ld, ld->line, "max_line '%s' is not a size (256-4096)", v);
+	} else if (k == 5) {
+		if (!cfg_parse_uint(v, 1, 65536, &n))
+			return cfg_fail_at(ld, ld->line, "max_connections '%s' is not a number (1-65536)", v);
+		cfg->control_max_connections = (unsigned)n;
+	} else if (k == 6) {
+		if (!cfg_parse_uint(v, 1, 86400, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "idle_timeout '%s' is not a number of seconds (1-86400)", v);
+		cfg->control_idle_timeout_s = (unsigned)n;
+	} else
+		return tokenless_users(ld, v);
 	return 1;
 }
 
@@ -431,6 +484,10 @@ static int enter_section(struct loader *ld, const char *section)
 		cfg->control_mode = CFG_DEFAULT_CONTROL_MODE;
 		cfg->control_gid = -1;
 		cfg->control_max_stanza = CFG_DEFAULT_MAX_STANZA;
+		cfg->control_max_line = CFG_DEFAULT_CONTROL_MAX_LINE;
+		cfg->control_max_connections = CFG_DEFAULT_CONTROL_MAX_CONNECTIONS;
+		cfg->control_idle_timeout_s = CFG_DEFAULT_CONTROL_IDLE_TIMEOUT;
+		cfg->control_tokenless_any = true;
 		return 1;
 	}
 	if (strcmp(section, "daemon") == 0)
@@ -571,6 +628,7 @@ void config_free(struct config *cfg)
 	free(cfg->cafile);
 	free(cfg->control_socket);
 	free(cfg->daemon_user);
+	free(cfg->control_tokenless_uids);
 	memset(cfg, 0, sizeof *cfg);
 }
 

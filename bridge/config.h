@@ -83,6 +83,13 @@ struct config {
 	long daemon_gid;       /* group = NAME, else the user's primary group; -1: not given */
 	bool daemon_group_set; /* group = NAME was written */
 	int daemon_line;       /* where user = is (or the section), for messages */
+	/* [control] limits and trust (see doc/control-protocol.md) */
+	size_t control_max_line;
+	unsigned control_max_connections; /* before the descriptor share caps it */
+	unsigned control_idle_timeout_s;
+	bool control_tokenless_any;   /* tokenless_users = * (the default) */
+	long *control_tokenless_uids; /* else: only these users connect without a token */
+	size_t control_n_tokenless_uids;
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -97,6 +104,9 @@ struct config {
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)
+#define CFG_DEFAULT_CONTROL_MAX_LINE 1024
+#define CFG_DEFAULT_CONTROL_MAX_CONNECTIONS 64
+#define CFG_DEFAULT_CONTROL_IDLE_TIMEOUT 60
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_ASSIGN 32
 

@@ -31,6 +31,11 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 		buf[len - 1] = '\0';
 	for (tok = strtok_r(buf, " ", &save); tok && n < 6; tok = strtok_r(NULL, " ", &save))
 		fields[n++] = tok;
+	if (n == 2 && strcmp(fields[0], "token") == 0 && strlen(fields[1]) < sizeof rq->token) {
+		rq->verb = CTL_TOKEN;
+		strcpy(rq->token, fields[1]);
+		return 0;
+	}
 	if (n < 4 || n > 5) {
 		*why = "expected: VERB ROUTE TO LENGTH [TIMEOUT_MS]";
 		return -1;
@@ -65,6 +70,22 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 		rq->timeout_ms = (unsigned)v;
 	}
 	return 0;
+}
+
+/* Only the bridge answers iqs (its dispatcher, exactly once): a caller may send an iq
+ * request, never a result or an error. */
+static int iq_is_request(xmlNodePtr root, const char **code, const char **why)
+{
+	xmlChar *type = xmlGetProp(root, BAD_CAST "type");
+	int ok = type && (strcmp((char *)type, "get") == 0 || strcmp((char *)type, "set") == 0);
+	if (!ok && type &&
+	    (strcmp((char *)type, "result") == 0 || strcmp((char *)type, "error") == 0)) {
+		*code = "forbidden";
+		*why = "only the bridge answers iqs: an iq result or error cannot be sent";
+	} else if (!ok)
+		*why = "an iq needs type get or set";
+	xmlFree(type);
+	return ok;
 }
 
 /* A caller may write xmlns='jabber:client'; the stream's namespace is implied. The
@@ -144,6 +165,9 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 			xmlSetProp(root, BAD_CAST "id", BAD_CAST iq_id);
 		} else if (strcmp(name, "message") && strcmp(name, "presence") && strcmp(name, "iq")) {
 			*why = "the payload is not a message, presence or iq";
+			xmlFreeDoc(doc);
+			return NULL;
+		} else if (strcmp(name, "iq") == 0 && !iq_is_request(root, code, why)) {
 			xmlFreeDoc(doc);
 			return NULL;
 		}

@@ -12,6 +12,7 @@
 
 #include "cgi_runner.h"
 #include "fcgi_pool.h"
+#include "grant.h"
 #include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
@@ -39,6 +40,7 @@ struct request {
 	struct cgi_job *job;    /* CGI routes */
 	struct fcgi_call *call; /* FastCGI routes */
 	struct reply_sink sink;
+	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
 	struct request *next, *prev; /* queue, or the running list */
 };
@@ -118,6 +120,8 @@ static void answer(struct request *r, char *xml, const char *what)
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
+	if (r->token[0])
+		grant_revoke(d->grants, r->token); /* the handler acts for this request no more */
 	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED &&
 	    reply_required(r->target.kind, r->target.type)) {
 		free(xml);
@@ -191,6 +195,10 @@ static void start(struct request *r)
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
+	/* the handler may send through the control socket as its own route, while it runs */
+	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
+	                  cgi_env_set(&r->env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
+		err = UV_ENOMEM;
 	spec = (struct cgi_spec){.path = script,
 	                         .argv = interpreter ? argv : NULL,
 	                         .envp = r->env.vars,
@@ -206,6 +214,11 @@ static void start(struct request *r)
 	if (d->running)
 		d->running->prev = r;
 	d->running = r;
+	if (err) {
+		log_error("route %s: cannot make the request's control token", route->cfg->name);
+		answer_failure(r, FAIL_UNAVAILABLE, NULL);
+		return;
+	}
 	if (route->pool) {
 		r->call = fcgi_call_start(route->pool, &spec, on_handler_done, r);
 		if (!r->call) {

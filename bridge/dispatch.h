@@ -28,6 +28,7 @@ struct reply_sink {
 
 struct fcgi_backends;
 struct fcgi_route;
+struct grant_table;
 
 struct route_rt {
 	const struct route_cfg *cfg;
@@ -50,6 +51,8 @@ struct dispatcher {
 	const char *path_env;    /* PATH handed to handlers */
 	bool check_acl;          /* false with --once */
 	bool stopping;
+	/* XMPP_CGI_TOKEN: a grant per running request, when there is a control socket */
+	struct grant_table *grants;
 };
 
 /* What an inbound stanza asks for, as the router found it. */

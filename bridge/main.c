@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control.h"
 #include "dispatch.h"
+#include "grant.h"
 #include "log.h"
 #include "privdrop.h"
 #include "readiness.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct dispatcher disp;
 	struct router router;
 	struct control *ctl;
+	struct grant_table grants; /* handlers' control socket tokens */
 	struct xmpp_link **links;
 	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
@@ -329,10 +331,11 @@ static int run_daemon(struct daemon *dm)
 		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
 		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
 	if (dm->cfg.control_socket) {
-		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
+		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
 			return 1;
+		dm->disp.grants = &dm->grants;
 	}
 	/* Secrets are read and the control socket is open: root is no longer needed. */
 	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
@@ -430,6 +433,7 @@ int main(int argc, char **argv)
 	}
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
+	grant_table_free(&dm.grants);
 	uv_run(dm.loop, UV_RUN_NOWAIT);
 	uv_loop_close(dm.loop);
 	xmpp_ctx_free(dm.ctx);

@@ -6,10 +6,13 @@
  * whole path is the application's. xmpp-cgi(8) gives the reason for each value.
  *
  * Attribute names become XMPP_STANZA_<NAME> with every byte outside [A-Za-z0-9] mapped
- * to '_' and letters upper-cased. Attributes are taken in byte order of their original
- * names; a mapped name already taken gets the suffix _2, _3, ... in that order, so the
- * result never depends on the order the server serialised them in. Namespace
- * declarations (xmlns, xmlns:*) are not attributes and are skipped. */
+ * to '_' and letters upper-cased. The real to, from, id, type and xml:lang take their
+ * names first, and a sender can never shadow a variable the bridge sets: another
+ * attribute that maps to one of those names (FROM, Type, xml-lang...) or to any variable
+ * set here refuses the stanza. The other attributes are taken in byte order of their
+ * original names; a mapped name already taken gets the suffix _2, _3, ... in that
+ * order, so the result never depends on the order the server serialised them in.
+ * Namespace declarations (xmlns, xmlns:*) are not attributes and are skipped. */
 #include "request.h"
 
 #include <stdbool.h>
@@ -171,10 +174,48 @@ static int by_name(const void *a, const void *b)
 	return strcmp(x[0], y[0]);
 }
 
+/* The attributes whose variables the bridge vouches for, as libstrophe names them. */
+static const char *const real_attrs[] = {"to", "from", "id", "type", "xml:lang"};
+
+static bool is_real_attr(const char *name)
+{
+	for (size_t i = 0; i < sizeof real_attrs / sizeof *real_attrs; i++)
+		if (strcmp(name, real_attrs[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool in_kv(const struct kv *kv, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* A name the bridge sets (the first n_own variables of env, the route's env = and
+ * param = names) or keeps for a real attribute, whether or not the stanza has it. */
+static bool bridge_name(const struct request_meta *m, const struct cgi_env *env, size_t n_own,
+                        const char *name)
+{
+	size_t nl = strlen(name);
+	char real[32];
+	for (size_t i = 0; i < sizeof real_attrs / sizeof *real_attrs; i++)
+		if (request_attr_env_name(real_attrs[i], real, sizeof real) == 0 && strcmp(name, real) == 0)
+			return true;
+	for (size_t i = 0; i < n_own; i++)
+		if (strncmp(env->vars[i], name, nl) == 0 && env->vars[i][nl] == '=')
+			return true;
+	return in_kv(m->extra, m->n_extra, name) || in_kv(m->params, m->n_params, name);
+}
+
+/* Runs once env holds every variable the bridge sets itself. The real attributes take
+ * their own names first; any other attribute that maps to a name of the bridge's is
+ * refused, and one that maps to an earlier attribute's name gets _2, _3, ... */
 static int add_attrs(const struct request_meta *m, struct cgi_env *env, const char **reason)
 {
 	const char *sorted[2 * REQ_MAX_ATTRS];
-	size_t n = 0;
+	size_t n = 0, n_own = env->n;
 	for (size_t i = 0; i < m->n_attrs; i++) {
 		const char *name = m->attrs[2 * i];
 		if (strcmp(name, "xmlns") == 0 || strncmp(name, "xmlns:", 6) == 0)
@@ -193,13 +234,26 @@ static int add_attrs(const struct request_meta *m, struct cgi_env *env, const ch
 	}
 	qsort(sorted, n, 2 * sizeof *sorted, by_name);
 	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		if (is_real_attr(sorted[2 * i]) &&
+		    (request_attr_env_name(sorted[2 * i], name, sizeof name) != 0 ||
+		     env_add(env, name, sorted[2 * i + 1]) != 0))
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
 		char name[160], unique[170];
+		if (is_real_attr(sorted[2 * i]))
+			continue;
 		if (request_attr_env_name(sorted[2 * i], name, sizeof name) != 0) {
 			*reason = "a stanza attribute name is too long";
 			return -1;
 		}
+		if (bridge_name(m, env, n_own, name)) {
+			*reason = "a stanza attribute maps to the name of a variable the bridge sets";
+			return -1;
+		}
 		snprintf(unique, sizeof unique, "%s", name);
-		for (unsigned k = 2; cgi_env_get(env, unique); k++)
+		for (unsigned k = 2; cgi_env_get(env, unique) || bridge_name(m, env, n_own, unique); k++)
 			snprintf(unique, sizeof unique, "%s_%u", name, k);
 		if (env_add(env, unique, sorted[2 * i + 1]))
 			return -1;

@@ -19,7 +19,8 @@
  * script they run need not be executable, bad extensions and programs, refused on
  * FastCGI routes); FastCGI routes: backends, backend_rest (default, range,
  * fastcgi routes only), one address twice in a route however written. Files live in a
- * mkdtemp directory, with the scripts they name. */
+ * mkdtemp directory, with the scripts they name; the [control] limits and
+ * tokenless_users (defaults, values, refusals). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -920,6 +921,54 @@ static void test_fastcgi_backend_rest_and_shared_addresses(void **state)
 	             6, "fastcgi 'tcp:[0:0::1]:9000' is already a backend of this route");
 }
 
+/* ---- [control]: limits and trust (issue 10) ---- */
+
+static void test_control_limits(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\n", &cfg);
+	assert_int_equal(cfg.control_max_line, CFG_DEFAULT_CONTROL_MAX_LINE);
+	assert_int_equal(cfg.control_max_connections, CFG_DEFAULT_CONTROL_MAX_CONNECTIONS);
+	assert_int_equal(cfg.control_idle_timeout_s, CFG_DEFAULT_CONTROL_IDLE_TIMEOUT);
+	assert_true(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 0);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_line = 256\n"
+	                         "max_connections = 1\nidle_timeout = 86400\n"
+	                         "tokenless_users = root, 4242\n",
+	        &cfg);
+	assert_int_equal(cfg.control_max_line, 256);
+	assert_int_equal(cfg.control_max_connections, 1);
+	assert_int_equal(cfg.control_idle_timeout_s, 86400);
+	assert_false(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 2);
+	assert_int_equal(cfg.control_tokenless_uids[0], 0);
+	assert_int_equal(cfg.control_tokenless_uids[1], 4242);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\ntokenless_users = none\n", &cfg);
+	assert_false(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 0);
+	config_free(&cfg);
+}
+
+static void test_err_control_limits(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_line = 100\n", 8,
+	             "max_line '100' is not a size (256-4096)");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_connections = 0\n", 8,
+	             "max_connections '0' is not a number");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nidle_timeout = 1.5\n", 8,
+	             "idle_timeout '1.5' is not a number of seconds");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\n"
+	                              "tokenless_users = root, no-such-user-xc\n",
+	             8, "tokenless_users: no user 'no-such-user-xc'");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nidle_timeout = 5\n"
+	                              "idle_timeout = 6\n",
+	             9, "duplicate key 'idle_timeout'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -964,6 +1013,8 @@ int main(void)
 	    cmocka_unit_test(test_interpreters),
 	    cmocka_unit_test(test_err_interpreters),
 	    cmocka_unit_test(test_fastcgi_backend_rest_and_shared_addresses),
+	    cmocka_unit_test(test_control_limits),
+	    cmocka_unit_test(test_err_control_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

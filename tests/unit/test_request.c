@@ -6,7 +6,10 @@
  * the XMPP_STANZA_* mapping of stanza attributes (to/from/id/type, xml:lang, data-x,
  * mixed case), namespace declarations skipped, the collision rule ("a-b", "a.b", "a_b"
  * become XMPP_STANZA_A_B, _A_B_2, _A_B_3 in byte order of the original names whatever
- * the input order), the refusals (more than REQ_MAX_ATTRS attributes, a value over
+ * the input order), the real to/from/id/type/xml:lang always under their own names and
+ * every attribute that would shadow a variable the bridge sets refused (case variants,
+ * '-', '.', ':' variants, route env and param names, the _N rule skipping them), the
+ * refusals (more than REQ_MAX_ATTRS attributes, a value over
  * REQ_MAX_ATTR_VALUE, a name too long) with a reason, the route's extra variables
  * last, and that nothing else is present: the variables are counted, the daemon's own
  * environment never leaks in, and HTTP_PROXY is never set. The stdin document: the
@@ -313,6 +316,130 @@ static void test_collisions_case_and_suffix(void **state)
 	assert_var(&env, "XMPP_STANZA_DATA_X_2_2", "4");
 	assert_int_equal(env.n, N_FIXED + 2 + 4);
 	cgi_env_free(&env);
+}
+
+/* Issue 10, rule 1: a sender never shadows a variable the bridge sets. */
+static void build_refused(const struct request_meta *m)
+{
+	struct cgi_env env;
+	const char *reason = NULL;
+	assert_int_equal(request_build_env(m, &env, &reason), -1);
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, "variable the bridge sets"));
+	assert_null(env.vars);
+}
+
+static void test_real_attributes_win(void **state)
+{
+	/* the attack of issue 10: FROM, TYPE and ID sort before from, type and id */
+	const char *attrs[] = {"from", "alice@example.org/pc",
+	                       "FROM", "admin@example.org/evil",
+	                       "type", "get",
+	                       "TYPE", "set",
+	                       "id",   "1",
+	                       "ID",   "2"};
+	struct request_meta m = base_meta();
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 6;
+	build_refused(&m);
+	/* the real ones alone, in any position, give the usual names */
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	struct cgi_env env;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_FROM", "alice@example.org/pc");
+	assert_null(cgi_env_get(&env, "XMPP_STANZA_FROM_2"));
+	cgi_env_free(&env);
+}
+
+static void test_shadowing_classes_refused(void **state)
+{
+	/* every way a name maps onto one the bridge keeps: case variants, separators
+	 * that map to '_', and the real names even when the stanza lacks the real one */
+	static const char *const forged[] = {
+	    "FROM", "From", "fROM",     "TO",       "To",       "ID",       "Id",       "iD",
+	    "TYPE", "Type", "XML:LANG", "Xml:Lang", "xml-lang", "xml.lang", "xml_lang", "XML_LANG",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+		struct request_meta m = base_meta();
+		const char *attrs[] = {"from", "alice@example.org/pc", forged[i], "evil"};
+		m.attrs = attrs;
+		m.n_attrs = 2;
+		build_refused(&m);
+		m.attrs = attrs + 2; /* without the real from */
+		m.n_attrs = 1;
+		build_refused(&m);
+	}
+}
+
+static void test_route_variables_not_shadowed(void **state)
+{
+	/* config refuses XMPP_ names in env =, but a FastCGI param may be anything */
+	const struct kv params[] = {{"XMPP_STANZA_TENANT", "acme"}};
+	const struct kv extra[] = {{"XMPP_STANZA_ROLE", "user"}};
+	const char *attrs[] = {"tenant", "evil"};
+	const char *role[] = {"Role", "admin"};
+	struct request_meta m = base_meta();
+	(void)state;
+	m.params = params;
+	m.n_params = 1;
+	m.extra = extra;
+	m.n_extra = 1;
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	build_refused(&m);
+	m.attrs = role;
+	build_refused(&m);
+}
+
+static void test_suffix_never_reaches_bridge_names(void **state)
+{
+	/* from_2 is an attribute of its own, not a renamed FROM; the _N rule skips any
+	 * name the bridge keeps (here a param XMPP_STANZA_A_2) */
+	const struct kv params[] = {{"XMPP_STANZA_A_2", "kept"}};
+	const char *attrs[] = {"from_2", "x", "from", "alice@example.org/pc", "a", "2", "A", "1"};
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 4;
+	m.params = params;
+	m.n_params = 1;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_FROM", "alice@example.org/pc");
+	assert_var(&env, "XMPP_STANZA_FROM_2", "x");
+	assert_var(&env, "XMPP_STANZA_A", "1");
+	assert_var(&env, "XMPP_STANZA_A_3", "2");
+	assert_var(&env, "XMPP_STANZA_A_2", "kept");
+	cgi_env_free(&env);
+}
+
+static void test_cgi_names_unreachable(void **state)
+{
+	/* an attribute can only give XMPP_STANZA_<...>: never a CGI name, PATH, or the
+	 * bridge's own XMPP_ROUTE, XMPP_STANZA, XMPP_CGI_SOCKET */
+	const char *attrs[] = {"", "x"};
+	static const char *const names[] = {"PATH", "REMOTE_USER", "route", "cgi_socket"};
+	(void)state;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		struct request_meta m = base_meta();
+		struct cgi_env env;
+		char want[64];
+		attrs[0] = names[i];
+		m.attrs = attrs;
+		m.n_attrs = 1;
+		m.control_socket = "/run/xmpp-cgi/control";
+		build_ok(&m, &env);
+		assert_var(&env, "XMPP_ROUTE", "echo");
+		assert_var(&env, "XMPP_STANZA", "iq");
+		assert_var(&env, "XMPP_CGI_SOCKET", "/run/xmpp-cgi/control");
+		assert_var(&env, "PATH", "/usr/bin:/bin");
+		assert_int_equal(request_attr_env_name(names[i], want, sizeof want), 0);
+		assert_var(&env, want, "x");
+		cgi_env_free(&env);
+	}
 }
 
 static void test_too_many_attributes(void **state)
@@ -642,6 +769,11 @@ int main(void)
 	    cmocka_unit_test(test_xmlns_skipped),
 	    cmocka_unit_test(test_collisions_any_order),
 	    cmocka_unit_test(test_collisions_case_and_suffix),
+	    cmocka_unit_test(test_real_attributes_win),
+	    cmocka_unit_test(test_shadowing_classes_refused),
+	    cmocka_unit_test(test_route_variables_not_shadowed),
+	    cmocka_unit_test(test_suffix_never_reaches_bridge_names),
+	    cmocka_unit_test(test_cgi_names_unreachable),
 	    cmocka_unit_test(test_too_many_attributes),
 	    cmocka_unit_test(test_attribute_value_limit),
 	    cmocka_unit_test(test_attribute_name_limit),
