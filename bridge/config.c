@@ -214,11 +214,19 @@ enum xmpp_key {
 	XK_COMPONENT,
 	XK_SECRET,
 	XK_SECRET_FILE,
+	XK_STREAM_MANAGEMENT,
+	XK_ACK_TIMEOUT,
+	XK_RESEND_MAX_AGE,
 	XK_COUNT
 };
-static const char *const xmpp_keys[XK_COUNT] = {
-    "jid", "username", "domain", "password",  "password_file", "host",       "port",
-    "tls", "cafile",   "mode",   "component", "secret",        "secret_file"};
+static const char *const xmpp_keys[XK_COUNT] = {"jid",           "username",
+                                                "domain",        "password",
+                                                "password_file", "host",
+                                                "port",          "tls",
+                                                "cafile",        "mode",
+                                                "component",     "secret",
+                                                "secret_file",   "stream_management",
+                                                "ack_timeout",   "resend_max_age"};
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
 {
@@ -288,6 +296,22 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		else
 			return cfg_fail_at(ld, ld->line, "tls '%s' is not one of required, optional, disabled",
 			                   v);
+		break;
+	case XK_STREAM_MANAGEMENT:
+		if (!cfg_parse_bool(v, &cfg->stream_management))
+			return cfg_fail_at(ld, ld->line, "stream_management '%s' is not yes or no", v);
+		break;
+	case XK_ACK_TIMEOUT:
+		if (!cfg_parse_uint(v, 1, 3600, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "ack_timeout '%s' is not a number of seconds from 1 to 3600", v);
+		cfg->ack_timeout_s = (unsigned)n;
+		break;
+	case XK_RESEND_MAX_AGE:
+		if (!cfg_parse_uint(v, 0, 86400, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "resend_max_age '%s' is not a number of seconds from 0 to 86400", v);
+		cfg->resend_max_age_s = (unsigned)n;
 		break;
 	case XK_CAFILE:
 		cfg->cafile = cfg_resolve_path(ld, v);
@@ -587,6 +611,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->path = strdup(path);
 	cfg->tls = TLS_REQUIRED;
+	cfg->stream_management = true;
+	cfg->ack_timeout_s = CFG_DEFAULT_ACK_TIMEOUT;
+	cfg->resend_max_age_s = CFG_DEFAULT_RESEND_MAX_AGE;
 	cfg->daemon_uid = cfg->daemon_gid = -1;
 	slash = strrchr(path, '/');
 	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
