@@ -11,7 +11,7 @@
 # Each case counts the answers: lost (none), duplicated (more than one) and bounced (an
 # error instead of the handler's result), prints the counts and wants 0, 0, 0; the
 # handler logs its XMPP_STANZA_ID, and no id may appear twice. Then messages from
-# xmpp-cgi-send across a cut, and a Prosody restart, where resumption is impossible
+# xmpp-cgi-send while the connection freezes and is cut, and a Prosody restart, where resumption is impossible
 # and the bridge's log must account for every unacknowledged answer.
 #
 # XMPP_CGI_SM_BASELINE=/path/to/old/xmpp-cgi runs the same cases against a build
@@ -387,8 +387,9 @@ class StreamManagement(unittest.TestCase):
         bodies = ["sm-msg-%d" % i for i in range(300)]
         before = self.online_count()
         for i, b in enumerate(bodies):
-            if i == 150:
-                self.proxy.cut()
+            if i == 100:
+                # the connection freezes while messages go out, then is cut
+                self.proxy.stall(3)
             r = subprocess.run([SEND, "-s", self.bridge.socket, "-r", "load",
                                 "-t", alice.jid, "-m", b],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -402,7 +403,7 @@ class StreamManagement(unittest.TestCase):
                                   if s.kind == "message")
         lost = [b for b in bodies if got[b] == 0]
         dup = [b for b in bodies if got[b] > 1]
-        print("\nxmpp-cgi-send across a cut: %d messages, lost %d, duplicated %d"
+        print("\nxmpp-cgi-send across a frozen, then cut connection: %d messages, lost %d, duplicated %d"
               % (len(bodies), len(lost), len(dup)), flush=True)
         self.assertEqual(lost, [], h.tail(self.bridge.log))
         self.assertEqual(dup, [])
