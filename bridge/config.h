@@ -51,6 +51,7 @@ struct route_cfg {
 	size_t n_allow;
 	struct kv *env;
 	size_t n_env;
+	char *keys; /* the section's key = value lines as read (config_diff.c) */
 };
 
 struct config {
@@ -70,6 +71,11 @@ struct config {
 	unsigned control_mode;
 	long control_gid; /* -1: leave the group alone */
 	size_t control_max_stanza;
+	/* [metrics]: the Prometheus endpoint; NULL host: none */
+	char *metrics_host;
+	unsigned metrics_port;
+	/* each section's key = value lines as read, for reload (config_diff.c) */
+	char *xmpp_keys, *control_keys, *metrics_keys;
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -92,5 +98,10 @@ const struct route_cfg *config_route(const struct config *cfg, const char *name)
 /* The [route "*"] of component mode, or NULL. */
 const struct route_cfg *config_wildcard_route(const struct config *cfg);
 bool config_route_name_valid(const char *name);
+/* Reload: true if both routes have the same name and the same keys and values. */
+bool config_route_same(const struct route_cfg *a, const struct route_cfg *b);
+/* Reload: the first section that differs and needs a restart ("[xmpp]", "[control]",
+ * "[metrics]"), or NULL. */
+const char *config_restart_section(const struct config *a, const struct config *b);
 
 #endif

@@ -375,4 +375,5 @@ void cfg_route_free(struct route_cfg *r)
 		free(r->env[i].value);
 	}
 	free(r->env);
+	free(r->keys);
 }

@@ -29,6 +29,15 @@ struct fcgi_call *fcgi_call_start(struct fcgi_pool *pool, const struct cgi_spec 
                                   cgi_done_cb cb, void *ud);
 /* Ends the call now with FAIL_UNAVAILABLE (shutdown). */
 void fcgi_call_abort(struct fcgi_call *call);
+/* What the metrics show of one backend (fcgi_info.c). */
+struct fcgi_backend_info {
+	const char *addr;     /* as written in the configuration */
+	const char *state;    /* "up", "disabled" (failed to connect) or "overloaded" */
+	unsigned conns;       /* open connections */
+	unsigned outstanding; /* calls on it now */
+};
+/* Fills out with up to max backends; returns how many the pool has. */
+size_t fcgi_pool_info(const struct fcgi_pool *pool, struct fcgi_backend_info *out, size_t max);
 /* Closes every connection; calls must be finished or aborted first. */
 void fcgi_pool_free(struct fcgi_pool *pool);
 

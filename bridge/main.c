@@ -3,7 +3,8 @@
  * It loads the configuration, then either checks it (--check), runs one stanza through
  * a route with no server (--once), or builds the daemon: one libuv loop, one libstrophe
  * context driven from it, one XMPP link per route feeding the dispatcher. SIGTERM and
- * SIGINT stop it cleanly: handlers are killed, pending iqs answered, links closed. */
+ * SIGINT stop it cleanly: handlers are killed, pending iqs answered, links closed.
+ * SIGHUP reloads the configuration (reload.c); [metrics] serves metrics.c's page. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +23,8 @@
 #include "control.h"
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
+#include "reload.h"
 #include "router.h"
 #include "strophe_uv.h"
 #include "xmpp_link.h"
@@ -41,6 +44,8 @@ struct daemon {
 	struct dispatcher disp;
 	struct router router;
 	struct control *ctl;
+	struct reload *reload;
+	struct metrics *metrics;
 	struct xmpp_link **links;
 	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
@@ -220,6 +225,9 @@ static void close_all(struct daemon *dm)
 	cgi_runner_close();
 	control_stop(dm->ctl);
 	dm->ctl = dm->router.ctl = NULL;
+	metrics_stop(dm->metrics);
+	dm->metrics = NULL;
+	reload_stop(dm->reload);
 	dispatcher_close_backends(&dm->disp);
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
@@ -256,7 +264,8 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *dm = s->data;
 	if (signum == SIGHUP) {
-		log_info("SIGHUP ignored: restart the daemon to load a new configuration");
+		if (!dm->shutting_down)
+			reload_now(dm->reload);
 		return;
 	}
 	if (dm->shutting_down)
@@ -301,6 +310,26 @@ static int run_daemon(struct daemon *dm)
 		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
+			return 1;
+	}
+	struct reload_target rt = {.loop = dm->loop,
+	                           .live = &dm->cfg,
+	                           .disp = &dm->disp,
+	                           .sl = &dm->sl,
+	                           .links = &dm->links,
+	                           .n_links = &dm->n_links,
+	                           .on_stanza = on_link_stanza,
+	                           .ud = dm};
+	dm->reload = reload_new(&rt);
+	if (!dm->reload)
+		return 1;
+	if (dm->cfg.metrics_host) {
+		struct metrics_source src = {.disp = &dm->disp,
+		                             .links = &dm->links,
+		                             .n_links = &dm->n_links,
+		                             .reloads = reload_counts(dm->reload)};
+		dm->metrics = metrics_start(dm->loop, &dm->cfg, &src);
+		if (!dm->metrics)
 			return 1;
 	}
 	for (size_t i = 0; i < dm->n_links; i++)
@@ -387,6 +416,7 @@ int main(int argc, char **argv)
 	}
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
+	reload_free(dm.reload);
 	uv_run(dm.loop, UV_RUN_NOWAIT);
 	uv_loop_close(dm.loop);
 	xmpp_ctx_free(dm.ctx);

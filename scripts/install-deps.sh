@@ -4,6 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config
  libstrophe-dev libxml2-dev libuv1-dev libinih-dev libfcgi-dev libcmocka-dev
+ libmicrohttpd-dev prometheus
  prosody python3 python3-slixmpp perl openssl mandoc procps php-fpm fcgiwrap"
 missing=""
 for p in $PKGS; do
