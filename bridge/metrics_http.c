@@ -138,11 +138,11 @@ struct metrics_http *metrics_http_start(uv_loop_t *loop, const char *host, unsig
 		free(mh);
 		return NULL;
 	}
-	mh->mhd =
-	    MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, mh, MHD_OPTION_SOCK_ADDR,
-	                     &ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
-	                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_CONN_TIMEOUT_S,
-	                     MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	mh->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, mh,
+	                           MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &ss,
+	                           MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
+	                           MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_CONN_TIMEOUT_S,
+	                           MHD_OPTION_END);
 	info = mh->mhd ? MHD_get_daemon_info(mh->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!info) {
 		log_error("metrics: cannot listen on %s%s%s:%u", strchr(host, ':') ? "[" : "", host,
