@@ -10,9 +10,11 @@
 # one connection.
 
 import os
+import re
 import signal
 import threading
 import unittest
+import urllib.request
 
 import harness as h
 from harness import Route, script
@@ -106,11 +108,26 @@ class Reload(unittest.TestCase):
             except Exception:
                 pass
 
-    def start_bridge(self, name, routes):
+    def start_bridge(self, name, routes, metrics_port=None):
         b = h.Bridge(self.prosody, routes, name=name)
+        if metrics_port:
+            # before the routes, so that write_config() keeps it
+            with open(b.cfg) as f:
+                text = f.read()
+            i = text.index("[route ")
+            with open(b.cfg, "w") as f:
+                f.write(text[:i] + "[metrics]\nlisten = 127.0.0.1:%d\n\n"
+                        % metrics_port + text[i:])
         self.cleanups.append(b.stop)
         b.start()
         return b
+
+    def gauge(self, port, name, route):
+        url = "http://127.0.0.1:%d/metrics" % port
+        with urllib.request.urlopen(url, timeout=10) as r:
+            page = r.read().decode()
+        m = re.search(r'^%s\{route="%s"\} (\d+)$' % (name, route), page, re.M)
+        return int(m.group(1)) if m else None
 
     def client(self, jid="alice@localhost", resource="reload"):
         c = h.Client(self.prosody, jid, resource=resource)
@@ -138,7 +155,8 @@ class Reload(unittest.TestCase):
                         env=["LOG_DIR=" + work, "SLEEP=1"])
         c = Route("c", script("slow.sh"), max_concurrency=8,
                   env=["LOG_DIR=" + os.path.join(work, "c"), "SLEEP=0.2"])
-        b = self.start_bridge("reload-load", [a, b_route])
+        port = h.free_port()
+        b = self.start_bridge("reload-load", [a, b_route], metrics_port=port)
         clients = [self.client(resource="load%d" % i) for i in range(3)]
         loads = [Load(cl, ["a"], 12) for cl in clients]
         log_start = b.log_size()
@@ -174,13 +192,14 @@ class Reload(unittest.TestCase):
             id, xml = bob.iq("bridge@localhost/b", id=bob.new_id("b"))
             b_ids.append(id)
             bob.send_raw(xml)
-        times = os.path.join(work, "times")
         self.assertTrue(h.wait_until(
-            lambda: os.path.exists(times) and
-            sum(1 for _ in open(times)) >= 2, 15), h.tail(b.log))
+            lambda: self.gauge(port, "xmpp_cgi_in_flight", "b") == 2 and
+            self.gauge(port, "xmpp_cgi_queue_depth", "b") == 4, 15),
+            h.tail(b.log))
         write_config(b, [a, c])
         since = self.hup(b, "reloaded")
         self.assertIn("1 removed", b.read_log(since))
+        self.assertEqual(self.gauge(port, "xmpp_cgi_route_draining", "b"), 1)
         self.assertTrue(b.wait_log("route b: drained", 30, since),
                         h.tail(b.log))
         for id in b_ids:
