@@ -277,6 +277,17 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
 }
 
+/* A start-up step failed: close what was opened, so nothing leaks. */
+static int start_failed(struct daemon *dm)
+{
+	close_all(dm);
+	uv_run(dm->loop, UV_RUN_DEFAULT);
+	free(dm->links);
+	dm->links = NULL;
+	dm->n_links = 0;
+	return 1;
+}
+
 static int run_daemon(struct daemon *dm)
 {
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
@@ -297,7 +308,7 @@ static int run_daemon(struct daemon *dm)
 		dm->links[i] = link_new(&dm->sl, &dm->cfg, dm->cfg.routes[i].name, on_link_stanza, dm);
 		if (!dm->links[i]) {
 			log_error("cannot create the XMPP connection");
-			return 1;
+			return start_failed(dm);
 		}
 	}
 	if (dm->cfg.mode == MODE_COMPONENT)
@@ -310,7 +321,7 @@ static int run_daemon(struct daemon *dm)
 		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
-			return 1;
+			return start_failed(dm);
 	}
 	struct reload_target rt = {.loop = dm->loop,
 	                           .live = &dm->cfg,
@@ -322,7 +333,7 @@ static int run_daemon(struct daemon *dm)
 	                           .ud = dm};
 	dm->reload = reload_new(&rt);
 	if (!dm->reload)
-		return 1;
+		return start_failed(dm);
 	if (dm->cfg.metrics_host) {
 		struct metrics_source src = {.disp = &dm->disp,
 		                             .links = &dm->links,
@@ -330,7 +341,7 @@ static int run_daemon(struct daemon *dm)
 		                             .reloads = reload_counts(dm->reload)};
 		dm->metrics = metrics_start(dm->loop, &dm->cfg, &src);
 		if (!dm->metrics)
-			return 1;
+			return start_failed(dm);
 	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);

@@ -186,6 +186,7 @@ class Metrics(unittest.TestCase):
         self.cleanups.append(b.stop)
         self.assertTrue(h.wait_until(lambda: not b.alive(), 10),
                         "the bridge ran without its metrics endpoint")
+        self.assertEqual(b.proc.returncode, 1)
         self.assertIn("metrics: cannot listen on 127.0.0.1:%d" % self.port,
                       b.read_log())
 
