@@ -264,7 +264,7 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *dm = s->data;
 	if (signum == SIGHUP) {
-		if (!dm->shutting_down)
+		if (!dm->shutting_down && dm->reload)
 			reload_now(dm->reload);
 		return;
 	}

@@ -6,7 +6,8 @@
 # the new route answers; the broken file is refused with FILE:LINE in the log
 # and the old routes keep answering on the connections they had. Also: a
 # changed route keeps its connection and new requests see the new settings,
-# an [xmpp] change is refused, component mode adds and removes routes on its
+# a changed FastCGI route finishes on its old pool and opens a new one, an
+# [xmpp] change is refused, component mode adds and removes routes on its
 # one connection.
 
 import os
@@ -16,9 +17,10 @@ import threading
 import unittest
 import urllib.request
 
+import backends as be
+import component
 import harness as h
 from harness import Route, script
-import component
 
 _fixture = {}
 
@@ -312,6 +314,41 @@ class Reload(unittest.TestCase):
         self.assertIn("[xmpp] changed", b.read_log(since))
         r = alice.query("three@%s" % component.COMPONENT)
         self.assertEqual(r.type, "result", r.xml)
+
+    def test_changed_fastcgi_route_gets_a_new_pool(self):
+        # The old pool serves the requests it holds, then closes; the new
+        # one connects to the backend for the requests after the reload.
+        work = os.path.join(self.prosody.dir, "reload-fcgi")
+        os.makedirs(work, exist_ok=True)
+        backend = be.Responder(work, "resp", delay=1500).start()
+        self.cleanups.append(backend.stop)
+        f = Route("f", fastcgi=backend.address, params=["WHICH=old"])
+        b = self.start_bridge("reload-fcgi", [f])
+        alice = self.client()
+        m = alice.mark()
+        ids = []
+        for _ in range(3):
+            id, xml = alice.iq("bridge@localhost/f")
+            ids.append(id)
+            alice.send_raw(xml)
+        self.assertTrue(h.wait_until(
+            lambda: backend.stats().get("requests", 0) >= 3, 15),
+            "the backend never got the requests:\n" + h.tail(b.log))
+        write_config(b, [Route("f", fastcgi=backend.address,
+                               params=["WHICH=new"])])
+        since = self.hup(b, "reloaded")
+        self.assertIn("1 changed", b.read_log(since))
+        r = alice.query("bridge@localhost/f", timeout=20)
+        self.assertEqual(r.type, "result", r.xml)
+        for id in ids:
+            r = alice.wait_for(lambda s, id=id: s.id == id, 20, since=m)
+            self.assertIsNotNone(r, h.tail(b.log))
+            self.assertEqual(r.type, "result", r.xml)
+        self.assertTrue(b.wait_log("route f: drained", 10, since),
+                        h.tail(b.log))
+        r = alice.query("bridge@localhost/f", timeout=20)
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertGreaterEqual(backend.stats().get("connections", 0), 2)
 
     def test_xmpp_change_needs_restart(self):
         b = self.start_bridge("reload-xmpp", [Route("a", script("echo.sh"))])
