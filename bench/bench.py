@@ -65,6 +65,7 @@ class ComponentBridge(H.Bridge):
             f.write("; Written by bench/bench.py\n" + "\n".join(xmpp) + "\n\n")
             for r in self.routes:
                 f.write(r.render() + "\n")
+            f.write(H.DAEMON_SECTION)
 
     def wait_online(self, timeout=20, since=0):
         needle = "component %s: online as" % self.domain

@@ -8,7 +8,7 @@
  * caller's handlers bump xb->progress), plus a few calls more for TLS records that
  * OpenSSL already holds (libstrophe reads 4 KiB per call; poll cannot see them). A
  * call writes the send queue only at its start, so the call after the one that
- * handled a stanza is the one that sends the answer. REFERENCE.md section 5.
+ * handled a stanza is the one that sends the answer. doc/design-notes.md section 5.
  *
  * Header-only (static functions): each bench program is one translation unit. */
 #ifndef BENCH_XMPP_H
@@ -102,7 +102,7 @@ static inline int xb_connect_client(struct xb *xb, const char *jid, const char *
 }
 
 /* XEP-0114 component. xmpp_connect_component() never allocates the stream-management
- * state that the receive path dereferences (REFERENCE.md section 5): take one from a
+ * state that the receive path dereferences (doc/design-notes.md section 5): take one from a
  * scratch client connection whose connect attempt was refused before any socket
  * connected (the sockopt callback says no), and hand it over. */
 static inline int xb_connect_component(struct xb *xb, const char *domain, const char *secret,

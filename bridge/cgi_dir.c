@@ -15,8 +15,9 @@
 
 #include "config.h"
 
-int cgi_dir_resolve(const char *dir, const char *name, char *out, size_t outlen)
+int cgi_dir_resolve(const struct route_cfg *rc, const char *name, char *out, size_t outlen)
 {
+	const char *dir = rc->cgi_dir;
 	char real_dir[PATH_MAX], candidate[PATH_MAX], real[PATH_MAX];
 	struct stat st;
 	size_t dl;
@@ -32,7 +33,9 @@ int cgi_dir_resolve(const char *dir, const char *name, char *out, size_t outlen)
 	dl = strlen(real_dir);
 	if (strncmp(real, real_dir, dl) != 0 || real[dl] != '/' || strchr(real + dl + 1, '/'))
 		return -1;
-	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode) || access(real, X_OK) != 0)
+	if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	if (config_route_interpreter(rc, real) ? access(real, R_OK) != 0 : access(real, X_OK) != 0)
 		return -1;
 	if (strlen(real) >= outlen)
 		return -1;
@@ -45,9 +48,9 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cgi_dir_list(const char *dir, char ***names, size_t *n)
+int cgi_dir_list(const struct route_cfg *rc, char ***names, size_t *n)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(rc->cgi_dir);
 	struct dirent *e;
 	char path[PATH_MAX];
 	size_t cap = 0;
@@ -57,7 +60,7 @@ int cgi_dir_list(const char *dir, char ***names, size_t *n)
 	if (!d)
 		return -1;
 	while ((e = readdir(d)) && *n < 1000) {
-		if (cgi_dir_resolve(dir, e->d_name, path, sizeof path) != 0)
+		if (cgi_dir_resolve(rc, e->d_name, path, sizeof path) != 0)
 			continue;
 		if (*n == cap) {
 			char **grown;

@@ -270,7 +270,8 @@ static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, 
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
-	char *argv[] = {(char *)spec->path, NULL};
+	char *plain[] = {(char *)spec->path, NULL};
+	char *const *argv = spec->argv ? spec->argv : plain;
 	int rc;
 
 	sigfillset(&all);
@@ -293,7 +294,7 @@ static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, 
 	                         POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setsigmask(&attr, &none);
-	rc = posix_spawn(pid, spec->path, &fa, &attr, argv, spec->envp);
+	rc = posix_spawn(pid, argv[0], &fa, &attr, argv, spec->envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return rc;

@@ -21,7 +21,9 @@ struct cgi_job;
 typedef void (*cgi_done_cb)(void *ud, struct cgi_response *resp, enum bridge_failure f);
 
 struct cgi_spec {
-	const char *path;  /* executable, run as argv[0] with no arguments */
+	const char *path;  /* the script: run as argv[0] with no arguments, in its directory */
+	char *const *argv; /* or NULL; else the program argv[0] runs with these arguments
+	                    * (an interpreter and path), still in path's directory */
 	char **envp;       /* complete environment */
 	const char *input; /* stdin bytes; the runner keeps a reference until done */
 	size_t input_len;

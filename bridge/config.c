@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <ini.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "jid_check.h"
 
 static int enter_pending(struct loader *ld);
 
@@ -133,11 +136,18 @@ void cfg_ascii_lower(char *s)
 }
 
 /* local@domain, no resource, neither part empty. */
+/* A localpart alone, checked as part of a JID on a placeholder domain. */
+static bool localpart_ok(const char *local)
+{
+	char jid[1100];
+	return (size_t)snprintf(jid, sizeof jid, "%s@x", local) < sizeof jid && !jid_check(jid);
+}
+
 bool cfg_split_bare_jid(const char *jid, char **local, char **domain)
 {
 	const char *at = strchr(jid, '@');
 	if (!at || at == jid || !at[1] || strchr(at + 1, '@') || strchr(jid, '/') ||
-	    strpbrk(jid, " \t"))
+	    strpbrk(jid, " \t") || jid_check(jid))
 		return false;
 	*local = strndup(jid, (size_t)(at - jid));
 	*domain = strdup(at + 1);
@@ -239,12 +249,12 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 			                   v);
 		break;
 	case XK_USERNAME:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || !localpart_ok(v))
 			return cfg_fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
 		cfg->localpart = strdup(v);
 		break;
 	case XK_DOMAIN:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
 			return cfg_fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
 		cfg->domain = strdup(v);
 		cfg_ascii_lower(cfg->domain);
@@ -293,7 +303,7 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 			return cfg_fail_at(ld, ld->line, "mode '%s' is not client or component", v);
 		break;
 	case XK_COMPONENT:
-		if (!*v || strpbrk(v, "@/ \t"))
+		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
 			return cfg_fail_at(ld, ld->line, "component '%s' is not a domain", v);
 		ld->component = strdup(v);
 		cfg_ascii_lower(ld->component);
@@ -313,15 +323,52 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 	return 1;
 }
 
+/* tokenless_users = * | none | USER[, USER...]: who may use the socket without a token */
+static int tokenless_users(struct loader *ld, const char *v)
+{
+	struct config *cfg = ld->cfg;
+	char *list = strdup(v), *save = NULL;
+	int rc = 1;
+	if (!list)
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	cfg->control_tokenless_any = strcmp(v, "*") == 0;
+	for (char *w = strtok_r(list, ", \t", &save); w && rc == 1 && !cfg->control_tokenless_any;
+	     w = strtok_r(NULL, ", \t", &save)) {
+		struct passwd *pw = getpwnam(w);
+		unsigned long uid;
+		long *grown;
+		if (strcmp(w, "none") == 0)
+			continue;
+		if (!pw && !cfg_parse_uint(w, 0, UINT_MAX - 1, &uid)) {
+			rc = cfg_fail_at(ld, ld->line, "tokenless_users: no user '%s'", w);
+			break;
+		}
+		grown = realloc(cfg->control_tokenless_uids,
+		                (cfg->control_n_tokenless_uids + 1) * sizeof *grown);
+		if (!grown) {
+			rc = cfg_fail_at(ld, ld->line, "out of memory");
+			break;
+		}
+		cfg->control_tokenless_uids = grown;
+		grown[cfg->control_n_tokenless_uids++] = pw ? (long)pw->pw_uid : (long)uid;
+	}
+	free(list);
+	return rc;
+}
+
 static int control_key(struct loader *ld, const char *name, const char *v)
 {
-	static const char *const keys[] = {"socket", "mode", "group", "max_stanza"};
+	static const char *const keys[] = {"socket",       "mode",           "group",
+	                                   "max_stanza",   "max_line",       "max_connections",
+	                                   "idle_timeout", "tokenless_users"};
+	enum { N_KEYS = sizeof keys / sizeof *keys };
 	struct config *cfg = ld->cfg;
+	unsigned long n;
 	unsigned k;
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < N_KEYS; k++)
 		if (strcmp(name, keys[k]) == 0)
 			break;
-	if (k == 4)
+	if (k == N_KEYS)
 		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [control]", name);
 	if (ld->seen_control & (1u << k))
 		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [control]", name);
@@ -342,8 +389,23 @@ static int control_key(struct loader *ld, const char *name, const char *v)
 		if (!g)
 			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
 		cfg->control_gid = (long)g->gr_gid;
-	} else if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
-		return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
+	} else if (k == 3) {
+		if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
+			return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
+	} else if (k == 4) {
+		if (!cfg_parse_size(v, 256, 4096, &cfg->control_max_line))
+			return cfg_fail_at(ld, ld->line, "max_line '%s' is not a size (256-4096)", v);
+	} else if (k == 5) {
+		if (!cfg_parse_uint(v, 1, 65536, &n))
+			return cfg_fail_at(ld, ld->line, "max_connections '%s' is not a number (1-65536)", v);
+		cfg->control_max_connections = (unsigned)n;
+	} else if (k == 6) {
+		if (!cfg_parse_uint(v, 1, 86400, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "idle_timeout '%s' is not a number of seconds (1-86400)", v);
+		cfg->control_idle_timeout_s = (unsigned)n;
+	} else
+		return tokenless_users(ld, v);
 	return 1;
 }
 
@@ -413,6 +475,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->in_xmpp = false;
 	ld->in_control = false;
 	ld->in_metrics = false;
+	ld->in_daemon = false;
 	ld->seen_route = 0;
 	if (strcmp(section, "metrics") == 0) {
 		if (ld->seen_metrics)
@@ -428,8 +491,14 @@ static int enter_section(struct loader *ld, const char *section)
 		cfg->control_mode = CFG_DEFAULT_CONTROL_MODE;
 		cfg->control_gid = -1;
 		cfg->control_max_stanza = CFG_DEFAULT_MAX_STANZA;
+		cfg->control_max_line = CFG_DEFAULT_CONTROL_MAX_LINE;
+		cfg->control_max_connections = CFG_DEFAULT_CONTROL_MAX_CONNECTIONS;
+		cfg->control_idle_timeout_s = CFG_DEFAULT_CONTROL_IDLE_TIMEOUT;
+		cfg->control_tokenless_any = true;
 		return 1;
 	}
+	if (strcmp(section, "daemon") == 0)
+		return cfg_daemon_enter(ld);
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
 		if (!ld->xmpp_line)
@@ -459,6 +528,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route->max_output = (size_t)-1; /* unset */
 	ld->route->timeout_s = ld->route->max_concurrency = ld->route->max_queue = (unsigned)-1;
 	ld->route->connect_timeout_s = (unsigned)-1;
+	ld->route->backend_rest_s = (unsigned)-1;
 	return 1;
 }
 
@@ -492,6 +562,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return control_key(ld, name, value);
 	if (ld->in_metrics)
 		return cfg_metrics_key(ld, name, value);
+	if (ld->in_daemon)
+		return cfg_daemon_key(ld, name, value);
 	return cfg_route_key(ld, ld->route, name, value);
 }
 
@@ -505,6 +577,8 @@ static int config_finish(struct loader *ld)
 		return cfg_fail_at(ld, ld->line, "[control] needs socket = PATH");
 	if (ld->seen_metrics && !cfg->metrics_host)
 		return cfg_fail_at(ld, ld->line, "[metrics] needs listen = ADDRESS:PORT");
+	if (!cfg_daemon_finish(ld))
+		return 0;
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
 	for (size_t i = 0; i < cfg->n_routes; i++) {
@@ -524,6 +598,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->path = strdup(path);
 	cfg->tls = TLS_REQUIRED;
+	cfg->daemon_uid = cfg->daemon_gid = -1;
 	slash = strrchr(path, '/');
 	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (slash == path) {
@@ -567,6 +642,9 @@ void config_free(struct config *cfg)
 	free(cfg->xmpp_keys);
 	free(cfg->control_keys);
 	free(cfg->metrics_keys);
+	free(cfg->daemon_keys);
+	free(cfg->daemon_user);
+	free(cfg->control_tokenless_uids);
 	memset(cfg, 0, sizeof *cfg);
 }
 

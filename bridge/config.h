@@ -37,6 +37,8 @@ struct route_cfg {
 	struct kv *params;     /* extra FastCGI params */
 	size_t n_params;
 	unsigned connect_timeout_s;
+	/* how long a backend that failed to connect is left out, if the route has others */
+	unsigned backend_rest_s;
 	char **send_allow; /* whom the route may send to through the control socket */
 	size_t n_send_allow;
 	char *description; /* disco#items name */
@@ -51,7 +53,12 @@ struct route_cfg {
 	size_t n_allow;
 	struct kv *env;
 	size_t n_env;
-	char *keys; /* the section's key = value lines as read (config_diff.c) */
+	/* interpreters, as lighttpd's cgi.assign: a script runs as "PROGRAM SCRIPT" */
+	char *interpreter; /* for every script of the route, unless an assign matches */
+	struct kv *assign; /* name: ".ext", value: the program for scripts ending so */
+	size_t n_assign;
+	int cgi_line; /* where cgi was set: it must be executable when nothing runs it */
+	char *keys;   /* the section's key = value lines as read (config_diff.c) */
 };
 
 struct config {
@@ -75,7 +82,20 @@ struct config {
 	char *metrics_host;
 	unsigned metrics_port;
 	/* each section's key = value lines as read, for reload (config_diff.c) */
-	char *xmpp_keys, *control_keys, *metrics_keys;
+	char *xmpp_keys, *control_keys, *metrics_keys, *daemon_keys;
+	/* [daemon]: the account to switch to when started as root (bridge/privdrop.c) */
+	char *daemon_user;     /* NULL: not given */
+	long daemon_uid;       /* -1: not given */
+	long daemon_gid;       /* group = NAME, else the user's primary group; -1: not given */
+	bool daemon_group_set; /* group = NAME was written */
+	int daemon_line;       /* where user = is (or the section), for messages */
+	/* [control] limits and trust (see doc/control-protocol.md) */
+	size_t control_max_line;
+	unsigned control_max_connections; /* before the descriptor share caps it */
+	unsigned control_idle_timeout_s;
+	bool control_tokenless_any;   /* tokenless_users = * (the default) */
+	long *control_tokenless_uids; /* else: only these users connect without a token */
+	size_t control_n_tokenless_uids;
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -86,10 +106,15 @@ struct config {
 #define CFG_DEFAULT_PORT 5222
 #define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
+#define CFG_DEFAULT_BACKEND_REST 1
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)
+#define CFG_DEFAULT_CONTROL_MAX_LINE 1024
+#define CFG_DEFAULT_CONTROL_MAX_CONNECTIONS 64
+#define CFG_DEFAULT_CONTROL_IDLE_TIMEOUT 60
 #define CFG_MAX_ROUTES 256
+#define CFG_MAX_ASSIGN 32
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
@@ -98,10 +123,13 @@ const struct route_cfg *config_route(const struct config *cfg, const char *name)
 /* The [route "*"] of component mode, or NULL. */
 const struct route_cfg *config_wildcard_route(const struct config *cfg);
 bool config_route_name_valid(const char *name);
+/* The program that runs script on route r (an assign matching its extension, else the
+ * route's interpreter), or NULL when the script runs by itself. */
+const char *config_route_interpreter(const struct route_cfg *r, const char *script);
 /* Reload: true if both routes have the same name and the same keys and values. */
 bool config_route_same(const struct route_cfg *a, const struct route_cfg *b);
 /* Reload: the first section that differs and needs a restart ("[xmpp]", "[control]",
- * "[metrics]"), or NULL. */
+ * "[metrics]", "[daemon]"), or NULL. */
 const char *config_restart_section(const struct config *a, const struct config *b);
 
 #endif

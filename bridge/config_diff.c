@@ -32,6 +32,7 @@ int cfg_note_key(struct loader *ld, const char *name, const char *value)
 	char **text = ld->in_xmpp      ? &ld->cfg->xmpp_keys
 	              : ld->in_control ? &ld->cfg->control_keys
 	              : ld->in_metrics ? &ld->cfg->metrics_keys
+	              : ld->in_daemon  ? &ld->cfg->daemon_keys
 	              : ld->route      ? &ld->route->keys
 	                               : NULL;
 	if (text && !append(text, name, value))
@@ -54,5 +55,7 @@ const char *config_restart_section(const struct config *a, const struct config *
 		return "[control]";
 	if (!same_text(a->metrics_keys, b->metrics_keys))
 		return "[metrics]";
+	if (!same_text(a->daemon_keys, b->daemon_keys))
+		return "[daemon]";
 	return NULL;
 }

@@ -25,6 +25,8 @@ struct loader {
 	bool in_metrics;
 	bool seen_metrics;
 	unsigned seen_control;
+	bool in_daemon;
+	unsigned seen_daemon;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
 	bool failed;
@@ -54,5 +56,9 @@ int cfg_note_key(struct loader *ld, const char *name, const char *value);
 /* config_metrics.c */
 int cfg_metrics_key(struct loader *ld, const char *name, const char *v);
 bool cfg_parse_listen(const char *v, char **host, unsigned *port);
+/* [daemon] (config_daemon.c) */
+int cfg_daemon_enter(struct loader *ld);
+int cfg_daemon_key(struct loader *ld, const char *name, const char *v);
+int cfg_daemon_finish(struct loader *ld);
 
 #endif

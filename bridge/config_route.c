@@ -1,7 +1,8 @@
 /* config_route.c - the keys of a [route "NAME"] section: parsing, defaults, checks.
  *
  * A route runs either a CGI script (cgi) or FastCGI backends (fastcgi, repeatable);
- * the keys that shape the request (env, param, allow) and the limits are shared. */
+ * the keys that shape the request (env, param, allow) and the limits are shared. A
+ * script route may name the program that runs its scripts (interpreter, assign). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -12,14 +13,16 @@
 
 #include "config.h"
 #include "config_internal.h"
+#include "fcgi_addr.h"
+#include "xml_check.h"
 
 static bool env_name_valid(const char *name)
 {
 	static const char *const reserved[] = {
-	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
-	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
-	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
-	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY"};
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",    "SERVER_PORT",
+	    "REQUEST_METHOD",    "CONTENT_TYPE",    "CONTENT_LENGTH",  "PATH_INFO",      "SCRIPT_NAME",
+	    "SCRIPT_FILENAME",   "QUERY_STRING",    "REMOTE_USER",     "AUTH_TYPE",      "REMOTE_ADDR",
+	    "HTTP_PROXY",        "REQUEST_URI",     "DOCUMENT_URI",    "REDIRECT_STATUS"};
 	if (!isalpha((unsigned char)*name) && *name != '_')
 		return false;
 	for (const char *p = name; *p; p++)
@@ -106,6 +109,21 @@ static int add_env(struct loader *ld, struct route_cfg *r, struct kv **list, siz
 	return 1;
 }
 
+/* Routes naming one address share its backend (fcgi_pool.h): within a route, the
+ * same address twice is a mistake, however it is written. */
+static int same_backend_twice(struct loader *ld, struct route_cfg *r)
+{
+	char added[FCGI_ADDR_KEY_MAX], key[FCGI_ADDR_KEY_MAX];
+	const struct fcgi_addr *a = &r->fastcgi[r->n_fastcgi - 1];
+	if (fcgi_addr_key(a, added, sizeof added) != 0)
+		return cfg_fail_at(ld, ld->line, "fastcgi '%s': address too long", a->text);
+	for (size_t i = 0; i + 1 < r->n_fastcgi; i++)
+		if (fcgi_addr_key(&r->fastcgi[i], key, sizeof key) == 0 && strcmp(key, added) == 0)
+			return cfg_fail_at(ld, ld->line, "fastcgi '%s' is already a backend of this route",
+			                   a->text);
+	return 1;
+}
+
 /* unix:/abs/path or tcp:ADDRESS:PORT (IPv6 as tcp:[::1]:9000) */
 static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
 {
@@ -151,14 +169,105 @@ static int add_backend(struct loader *ld, struct route_cfg *r, const char *v)
 		return cfg_fail_at(ld, ld->line, "fastcgi '%s' is not unix:/path or tcp:ADDRESS:PORT", v);
 	a.text = strdup(v);
 	grown = realloc(r->fastcgi, (r->n_fastcgi + 1) * sizeof *grown);
-	if (!grown)
+	if (!grown) {
+		free(a.text);
+		free(a.path);
+		free(a.host);
 		return cfg_fail_at(ld, ld->line, "out of memory");
+	}
 	r->fastcgi = grown;
 	r->fastcgi[r->n_fastcgi++] = a;
-	return 1;
+	return same_backend_twice(ld, r);
 bad_tcp:
 	return cfg_fail_at(ld, ld->line,
 	                   "fastcgi '%s': expected tcp:ADDRESS:PORT with a numeric address", v);
+}
+
+/* ---- interpreters (interpreter, assign), as lighttpd's cgi.assign ---- */
+
+/* An interpreter: a regular, executable file (a relative path from the config's dir). */
+static char *interpreter_path(struct loader *ld, const char *key, const char *v)
+{
+	struct stat st;
+	char *path = cfg_resolve_path(ld, v);
+	const char *why = NULL;
+	if (!path || stat(path, &st) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (access(path, X_OK) != 0)
+		why = "not executable";
+	if (why) {
+		cfg_fail_at(ld, ld->line, "%s %s: %s", key, v, why);
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* assign = .EXT=PROGRAM */
+static int add_assign(struct loader *ld, struct route_cfg *r, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	struct kv *grown;
+	char *ext, *prog;
+	if (!eq || v[0] != '.' || eq - v < 2 || eq - v > 16)
+		return cfg_fail_at(ld, ld->line, "assign '%s' is not .EXTENSION=PROGRAM", v);
+	for (const char *p = v + 1; p < eq; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' && *p != '.')
+			return cfg_fail_at(ld, ld->line,
+			                   "assign '%s': an extension is a dot and letters, digits, "
+			                   "'.', '_' or '-'",
+			                   v);
+	for (size_t i = 0; i < r->n_assign; i++)
+		if (strncmp(r->assign[i].name, v, (size_t)(eq - v)) == 0 && !r->assign[i].name[eq - v])
+			return cfg_fail_at(ld, ld->line, "assign %.*s is already set in this route",
+			                   (int)(eq - v), v);
+	if (r->n_assign == CFG_MAX_ASSIGN)
+		return cfg_fail_at(ld, ld->line, "too many assign lines (at most %d)", CFG_MAX_ASSIGN);
+	if (!(prog = interpreter_path(ld, "assign", eq + 1)))
+		return 0;
+	ext = strndup(v, (size_t)(eq - v));
+	grown = realloc(r->assign, (r->n_assign + 1) * sizeof *grown);
+	if (!ext || !grown) {
+		free(ext);
+		free(prog);
+		if (grown)
+			r->assign = grown;
+		return cfg_fail_at(ld, ld->line, "out of memory");
+	}
+	r->assign = grown;
+	r->assign[r->n_assign].name = ext;
+	r->assign[r->n_assign++].value = prog;
+	return 1;
+}
+
+const char *config_route_interpreter(const struct route_cfg *r, const char *script)
+{
+	size_t sl = strlen(script);
+	const char *base = strrchr(script, '/');
+	base = base ? base + 1 : script;
+	for (size_t i = 0; i < r->n_assign; i++) {
+		size_t el = strlen(r->assign[i].name);
+		/* ".php" matches "x.php", not a file named ".php" */
+		if (sl > el && (size_t)(script + sl - base) > el &&
+		    strcmp(script + sl - el, r->assign[i].name) == 0)
+			return r->assign[i].value;
+	}
+	return r->interpreter;
+}
+
+/* A cgi route's script must be executable unless an interpreter runs it. */
+static int check_interpreters(struct loader *ld, struct route_cfg *r)
+{
+	if ((r->interpreter || r->n_assign) && r->n_fastcgi)
+		return cfg_fail_at(ld, r->line,
+		                   "route \"%s\": interpreter and assign are for cgi and cgi_dir routes",
+		                   r->name);
+	if (r->cgi && !config_route_interpreter(r, r->cgi) && access(r->cgi, X_OK) != 0)
+		return cfg_fail_at(ld, r->cgi_line,
+		                   "cgi %s: not executable (and no interpreter or assign runs it)", r->cgi);
+	return 1;
 }
 
 enum route_key {
@@ -179,6 +288,9 @@ enum route_key {
 	RK_SOAP,
 	RK_HTTP,
 	RK_SEND_ALLOW,
+	RK_INTERPRETER,
+	RK_ASSIGN,
+	RK_BACKEND_REST,
 	RK_COUNT
 };
 static const char *const route_keys[RK_COUNT] = {"cgi",
@@ -197,19 +309,24 @@ static const char *const route_keys[RK_COUNT] = {"cgi",
                                                  "description",
                                                  "soap",
                                                  "http",
-                                                 "send_allow"};
+                                                 "send_allow",
+                                                 "interpreter",
+                                                 "assign",
+                                                 "backend_rest"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
 	unsigned long n;
 	struct stat st;
+	const char *why;
 	int k;
 	for (k = 0; k < RK_COUNT; k++)
 		if (strcmp(name, route_keys[k]) == 0)
 			break;
 	if (k == RK_COUNT)
 		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
-	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM && k != RK_SEND_ALLOW) {
+	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM && k != RK_SEND_ALLOW &&
+	    k != RK_ASSIGN) {
 		if (ld->seen_route & (1u << k))
 			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name, r->name);
 		ld->seen_route |= 1u << k;
@@ -221,8 +338,7 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 			return cfg_fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
 		if (!S_ISREG(st.st_mode))
 			return cfg_fail_at(ld, ld->line, "cgi %s: not a regular file", v);
-		if (access(r->cgi, X_OK) != 0)
-			return cfg_fail_at(ld, ld->line, "cgi %s: not executable", v);
+		r->cgi_line = ld->line; /* executable: checked once interpreters are known */
 		break;
 	case RK_TIMEOUT:
 		if (!cfg_parse_uint(v, 1, 86400, &n))
@@ -273,6 +389,9 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 	case RK_DESCRIPTION:
 		if (strlen(v) > 200)
 			return cfg_fail_at(ld, ld->line, "description is over 200 bytes");
+		/* it goes out in disco answers: nothing a server would refuse */
+		if ((why = xml_check_text(v, strlen(v), true)))
+			return cfg_fail_at(ld, ld->line, "description has %s (UTF-8 text only)", why);
 		r->description = strdup(v);
 		break;
 	case RK_SOAP:
@@ -288,6 +407,17 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 			return cfg_fail_at(ld, ld->line,
 			                   "connect_timeout '%s' is not a number of seconds (1-3600)", v);
 		r->connect_timeout_s = (unsigned)n;
+		break;
+	case RK_INTERPRETER:
+		r->interpreter = interpreter_path(ld, "interpreter", v);
+		return r->interpreter != NULL;
+	case RK_ASSIGN:
+		return add_assign(ld, r, v);
+	case RK_BACKEND_REST:
+		if (!cfg_parse_uint(v, 0, 3600, &n))
+			return cfg_fail_at(ld, ld->line,
+			                   "backend_rest '%s' is not a number of seconds (0-3600)", v);
+		r->backend_rest_s = (unsigned)n;
 		break;
 	case RK_COUNT:
 		break;
@@ -317,6 +447,13 @@ int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 		                   "route \"%s\": script_filename, param and connect_timeout are for "
 		                   "fastcgi routes",
 		                   r->name);
+	if (!check_interpreters(ld, r))
+		return 0;
+	if (!r->n_fastcgi && r->backend_rest_s != (unsigned)-1)
+		return cfg_fail_at(ld, r->line, "route \"%s\": backend_rest is for fastcgi routes",
+		                   r->name);
+	if (r->backend_rest_s == (unsigned)-1)
+		r->backend_rest_s = CFG_DEFAULT_BACKEND_REST;
 	if (r->connect_timeout_s == (unsigned)-1)
 		r->connect_timeout_s = CFG_DEFAULT_CONNECT_TIMEOUT;
 	if (r->timeout_s == (unsigned)-1)
@@ -376,4 +513,10 @@ void cfg_route_free(struct route_cfg *r)
 	}
 	free(r->env);
 	free(r->keys);
+	free(r->interpreter);
+	for (size_t i = 0; i < r->n_assign; i++) {
+		free(r->assign[i].name);
+		free(r->assign[i].value);
+	}
+	free(r->assign);
 }

@@ -2,7 +2,12 @@
  *
  * A connection is LINE (reading a request line), PAYLOAD (reading its bytes), SKIP
  * (discarding a payload refused as too large), WAITING (an iq is out; reading pauses so
- * answers stay in order) or CLOSING. Each request ends in exactly one answer line. */
+ * answers stay in order) or CLOSING. Each request ends in exactly one answer line.
+ * Trust: a connection that presents a running request's token (grant.h) sends only as
+ * that request's route; one without may send as any route if its user may
+ * (tokenless_users). Limits: at most max_connections at once (and never more than a
+ * quarter of the descriptor limit, so that handlers and FastCGI keep theirs), an idle
+ * timeout for connections that are not waiting for an iq, max_line and max_stanza. */
 #include "control.h"
 
 #include <errno.h>
@@ -10,11 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "control_proto.h"
+#include "grant.h"
 #include "log.h"
 #include "request.h"
 #include "route.h"
@@ -41,6 +49,9 @@ struct ctl_conn {
 	struct ctl_request rq;
 	size_t skip;
 	struct pending *pending;
+	uint64_t last_active; /* for idle_timeout */
+	bool tokenless_ok;    /* its user is in tokenless_users */
+	char token[72];       /* the grant it presented, or "" */
 	struct ctl_conn *next;
 };
 
@@ -50,6 +61,9 @@ struct control {
 	struct control_hooks hooks;
 	uv_pipe_t listener;
 	struct ctl_conn *conns;
+	unsigned n_conns, max_conns;
+	unsigned refused; /* connections refused since the limit was reached */
+	uv_timer_t idle_timer;
 	struct pending *pendings;
 	unsigned long long next_id;
 	bool stopping;
@@ -94,6 +108,8 @@ static void answer(struct ctl_conn *c, const char *fmt, const char *a, const cha
 		write_bytes(c, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, NULL, 0);
 }
 
+static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+
 static void on_conn_closed(uv_handle_t *h)
 {
 	struct ctl_conn *c = h->data;
@@ -134,6 +150,11 @@ static void conn_close(struct ctl_conn *c)
 			*pp = c->next;
 			break;
 		}
+	if (--c->ctl->n_conns < c->ctl->max_conns && c->ctl->refused) {
+		log_info("control: accepting connections again (%u refused at max_connections %u)",
+		         c->ctl->refused, c->ctl->max_conns);
+		c->ctl->refused = 0;
+	}
 	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
 }
 
@@ -156,12 +177,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 		conn_close(c);
 		return;
 	}
+	c->last_active = uv_now(c->ctl->loop);
 	process(c);
 }
 
 static void resume(struct ctl_conn *c)
 {
 	c->state = CC_LINE;
+	c->last_active = uv_now(c->ctl->loop);
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 	process(c);
 }
@@ -176,6 +199,53 @@ static void on_iq_timeout(uv_timer_t *t)
 		answer(c, "fail timeout %s%s\n", "no answer in time", "");
 		resume(c);
 	}
+}
+
+/* A connection with a token sends only as its request's route, and only while that
+ * request runs; one without, only if its user is trusted with every route. */
+static bool may_send_as(struct ctl_conn *c, const char *route)
+{
+	const struct grant_table *grants = c->ctl->hooks.grants;
+	const char *bound;
+	if (!c->token[0]) {
+		if (c->tokenless_ok)
+			return true;
+		answer(c, "fail forbidden %s%s\n",
+		       "this user may send only with a handler's XMPP_CGI_TOKEN (tokenless_users)", "");
+		return false;
+	}
+	bound = grants ? grant_route(grants, c->token) : NULL;
+	if (!bound) {
+		answer(c, "fail bad-token %s%s\n", "the request this token was given to has ended", "");
+		return false;
+	}
+	if (strcmp(bound, route) != 0) {
+		log_warn("control: a handler of route %s tried to send as route %s: refused", bound, route);
+		answer(c, "fail forbidden a handler of route %s may send only as that route%s\n", bound,
+		       "");
+		return false;
+	}
+	return true;
+}
+
+/* "token TOKEN": binds the connection to the running request the token was given to. */
+static void bind_token(struct ctl_conn *c)
+{
+	const struct grant_table *grants = c->ctl->hooks.grants;
+	const char *route = grants ? grant_route(grants, c->rq.token) : NULL;
+	if (c->token[0]) {
+		answer(c, "fail bad-request %s%s\n", "this connection has a token already", "");
+		conn_close(c);
+		return;
+	}
+	if (!route) {
+		log_warn("control: a connection presented an unknown or expired token: closed");
+		answer(c, "fail bad-token %s%s\n", "the token is unknown or its request has ended", "");
+		conn_close(c);
+		return;
+	}
+	snprintf(c->token, sizeof c->token, "%s", c->rq.token);
+	answer(c, "ok token %s%s\n", route, "");
 }
 
 /* Runs one complete request; the connection stays usable unless it is closed here. */
@@ -195,6 +265,8 @@ static void execute(struct ctl_conn *c, const char *payload)
 		answer(c, "fail shutdown %s%s\n", "the bridge is stopping", "");
 		return;
 	}
+	if (!may_send_as(c, rq->route))
+		return;
 	link = rc ? ctl->hooks.link_for(ctl->hooks.ud, rq->route, from, sizeof from) : NULL;
 	if (!link) {
 		answer(c, "fail unknown-route no route %s%s\n", rq->route, "");
@@ -214,11 +286,17 @@ static void execute(struct ctl_conn *c, const char *payload)
 	         (unsigned)rand());
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
+		log_info("control: route %s: stanza refused (%s): %s", rq->route, code, why);
 		answer(c, "fail %s %s\n", code, why);
 		return;
 	}
 	sent = link_send(link, xml);
 	free(xml);
+	if (sent == LINK_REFUSED) {
+		free(caller_id);
+		answer(c, "fail bad-xml %s%s\n", "the stanza is not XML a server accepts", "");
+		return;
+	}
 	if (sent < 0) {
 		free(caller_id);
 		answer(c, "fail offline route %s is offline and its queue is full%s\n", rq->route, "");
@@ -257,27 +335,40 @@ static void consume(struct ctl_conn *c, size_t n)
 
 static void process(struct ctl_conn *c)
 {
-	size_t max = c->ctl->cfg->control_max_stanza;
+	size_t max = c->ctl->cfg->control_max_stanza, max_line = c->ctl->cfg->control_max_line;
 	for (;;) {
 		if (c->state == CC_LINE) {
 			char *nl = memchr(c->in.data, '\n', c->in.len);
+			size_t line_len = nl ? (size_t)(nl - c->in.data) : c->in.len;
 			const char *why;
-			if (!nl) {
-				if (c->in.len > CTL_MAX_LINE) {
-					answer(c, "fail bad-request %s%s\n", "request line too long", "");
-					conn_close(c);
-				}
+			if (line_len > max_line) {
+				char limit[32];
+				snprintf(limit, sizeof limit, "%zu", max_line);
+				log_warn("control: request line over %zu bytes (max_line): connection closed",
+				         max_line);
+				answer(c, "fail bad-request request line over %s bytes (max_line)%s\n", limit, "");
+				conn_close(c);
 				return;
 			}
-			if (ctl_parse_line(c->in.data, (size_t)(nl - c->in.data), &c->rq, &why) != 0) {
+			if (!nl)
+				return;
+			if (ctl_parse_line(c->in.data, line_len, &c->rq, &why) != 0) {
 				answer(c, "fail bad-request %s%s\n", why, "");
 				conn_close(c);
 				return;
 			}
-			consume(c, (size_t)(nl - c->in.data) + 1);
+			consume(c, line_len + 1);
+			if (c->rq.verb == CTL_TOKEN) {
+				bind_token(c);
+				if (c->state == CC_CLOSING)
+					return;
+				continue;
+			}
 			if (c->rq.length > max) {
 				char limit[32];
 				snprintf(limit, sizeof limit, "%zu", max);
+				log_warn("control: route %s: a payload of %zu bytes refused (max_stanza %zu)",
+				         c->rq.route, c->rq.length, max);
 				answer(c, "fail too-large the payload is over %s bytes%s\n", limit, "");
 				c->skip = c->rq.length;
 				c->state = CC_SKIP;
@@ -310,6 +401,43 @@ static void process(struct ctl_conn *c)
 	}
 }
 
+static void on_idle_sweep(uv_timer_t *t);
+
+static unsigned sweep_interval_ms(const struct control *ctl)
+{
+	unsigned ms = ctl->cfg->control_idle_timeout_s * 1000u / 4;
+	return ms < 250 ? 250 : ms > 5000 ? 5000 : ms;
+}
+
+/* Whether the peer's user may use the socket without a token (SO_PEERCRED). */
+static bool peer_tokenless_ok(const struct control *ctl, uv_pipe_t *pipe)
+{
+	struct ucred cr;
+	socklen_t len = sizeof cr;
+	uv_os_fd_t fd;
+	if (ctl->cfg->control_tokenless_any)
+		return true;
+	if (uv_fileno((uv_handle_t *)pipe, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return false;
+	for (size_t i = 0; i < ctl->cfg->control_n_tokenless_uids; i++)
+		if ((long)cr.uid == ctl->cfg->control_tokenless_uids[i])
+			return true;
+	return false;
+}
+
+/* At max_connections a new connection gets one line and is closed at once, so that the
+ * descriptors stay free for handlers. */
+static void refuse_busy(struct control *ctl, struct ctl_conn *c)
+{
+	static const char line[] = "fail busy too many control connections (max_connections)\n";
+	uv_buf_t b = uv_buf_init((char *)line, sizeof line - 1);
+	if (!ctl->refused++)
+		log_warn("control: %u connections open (max_connections): refusing new ones", ctl->n_conns);
+	uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+	uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct control *ctl = server->data;
@@ -326,9 +454,43 @@ static void on_connection(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *)&c->pipe, on_conn_closed);
 		return;
 	}
+	if (ctl->n_conns >= ctl->max_conns) {
+		refuse_busy(ctl, c);
+		return;
+	}
+	c->tokenless_ok = peer_tokenless_ok(ctl, &c->pipe);
+	c->last_active = uv_now(ctl->loop);
 	c->next = ctl->conns;
 	ctl->conns = c;
+	ctl->n_conns++;
+	if (!uv_is_active((uv_handle_t *)&ctl->idle_timer))
+		uv_timer_start(&ctl->idle_timer, on_idle_sweep, sweep_interval_ms(ctl),
+		               sweep_interval_ms(ctl));
 	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+/* Closes the connections that sent nothing for idle_timeout (one waiting for its iq's
+ * answer is not idle: the iq's own timeout bounds it). */
+static void on_idle_sweep(uv_timer_t *t)
+{
+	struct control *ctl = t->data;
+	uint64_t now = uv_now(ctl->loop), idle_ms = ctl->cfg->control_idle_timeout_s * 1000ull;
+	unsigned closed = 0;
+	char secs[16];
+	snprintf(secs, sizeof secs, "%u", ctl->cfg->control_idle_timeout_s);
+	for (struct ctl_conn *c = ctl->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CC_WAITING || now - c->last_active < idle_ms)
+			continue;
+		answer(c, "fail idle no request for %s s (idle_timeout): closing%s\n", secs, "");
+		conn_close(c);
+		closed++;
+	}
+	if (closed)
+		log_info("control: closed %u idle connection%s (idle_timeout %u s)", closed,
+		         closed == 1 ? "" : "s", ctl->cfg->control_idle_timeout_s);
+	if (!ctl->conns)
+		uv_timer_stop(t);
 }
 
 /* The recipient itself, or its server for a bare JID (which answers from the bare JID,
@@ -410,7 +572,27 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 	return 1;
 }
 
-static void on_listener_closed(uv_handle_t *h) { free(h->data); }
+static void on_listener_closed(uv_handle_t *h)
+{
+	struct control *ctl = h->data;
+	uv_close((uv_handle_t *)&ctl->idle_timer, on_timer_closed);
+}
+
+/* max_connections, capped at a quarter of the descriptor limit: a full control socket
+ * must leave handlers, FastCGI connections and the XMPP streams their descriptors. */
+static unsigned descriptor_share(unsigned max)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur / 4 < max) {
+		unsigned share = rl.rlim_cur / 4 ? (unsigned)(rl.rlim_cur / 4) : 1;
+		log_warn("control: max_connections %u lowered to %u, a quarter of the descriptor "
+		         "limit %llu",
+		         max, share, (unsigned long long)rl.rlim_cur);
+		return share;
+	}
+	return max;
+}
 
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,
                               const struct control_hooks *hooks)
@@ -424,6 +606,9 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	ctl->loop = loop;
 	ctl->cfg = cfg;
 	ctl->hooks = *hooks;
+	ctl->max_conns = descriptor_share(cfg->control_max_connections);
+	uv_timer_init(loop, &ctl->idle_timer);
+	ctl->idle_timer.data = ctl;
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path); /* left by an earlier run */
 	uv_pipe_init(loop, &ctl->listener, 0);
@@ -431,7 +616,13 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	rc = uv_pipe_bind(&ctl->listener, path);
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
-	if (rc == 0 && cfg->control_gid >= 0 && chown(path, (uid_t)-1, (gid_t)cfg->control_gid) != 0)
+	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
+	 * use it after the switch (bridge/privdrop.c); group: [control] group, else the user's. */
+	uid_t owner = geteuid() == 0 && cfg->daemon_uid > 0 ? (uid_t)cfg->daemon_uid : (uid_t)-1;
+	long group = cfg->control_gid;
+	if (group < 0 && owner != (uid_t)-1)
+		group = cfg->daemon_gid;
+	if (rc == 0 && (owner != (uid_t)-1 || group >= 0) && chown(path, owner, (gid_t)group) != 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&ctl->listener, 128, on_connection);

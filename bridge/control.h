@@ -15,12 +15,15 @@
 #include "xmpp_link.h"
 
 struct control;
+struct grant_table;
 
 struct control_hooks {
 	void *ud;
 	/* The link that carries ROUTE's stanzas, writing the route's address to from;
 	 * NULL if there is no such route. */
 	struct xmpp_link *(*link_for)(void *ud, const char *route, char *from, size_t len);
+	/* the running requests' tokens: a connection that presents one sends as its route */
+	const struct grant_table *grants;
 };
 
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jid_check.h"
 #include "reply.h"
+#include "xml_check.h"
 
 static const char *const verbs[] = {"message", "normal", "stanza", "iq"};
 
@@ -29,6 +31,11 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 		buf[len - 1] = '\0';
 	for (tok = strtok_r(buf, " ", &save); tok && n < 6; tok = strtok_r(NULL, " ", &save))
 		fields[n++] = tok;
+	if (n == 2 && strcmp(fields[0], "token") == 0 && strlen(fields[1]) < sizeof rq->token) {
+		rq->verb = CTL_TOKEN;
+		strcpy(rq->token, fields[1]);
+		return 0;
+	}
 	if (n < 4 || n > 5) {
 		*why = "expected: VERB ROUTE TO LENGTH [TIMEOUT_MS]";
 		return -1;
@@ -65,17 +72,24 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 	return 0;
 }
 
-static int jid_ok(const char *jid)
+/* Only the bridge answers iqs (its dispatcher, exactly once): a caller may send an iq
+ * request, never a result or an error. */
+static int iq_is_request(xmlNodePtr root, const char **code, const char **why)
 {
-	const char *at = strchr(jid, '@'), *slash = strchr(jid, '/');
-	if (!*jid || strpbrk(jid, " \t<>'\"&"))
-		return 0;
-	if (at && (at == jid || (slash && at > slash)))
-		return 0;
-	return (at ? at[1] : jid[0]) && (at ? at[1] : jid[0]) != '/';
+	xmlChar *type = xmlGetProp(root, BAD_CAST "type");
+	int ok = type && (strcmp((char *)type, "get") == 0 || strcmp((char *)type, "set") == 0);
+	if (!ok && type &&
+	    (strcmp((char *)type, "result") == 0 || strcmp((char *)type, "error") == 0)) {
+		*code = "forbidden";
+		*why = "only the bridge answers iqs: an iq result or error cannot be sent";
+	} else if (!ok)
+		*why = "an iq needs type get or set";
+	xmlFree(type);
+	return ok;
 }
 
-/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. */
+/* A caller may write xmlns='jabber:client'; the stream's namespace is implied. The
+ * recursion is bounded by xml_check_read's depth limit. */
 static void drop_client_ns(xmlNodePtr n)
 {
 	for (; n; n = n->next) {
@@ -115,9 +129,8 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 
 	*caller_id = NULL;
 	*code = "bad-xml";
-	if (!jid_ok(rq->to)) {
+	if ((*why = jid_check(rq->to))) {
 		*code = "bad-to";
-		*why = "TO is not a JID";
 		return NULL;
 	}
 	if (rq->verb == CTL_MESSAGE || rq->verb == CTL_NORMAL) {
@@ -129,18 +142,11 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 		xmlNewTextChild(root, NULL, BAD_CAST "body", BAD_CAST(clean ? clean : ""));
 		free(clean);
 	} else {
-		if (len > 0x7fffffff) {
-			*why = "payload too large";
+		/* the same check as every outgoing stanza's, so a refusal is explained here */
+		doc = xml_check_read(payload, len, XML_CHECK_STANZA, why);
+		if (!doc)
 			return NULL;
-		}
-		doc = xmlReadMemory(payload, (int)len, NULL, NULL,
-		                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-		root = doc ? xmlDocGetRootElement(doc) : NULL;
-		if (!root || doc->intSubset) {
-			*why = root ? "a DTD is not allowed in XMPP" : "the payload is not well-formed XML";
-			xmlFreeDoc(doc);
-			return NULL;
-		}
+		root = xmlDocGetRootElement(doc);
 		name = (const char *)root->name;
 		if (rq->verb == CTL_IQ) {
 			xmlChar *type = xmlGetProp(root, BAD_CAST "type");
@@ -159,6 +165,9 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 			xmlSetProp(root, BAD_CAST "id", BAD_CAST iq_id);
 		} else if (strcmp(name, "message") && strcmp(name, "presence") && strcmp(name, "iq")) {
 			*why = "the payload is not a message, presence or iq";
+			xmlFreeDoc(doc);
+			return NULL;
+		} else if (strcmp(name, "iq") == 0 && !iq_is_request(root, code, why)) {
 			xmlFreeDoc(doc);
 			return NULL;
 		}

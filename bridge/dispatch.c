@@ -12,6 +12,7 @@
 
 #include "cgi_runner.h"
 #include "fcgi_pool.h"
+#include "grant.h"
 #include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
@@ -19,6 +20,7 @@
 #include "route.h"
 #include "route_stats.h"
 #include "soap_fault.h"
+#include "stanza_depth.h"
 
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -39,6 +41,7 @@ struct request {
 	struct cgi_job *job;    /* CGI routes */
 	struct fcgi_call *call; /* FastCGI routes */
 	struct reply_sink sink;
+	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
 	uint64_t run_ms;             /* when its handler started, for the latency histogram */
 	enum bridge_failure failure; /* how it ended, for the metrics */
@@ -55,6 +58,9 @@ int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *
 	if (!d->routes)
 		return -1;
 	d->n_routes = cfg->n_routes;
+	d->fcgi = fcgi_backends_new(loop);
+	if (!d->fcgi)
+		return -1;
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		d->routes[i] = route_rt_new(d, &cfg->routes[i]);
 		if (!d->routes[i])
@@ -102,7 +108,7 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 	route->cfg = rc;
 	route->stats = stats_for(d, rc->name);
 	if (rc->n_fastcgi)
-		route->pool = fcgi_pool_new(d->loop, rc);
+		route->pool = fcgi_route_new(d->fcgi, rc);
 	if (!route->stats || (rc->n_fastcgi && !route->pool)) {
 		route_rt_free(d, route);
 		return NULL;
@@ -113,7 +119,7 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 void route_rt_free(struct dispatcher *d, struct route_rt *route)
 {
 	if (route->pool)
-		fcgi_pool_free(route->pool);
+		fcgi_route_free(route->pool); /* its backends stay, shared */
 	stats_release(d, route->stats);
 	free(route);
 }
@@ -168,8 +174,16 @@ static void answer(struct request *r, char *xml, const char *what)
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
-	if (xml)
-		r->sink.send(r->sink.ud, xml);
+	if (r->token[0])
+		grant_revoke(d->grants, r->token); /* the handler acts for this request no more */
+	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED &&
+	    reply_required(r->target.kind, r->target.type)) {
+		free(xml);
+		xml = reply_failure(&r->target, FAIL_HANDLER, "the reply was not XML a server accepts");
+		what = "reply refused by the outbound check";
+		if (xml)
+			r->sink.send(r->sink.ud, xml);
+	}
 	route_stats_answer(route->stats, xml, r->failure);
 	if (was_running)
 		route_stats_latency(route->stats, uv_now(d->loop) - r->run_ms);
@@ -231,12 +245,20 @@ static void start(struct request *r)
 {
 	struct route_rt *route = r->route;
 	struct dispatcher *d = r->d;
+	const char *script = r->script ? r->script : route->cfg->cgi;
+	const char *interpreter = script ? config_route_interpreter(route->cfg, script) : NULL;
+	char *argv[] = {(char *)interpreter, (char *)script, NULL};
 	struct cgi_spec spec;
 	char tag[96];
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
-	spec = (struct cgi_spec){.path = r->script ? r->script : route->cfg->cgi,
+	/* the handler may send through the control socket as its own route, while it runs */
+	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
+	                  cgi_env_set(&r->env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
+		err = UV_ENOMEM;
+	spec = (struct cgi_spec){.path = script,
+	                         .argv = interpreter ? argv : NULL,
 	                         .envp = r->env.vars,
 	                         .input = r->input,
 	                         .input_len = r->input_len,
@@ -251,6 +273,11 @@ static void start(struct request *r)
 	if (d->running)
 		d->running->prev = r;
 	d->running = r;
+	if (err) {
+		log_error("route %s: cannot make the request's control token", route->cfg->name);
+		answer_failure(r, FAIL_UNAVAILABLE, NULL);
+		return;
+	}
 	if (route->pool) {
 		r->call = fcgi_call_start(route->pool, &spec, on_handler_done, r);
 		if (!r->call) {
@@ -261,8 +288,8 @@ static void start(struct request *r)
 	}
 	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
 	if (!r->job) {
-		log_error("route %s: cannot start %s: %s", route->cfg->name, route->cfg->cgi,
-		          uv_strerror(err));
+		log_error("route %s: cannot start %s: %s", route->cfg->name,
+		          interpreter ? interpreter : script, uv_strerror(err));
 		answer_failure(r, FAIL_HANDLER, "the handler could not be started");
 	}
 }
@@ -421,6 +448,10 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
 		return;
 	}
+	if (stanza_too_deep(stanza)) { /* build() serializes it recursively */
+		answer_failure(r, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT);
+		return;
+	}
 	r->script = tgt->script ? strdup(tgt->script) : NULL;
 	refusal = build(r, tgt, stanza, xmpp_stanza_get_context(stanza));
 	if (refusal) {
@@ -471,20 +502,16 @@ void dispatcher_stop(struct dispatcher *d)
 	}
 }
 
-static void close_pool(struct route_rt *route)
-{
-	if (route->pool) {
-		fcgi_pool_free(route->pool);
-		route->pool = NULL;
-	}
-}
-
 void dispatcher_close_backends(struct dispatcher *d)
 {
+	/* fcgi_backends_free() frees every route's fcgi_route too */
 	for (size_t i = 0; i < d->n_routes; i++)
-		close_pool(d->routes[i]);
+		if (d->routes[i])
+			d->routes[i]->pool = NULL;
 	for (struct route_rt *route = d->draining; route; route = route->next_draining)
-		close_pool(route);
+		route->pool = NULL;
+	fcgi_backends_free(d->fcgi);
+	d->fcgi = NULL;
 }
 
 void dispatcher_free(struct dispatcher *d)

@@ -15,15 +15,20 @@
 
 struct request;
 
-/* Where replies go: the XMPP link in daemon mode, stdout with --once. */
+/* Where replies go: the XMPP link in daemon mode, stdout with --once. send returns
+ * SINK_REFUSED when the stanza failed the outbound check (xml_check_stanza) and was not
+ * sent. */
+enum { SINK_SENT = 0, SINK_REFUSED = -2 };
 struct reply_sink {
-	void (*send)(void *ud, const char *xml);
+	int (*send)(void *ud, const char *xml);
 	void *ud;
 	const char *from;        /* our address to stamp on replies, or NULL */
 	const char *remote_addr; /* REMOTE_ADDR for handlers */
 };
 
-struct fcgi_pool;
+struct fcgi_backends;
+struct fcgi_route;
+struct grant_table;
 struct route_stats;
 
 /* A route at run time. A reload that removes or changes a route sets it draining: it
@@ -31,7 +36,7 @@ struct route_stats;
  * (reload.c); its cfg stays valid until then. */
 struct route_rt {
 	const struct route_cfg *cfg;
-	struct fcgi_pool *pool; /* FastCGI routes only */
+	struct fcgi_route *pool; /* FastCGI routes only: its backends, shared with other routes */
 	unsigned running;
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
@@ -49,11 +54,15 @@ struct dispatcher {
 	size_t n_routes;
 	struct route_rt *draining; /* routes a reload took out, until their requests end */
 	struct route_stats *stats; /* one per route name in use */
-	struct request *running;   /* every started request, for shutdown */
-	unsigned in_flight;        /* requests not yet answered */
-	const char *path_env;      /* PATH handed to handlers */
-	bool check_acl;            /* false with --once */
+	/* FastCGI backends, one per address, whatever routes name it */
+	struct fcgi_backends *fcgi;
+	struct request *running; /* every started request, for shutdown */
+	unsigned in_flight;      /* requests not yet answered */
+	const char *path_env;    /* PATH handed to handlers */
+	bool check_acl;          /* false with --once */
 	bool stopping;
+	/* XMPP_CGI_TOKEN: a grant per running request, when there is a control socket */
+	struct grant_table *grants;
 };
 
 /* What an inbound stanza asks for, as the router found it. */

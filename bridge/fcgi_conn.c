@@ -3,7 +3,9 @@
  *
  * Part of the pool (fcgi_pool.c owns backends, calls and balancing); the shared state
  * is in fcgi_internal.h. The connection never decides a call's fate alone: it reports
- * END_REQUEST, loss and protocol errors, and fcgi_pool.c's functions answer. */
+ * END_REQUEST, loss and protocol errors, and fcgi_pool.c's functions answer. A
+ * connection belongs to a backend, not to a route: its calls may come from any route
+ * naming that backend, so what concerns the backend is logged under its address. */
 #include <fastcgi.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -88,8 +90,7 @@ void fcgi_conn_close(struct conn *c)
 static void conn_lost(struct conn *c, const char *why)
 {
 	struct fcgi_call *moving = NULL;
-	log_debug("route %s: fastcgi %s: connection lost: %s", c->be->pool->route->name,
-	          c->be->addr->text, why);
+	log_debug("fastcgi %s: connection lost: %s", c->be->addr->text, why);
 	while (c->calls) {
 		struct fcgi_call *call = c->calls;
 		fcgi_detach(call);
@@ -142,17 +143,15 @@ static void on_end(struct conn *c, struct fcgi_call *call, const struct fcgi_eve
 		break;
 	case FCGI_CANT_MPX_CONN:
 		/* It said it could; believe the refusal and send it again alone. */
-		log_warn("route %s: fastcgi %s: refused multiplexing; not multiplexing any more",
-		         be->pool->route->name, be->addr->text);
+		log_warn("fastcgi %s: refused multiplexing; not multiplexing any more", be->addr->text);
 		be->mpxs = 0;
 		fcgi_detach(call);
 		call->state = CALL_WAITING;
 		fcgi_assign(call);
 		break;
 	case FCGI_OVERLOADED:
-		log_warn("route %s: fastcgi %s: overloaded; resting %d ms", be->pool->route->name,
-		         be->addr->text, FCGI_OVERLOAD_MS);
-		fcgi_backend_rest(be, BACKEND_OVERLOADED, FCGI_OVERLOAD_MS);
+		log_warn("fastcgi %s: overloaded; resting %d ms", be->addr->text, FCGI_OVERLOAD_MS);
+		fcgi_backend_overloaded(be);
 		fcgi_finish(call, FAIL_BUSY);
 		break;
 	default:
@@ -173,10 +172,9 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 		be->max_reqs = ev->max_reqs > 0 ? ev->max_reqs : 0;
 		be->mpxs = ev->mpxs_conns == 1 ? 1 : 0;
 		be->values_known = true;
-		log_debug("route %s: fastcgi %s: max_conns %ld, max_reqs %ld, multiplexing %s",
-		          be->pool->route->name, be->addr->text, be->max_conns, be->max_reqs,
-		          be->mpxs ? "yes" : "no");
-		fcgi_serve_waiting(be->pool);
+		log_debug("fastcgi %s: max_conns %ld, max_reqs %ld, multiplexing %s", be->addr->text,
+		          be->max_conns, be->max_reqs, be->mpxs ? "yes" : "no");
+		fcgi_serve_waiting(be);
 		return 0;
 	}
 	if (ev->type == FCGI_EV_UNKNOWN)
@@ -250,8 +248,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->state == CONN_CLOSING)
 		return;
 	if (rc < 0) {
-		log_warn("route %s: fastcgi %s: protocol error: %s", c->be->pool->route->name,
-		         c->be->addr->text, c->parser.error);
+		log_warn("fastcgi %s: protocol error: %s", c->be->addr->text, c->parser.error);
 		while (c->calls) {
 			struct fcgi_call *call = c->calls;
 			fcgi_detach(call);
@@ -266,30 +263,34 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
-/* The backend could not be reached: it rests, and the calls waiting for this connection,
- * of which nothing was sent, go to another backend. */
+/* The backend could not be reached: the calls waiting for this connection, of which
+ * nothing was sent, go to another backend of their route, or fail if it has none left
+ * for them. So do the calls queued on the backend when it has no other connection:
+ * they were waiting for this one. */
 static void connect_failed(struct conn *c, const char *why)
 {
 	struct backend *be = c->be;
 	struct fcgi_call *moving = c->calls;
-	log_warn("route %s: fastcgi %s: cannot connect: %s; disabled for %d ms", be->pool->route->name,
-	         be->addr->text, why, FCGI_DISABLE_MS);
-	fcgi_backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
+	fcgi_backend_failed(be, why);
 	for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
 		c->n_calls--;
 		be->outstanding--;
 		call->conn = NULL;
+		fcgi_mark_tried(call, be);
 	}
 	c->calls = NULL;
 	fcgi_conn_close(c);
+	if (be->n_conns == 0)
+		for (struct fcgi_call *call = be->waiting_head; call; call = call->next_waiting)
+			fcgi_mark_tried(call, be);
 	while (moving) {
 		struct fcgi_call *call = moving;
 		moving = call->next_on_conn;
 		call->next_on_conn = NULL;
-		call->moves++;
 		call->state = CALL_WAITING;
 		fcgi_assign(call);
 	}
+	fcgi_serve_waiting(be);
 }
 
 static void on_connected(uv_connect_t *req, int status)
@@ -304,6 +305,12 @@ static void on_connected(uv_connect_t *req, int status)
 		return;
 	}
 	c->state = CONN_READY;
+	if (be->state == BACKEND_DISABLED) {
+		log_info("fastcgi %s: connected again after %u failed attempt%s", be->addr->text,
+		         be->failures, be->failures == 1 ? "" : "s");
+		be->state = BACKEND_UP;
+	}
+	be->failures = 0;
 	uv_read_start(&c->h.stream, on_alloc, on_read);
 	if (!be->values_asked) {
 		struct write_req *w = calloc(1, sizeof *w);
@@ -327,9 +334,9 @@ static void on_connect_timeout(uv_timer_t *t)
 	connect_failed(t->data, "timed out");
 }
 
-struct conn *fcgi_conn_open(struct backend *be)
+struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms)
 {
-	struct fcgi_pool *pool = be->pool;
+	uv_loop_t *loop = be->all->loop;
 	struct conn *c = calloc(1, sizeof *c);
 	int rc;
 	if (!c)
@@ -339,12 +346,12 @@ struct conn *fcgi_conn_open(struct backend *be)
 	fcgi_parser_init(&c->parser);
 	c->connect_req.data = c;
 	if (be->addr->kind == FCGI_ADDR_UNIX) {
-		uv_pipe_init(pool->loop, &c->h.pipe, 0);
+		uv_pipe_init(loop, &c->h.pipe, 0);
 		uv_pipe_connect(&c->connect_req, &c->h.pipe, be->addr->path, on_connected);
 		rc = 0;
 	} else {
 		struct sockaddr_storage ss;
-		uv_tcp_init(pool->loop, &c->h.tcp);
+		uv_tcp_init(loop, &c->h.tcp);
 		uv_tcp_nodelay(&c->h.tcp, 1);
 		if (strchr(be->addr->host, ':'))
 			rc = uv_ip6_addr(be->addr->host, (int)be->addr->port, (struct sockaddr_in6 *)&ss);
@@ -354,20 +361,17 @@ struct conn *fcgi_conn_open(struct backend *be)
 			rc = uv_tcp_connect(&c->connect_req, &c->h.tcp, (struct sockaddr *)&ss, on_connected);
 	}
 	c->h.handle.data = c;
-	uv_timer_init(pool->loop, &c->connect_timer);
+	uv_timer_init(loop, &c->connect_timer);
 	c->connect_timer.data = c;
 	c->open_handles = 2;
 	c->next = be->conns;
 	be->conns = c;
 	be->n_conns++;
 	if (rc != 0) {
-		log_warn("route %s: fastcgi %s: cannot connect: %s", pool->route->name, be->addr->text,
-		         uv_strerror(rc));
-		fcgi_backend_rest(be, BACKEND_DISABLED, FCGI_DISABLE_MS);
+		fcgi_backend_failed(be, uv_strerror(rc));
 		fcgi_conn_close(c);
 		return NULL;
 	}
-	uv_timer_start(&c->connect_timer, on_connect_timeout,
-	               (uint64_t)pool->route->connect_timeout_s * 1000, 0);
+	uv_timer_start(&c->connect_timer, on_connect_timeout, timeout_ms, 0);
 	return c;
 }

@@ -1,12 +1,14 @@
-/* fcgi_pool.c - FastCGI backends of one route: calls, balancing, failover (see
+/* fcgi_pool.c - FastCGI backends shared by routes: calls, balancing, failover (see
  * fcgi_pool.h; the state machines are described in fcgi_internal.h, connections live
- * in fcgi_conn.c).
+ * in fcgi_conn.c, the choice of a backend in fcgi_balance.c).
  *
- * fcgi_finish() is the only way for a call to DONE. A connection carries one call, or several when
- * the backend said FCGI_MPXS_CONNS=1 in its FCGI_GET_VALUES answer, which is asked on
- * each backend's first connection. A call that fails before any byte of its answer
- * arrived is moved: to another backend when the connect failed, to a fresh
- * connection (once) when a kept-alive one turned out dead. */
+ * fcgi_finish() is the only way for a call to DONE. A connection carries one call, or
+ * several when the backend said FCGI_MPXS_CONNS=1 in its FCGI_GET_VALUES answer, which
+ * is asked on each backend's first connection. A call that fails before any byte of its
+ * answer arrived is moved: to another backend of its route when the connect failed, to
+ * a fresh connection (once) when a kept-alive one turned out dead. A call that finds no
+ * room waits in its backend's queue, with the calls of every other route naming it, and
+ * is served in order when a call of that backend ends. */
 #include "fcgi_pool.h"
 
 #include <fastcgi.h>
@@ -18,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "fcgi_balance.h"
 #include "fcgi_internal.h"
 #include "fcgi_record.h"
 #include "log.h"
@@ -51,22 +54,27 @@ void fcgi_detach(struct fcgi_call *call)
 
 static void unqueue(struct fcgi_call *call)
 {
-	struct fcgi_pool *pool = call->pool;
+	struct backend *be = call->waiting_on;
 	struct fcgi_call **pp, *prev = NULL;
-	for (pp = &pool->waiting_head; *pp; prev = *pp, pp = &(*pp)->next_waiting)
+	if (!be)
+		return;
+	for (pp = &be->waiting_head; *pp; prev = *pp, pp = &(*pp)->next_waiting)
 		if (*pp == call) {
 			*pp = call->next_waiting;
-			if (pool->waiting_tail == call)
-				pool->waiting_tail = prev;
+			if (be->waiting_tail == call)
+				be->waiting_tail = prev;
 			break;
 		}
+	be->n_waiting--;
 	call->next_waiting = NULL;
+	call->waiting_on = NULL;
 }
 
 /* A backend that does not multiplex gives each connection a worker of its own (php-fpm,
  * libfcgi, fcgiwrap), and an idle kept-alive connection keeps its worker waiting. While
- * other calls of the backend are in flight they may sit in its listen queue for want of
- * that worker: then close the idle connection rather than keep it. */
+ * other calls of the backend, of whatever route, are in flight they may sit in its
+ * listen queue for want of that worker: then close the idle connection rather than
+ * keep it. */
 static bool conn_serving(const struct conn *c)
 {
 	for (const struct fcgi_call *call = c->calls; call; call = call->next_on_conn)
@@ -101,14 +109,14 @@ static void release_idle(struct conn *c)
 			stuck = (call->state == CALL_SENT || call->state == CALL_ATTACHED) && !call->got_bytes;
 	if (!stuck)
 		return;
-	be->probe_after = uv_now(be->pool->loop) + FCGI_PROBE_REST_MS;
+	be->probe_after = uv_now(be->all->loop) + FCGI_PROBE_REST_MS;
 	fcgi_conn_close(c);
 }
 
 /* The one way out of a call. */
 void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
 {
-	struct fcgi_pool *pool = call->pool;
+	struct backend *be = call->be; /* the last it was attached to: room there, maybe */
 	struct conn *c = call->conn;
 	if (call->state == CALL_DONE)
 		return;
@@ -126,7 +134,8 @@ void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
 	uv_timer_stop(&call->timer);
 	call->cb(call->ud, &call->resp, f);
 	uv_close((uv_handle_t *)&call->timer, on_call_timer_closed);
-	fcgi_serve_waiting(pool);
+	if (be)
+		fcgi_serve_waiting(be);
 	if (c)
 		release_idle(c);
 }
@@ -199,20 +208,23 @@ void fcgi_send_call(struct fcgi_call *call)
 
 /* ---- backends ---- */
 
-static bool backend_usable(struct backend *be, uint64_t now)
+void fcgi_backend_failed(struct backend *be, const char *why)
 {
-	if (be->state != BACKEND_UP && now >= be->rest_until) {
-		if (be->state == BACKEND_DISABLED)
-			log_info("route %s: fastcgi %s: trying again", be->pool->route->name, be->addr->text);
-		be->state = BACKEND_UP;
-	}
-	return be->state == BACKEND_UP;
+	/* One warning per outage: a route with this backend alone tries it for each call. */
+	if (be->state != BACKEND_DISABLED)
+		log_warn("fastcgi %s: cannot connect: %s", be->addr->text, why);
+	else
+		log_debug("fastcgi %s: cannot connect: %s (%u in a row)", be->addr->text, why,
+		          be->failures + 1);
+	be->state = BACKEND_DISABLED;
+	be->failed_at = uv_now(be->all->loop);
+	be->failures++;
 }
 
-void fcgi_backend_rest(struct backend *be, enum backend_state why, uint64_t ms)
+void fcgi_backend_overloaded(struct backend *be)
 {
-	be->state = why;
-	be->rest_until = uv_now(be->pool->loop) + ms;
+	be->state = BACKEND_OVERLOADED;
+	be->rest_until = uv_now(be->all->loop) + FCGI_OVERLOAD_MS;
 }
 
 unsigned fcgi_conn_capacity(const struct backend *be)
@@ -258,14 +270,15 @@ static void attach(struct fcgi_call *call, struct conn *c)
 
 /* ---- balancing ---- */
 
-/* A connection with room for one more call, or NULL to wait for one. Until the backend
- * has said whether it multiplexes, one connection at a time. FCGI_MAX_REQS bounds the
- * backend's requests in flight (FastCGI 4.1). FCGI_MAX_CONNS is honoured only where
- * connections are shared: libfcgi says 1 per process even when a pool of processes
- * (fcgiwrap -c 4) shares the socket. */
-static struct conn *conn_for(struct backend *be)
+/* A connection with room for one more call, or NULL; then *may_open says whether one
+ * more connection may be opened. Until the backend has said whether it multiplexes, one
+ * connection at a time. FCGI_MAX_REQS bounds the backend's requests in flight (FastCGI
+ * 4.1). FCGI_MAX_CONNS is honoured only where connections are shared: libfcgi says 1
+ * per process even when a pool of processes (fcgiwrap -c 4) shares the socket. */
+static struct conn *conn_with_room(struct backend *be, bool *may_open)
 {
 	unsigned cap = fcgi_conn_capacity(be);
+	*may_open = false;
 	for (struct conn *c = be->conns; c; c = c->next)
 		if (c->state != CONN_CLOSING && c->n_calls < cap)
 			return c;
@@ -277,113 +290,223 @@ static struct conn *conn_for(struct backend *be)
 		return NULL;
 	/* Without multiplexing each connection needs a worker of the backend's own: open
 	 * one more than it has shown it serves at once, unless a probe just failed. */
-	if (be->mpxs != 1 && be->n_conns > be->served_max && uv_now(be->pool->loop) < be->probe_after)
+	if (be->mpxs != 1 && be->n_conns > be->served_max && uv_now(be->all->loop) < be->probe_after)
 		return NULL;
-	return fcgi_conn_open(be);
+	*may_open = true;
+	return NULL;
 }
 
-/* Least outstanding requests among usable backends; NULL if none is usable. */
-static struct backend *pick(struct fcgi_pool *pool, bool *all_resting_overloaded)
+_Static_assert(CFG_MAX_BACKENDS <= 64, "fcgi_call.tried has a bit per backend of a route");
+
+void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be)
 {
-	uint64_t now = uv_now(pool->loop);
-	struct backend *best = NULL;
-	bool overloaded = false;
-	for (size_t i = 0; i < pool->n_backends; i++) {
-		struct backend *be = &pool->backends[i];
-		if (!backend_usable(be, now)) {
-			overloaded |= be->state == BACKEND_OVERLOADED;
-			continue;
-		}
-		if (!best || be->outstanding < best->outstanding)
-			best = be;
+	for (size_t i = 0; i < call->route->n_backends; i++)
+		if (call->route->backends[i] == be)
+			call->tried |= UINT64_C(1) << i;
+}
+
+/* What the route's backends look like now, to fcgi_balance_pick. A backend's load counts
+ * the calls waiting for it, but not this call. Full means no room by what the backend
+ * said of itself or showed; one that has not said yet gets its calls queued all the
+ * same, so that they spread as they would once it has. */
+static enum fcgi_verdict pick(const struct fcgi_call *call, struct backend **out)
+{
+	static const enum fcgi_health health[] = {[BACKEND_UP] = FCGI_HEALTH_UP,
+	                                          [BACKEND_DISABLED] = FCGI_HEALTH_FAILED,
+	                                          [BACKEND_OVERLOADED] = FCGI_HEALTH_OVERLOADED};
+	const struct fcgi_route *route = call->route;
+	struct fcgi_candidate cand[CFG_MAX_BACKENDS];
+	enum fcgi_verdict v;
+	size_t i;
+	for (i = 0; i < route->n_backends; i++) {
+		struct backend *be = route->backends[i];
+		bool may_open;
+		bool room = conn_with_room(be, &may_open) || may_open;
+		cand[i] = (struct fcgi_candidate){.health = health[be->state],
+		                                  .failed_at = be->failed_at,
+		                                  .rest_until = be->rest_until,
+		                                  .outstanding = be->outstanding + be->n_waiting -
+		                                                 (call->waiting_on == be),
+		                                  .tried = (call->tried >> i) & 1,
+		                                  .full = !room && be->values_known};
 	}
-	*all_resting_overloaded = !best && overloaded;
-	return best;
+	v = fcgi_balance_pick(cand, route->n_backends, uv_now(route->all->loop),
+	                      (uint64_t)route->cfg->backend_rest_s * 1000, &i);
+	if (v == FCGI_USE || v == FCGI_WAIT)
+		*out = route->backends[i];
+	return v;
 }
 
-static void enqueue(struct fcgi_call *call)
+static void enqueue(struct fcgi_call *call, struct backend *be)
 {
-	struct fcgi_pool *pool = call->pool;
 	call->state = CALL_WAITING;
+	call->waiting_on = be;
 	call->next_waiting = NULL;
-	if (pool->waiting_tail)
-		pool->waiting_tail->next_waiting = call;
+	if (be->waiting_tail)
+		be->waiting_tail->next_waiting = call;
 	else
-		pool->waiting_head = call;
-	pool->waiting_tail = call;
+		be->waiting_head = call;
+	be->waiting_tail = call;
+	be->n_waiting++;
 }
 
 void fcgi_assign(struct fcgi_call *call)
 {
-	struct fcgi_pool *pool = call->pool;
-	for (size_t tries = 0; tries <= pool->n_backends; tries++) {
-		bool overloaded;
-		struct backend *be = pick(pool, &overloaded);
+	unsigned connect_ms = call->route->cfg->connect_timeout_s * 1000u;
+	/* Each turn either ends or marks one more backend tried: at most n_backends + 1. */
+	for (;;) {
+		struct backend *be = NULL;
 		struct conn *c;
-		if (!be) {
-			fcgi_fail_soon(call, overloaded ? FAIL_BUSY : FAIL_UNAVAILABLE);
+		bool may_open;
+		enum fcgi_verdict v = pick(call, &be);
+		if (v == FCGI_UNAVAILABLE || v == FCGI_BUSY) {
+			fcgi_fail_soon(call, v == FCGI_BUSY ? FAIL_BUSY : FAIL_UNAVAILABLE);
 			return;
 		}
-		c = conn_for(be);
+		c = conn_with_room(be, &may_open);
+		if (v == FCGI_WAIT || (!c && !may_open)) {
+			enqueue(call, be);
+			return;
+		}
+		if (be->state == BACKEND_OVERLOADED)
+			be->state = BACKEND_UP; /* its rest is over */
+		else if (be->state == BACKEND_DISABLED)
+			log_debug("%s: trying fastcgi %s again", call->tag, be->addr->text);
+		if (!c)
+			c = fcgi_conn_open(be, connect_ms);
 		if (c) {
 			attach(call, c);
 			return;
 		}
-		if (be->state == BACKEND_UP) {
-			/* at its connection limit: wait for one to free up */
-			enqueue(call);
-			return;
-		}
-		/* the connect failed at once and disabled it: try the next backend */
+		fcgi_mark_tried(call, be); /* the connect failed at once */
 	}
-	fcgi_fail_soon(call, FAIL_UNAVAILABLE);
 }
 
-void fcgi_serve_waiting(struct fcgi_pool *pool)
+/* True when the waiting call would not just wait again: room on the backend it would
+ * use, or no backend left for it (it is then answered). */
+static bool can_move(const struct fcgi_call *call)
 {
-	/* Each waiting call once, in order; one that must wait again goes back to the
-	 * tail, and the calls behind it would find no more room. */
-	struct fcgi_call *call;
-	while ((call = pool->waiting_head)) {
-		pool->waiting_head = call->next_waiting;
-		if (!pool->waiting_head)
-			pool->waiting_tail = NULL;
-		call->next_waiting = NULL;
+	struct backend *be = NULL;
+	bool may_open;
+	enum fcgi_verdict v = pick(call, &be);
+	if (v == FCGI_UNAVAILABLE || v == FCGI_BUSY)
+		return true;
+	return v == FCGI_USE && (conn_with_room(be, &may_open) || may_open);
+}
+
+/* In order; a call that would only wait again keeps its place. Calls behind it may
+ * still go, to another backend of their route or because this one told them nothing
+ * is left (a backend's room is the same for all its calls, so none overtakes another
+ * on it). Once a call of a route with be alone must wait, so must the next such call:
+ * they are passed over without asking again. */
+static void serve_queue(struct backend *be)
+{
+	struct fcgi_call *call, *next;
+	bool alone_waits = false;
+	for (call = be->waiting_head; call; call = next) {
+		bool alone = call->route->n_backends == 1;
+		next = call->next_waiting;
+		if (alone && alone_waits)
+			continue;
+		if (!can_move(call)) {
+			alone_waits |= alone;
+			continue;
+		}
+		unqueue(call);
 		fcgi_assign(call);
-		if (call->state == CALL_WAITING)
-			break;
 	}
+}
+
+/* Room may have come on be: its own queue first, then the calls waiting elsewhere
+ * whose routes also name be. */
+void fcgi_serve_waiting(struct backend *be)
+{
+	serve_queue(be);
+	for (struct backend *o = be->all->backends; o; o = o->next)
+		if (o != be && o->waiting_head)
+			serve_queue(o);
 }
 
 /* ---- API ---- */
 
-struct fcgi_pool *fcgi_pool_new(uv_loop_t *loop, const struct route_cfg *route)
+struct fcgi_backends *fcgi_backends_new(uv_loop_t *loop)
 {
-	struct fcgi_pool *pool = calloc(1, sizeof *pool);
-	if (!pool)
-		return NULL;
-	pool->loop = loop;
-	pool->route = route;
-	pool->n_backends = route->n_fastcgi;
-	pool->backends = calloc(route->n_fastcgi, sizeof *pool->backends);
-	if (!pool->backends) {
-		free(pool);
-		return NULL;
-	}
-	for (size_t i = 0; i < route->n_fastcgi; i++) {
-		pool->backends[i].pool = pool;
-		pool->backends[i].addr = &route->fastcgi[i];
-	}
-	return pool;
+	struct fcgi_backends *all = calloc(1, sizeof *all);
+	if (all)
+		all->loop = loop;
+	return all;
 }
 
-struct fcgi_call *fcgi_call_start(struct fcgi_pool *pool, const struct cgi_spec *spec,
+static void backend_free(struct backend *be)
+{
+	free(be->own_addr.text);
+	free(be->own_addr.path);
+	free(be->own_addr.host);
+	free(be);
+}
+
+/* The backend at a's address, made on first use. */
+static struct backend *backend_for(struct fcgi_backends *all, const struct fcgi_addr *a)
+{
+	char key[FCGI_ADDR_KEY_MAX];
+	struct backend *be;
+	if (fcgi_addr_key(a, key, sizeof key) != 0)
+		return NULL;
+	for (be = all->backends; be; be = be->next)
+		if (strcmp(be->key, key) == 0)
+			return be;
+	be = calloc(1, sizeof *be);
+	if (!be)
+		return NULL;
+	be->all = all;
+	be->own_addr = (struct fcgi_addr){.kind = a->kind, .port = a->port};
+	be->own_addr.text = strdup(a->text);
+	be->own_addr.path = a->path ? strdup(a->path) : NULL;
+	be->own_addr.host = a->host ? strdup(a->host) : NULL;
+	be->addr = &be->own_addr;
+	memcpy(be->key, key, sizeof key);
+	if (!be->own_addr.text || (a->path && !be->own_addr.path) || (a->host && !be->own_addr.host)) {
+		backend_free(be);
+		return NULL;
+	}
+	be->next = all->backends;
+	all->backends = be;
+	return be;
+}
+
+struct fcgi_route *fcgi_route_new(struct fcgi_backends *all, const struct route_cfg *cfg)
+{
+	struct fcgi_route *route = calloc(1, sizeof *route);
+	if (!route)
+		return NULL;
+	route->all = all;
+	route->cfg = cfg;
+	route->backends = calloc(cfg->n_fastcgi, sizeof *route->backends);
+	route->next = all->routes;
+	all->routes = route; /* freed with all, even if the rest fails */
+	if (!route->backends || cfg->n_fastcgi > CFG_MAX_BACKENDS)
+		return NULL;
+	for (size_t i = 0; i < cfg->n_fastcgi; i++) {
+		struct backend *be = backend_for(all, &cfg->fastcgi[i]);
+		bool listed = false;
+		if (!be)
+			return NULL;
+		for (size_t j = 0; j < route->n_backends; j++)
+			listed |= route->backends[j] == be;
+		if (!listed) /* config.c refuses one address twice in a route; be sure */
+			route->backends[route->n_backends++] = be;
+	}
+	return route;
+}
+
+struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spec *spec,
                                   cgi_done_cb cb, void *ud)
 {
 	struct fcgi_call *call = calloc(1, sizeof *call);
+	uv_loop_t *loop = route->all->loop;
 	if (!call)
 		return NULL;
-	call->pool = pool;
+	call->route = route;
 	call->spec = *spec;
 	call->cb = cb;
 	call->ud = ud;
@@ -391,7 +514,7 @@ struct fcgi_call *fcgi_call_start(struct fcgi_pool *pool, const struct cgi_spec 
 	snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi]", call->tag);
 	call->err_log.tag = call->err_tag;
 	response_init(&call->resp, spec->max_output);
-	uv_timer_init(pool->loop, &call->timer);
+	uv_timer_init(loop, &call->timer);
 	call->timer.data = call;
 	uv_timer_start(&call->timer, on_call_timer, spec->timeout_ms, 0);
 	call->state = CALL_WAITING;
@@ -411,11 +534,52 @@ void fcgi_call_abort(struct fcgi_call *call)
 	fcgi_fail_soon(call, FAIL_UNAVAILABLE);
 }
 
-void fcgi_pool_free(struct fcgi_pool *pool)
+bool fcgi_backend_named(const struct backend *be)
 {
-	for (size_t i = 0; i < pool->n_backends; i++)
-		while (pool->backends[i].conns)
-			fcgi_conn_close(pool->backends[i].conns);
-	free(pool->backends);
-	free(pool);
+	for (const struct fcgi_route *r = be->all->routes; r; r = r->next)
+		for (size_t i = 0; i < r->n_backends; i++)
+			if (r->backends[i] == be)
+				return true;
+	return false;
+}
+
+void fcgi_route_free(struct fcgi_route *route)
+{
+	struct fcgi_backends *all = route->all;
+	for (struct fcgi_route **p = &all->routes; *p; p = &(*p)->next)
+		if (*p == route) {
+			*p = route->next;
+			break;
+		}
+	for (size_t i = 0; i < route->n_backends; i++) {
+		struct backend *be = route->backends[i];
+		if (fcgi_backend_named(be))
+			continue;
+		/* no route sends it calls any more: its idle connections only hold workers */
+		log_info("fastcgi %s: no route names it any more: closing its connections", be->addr->text);
+		while (be->conns)
+			fcgi_conn_close(be->conns);
+	}
+	free(route->backends);
+	free(route);
+}
+
+void fcgi_backends_free(struct fcgi_backends *all)
+{
+	if (!all)
+		return;
+	while (all->routes) {
+		struct fcgi_route *route = all->routes;
+		all->routes = route->next;
+		free(route->backends);
+		free(route);
+	}
+	while (all->backends) {
+		struct backend *be = all->backends;
+		all->backends = be->next;
+		while (be->conns)
+			fcgi_conn_close(be->conns);
+		backend_free(be);
+	}
+	free(all);
 }

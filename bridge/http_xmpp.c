@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "request.h"
+
 /* ---- small helpers ---- */
 
 static bool is_tchar(unsigned char c) { return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
@@ -472,7 +474,7 @@ int http_req_env(const struct http_req *r, const char *route_path_info, struct k
 {
 	struct env_list e = {NULL, 0};
 	const char *ctype = NULL;
-	char num[32], *path_info = NULL, *proto = NULL;
+	char num[32], *path_info = NULL, *proto = NULL, *uri = NULL, *doc_uri = NULL;
 
 	*vars = NULL;
 	*n = 0;
@@ -494,8 +496,18 @@ int http_req_env(const struct http_req *r, const char *route_path_info, struct k
 	path_info = join_path(route_path_info, r->path);
 	if (path_info && (proto = malloc(strlen(r->version) + 6)))
 		sprintf(proto, "HTTP/%s", r->version);
-	if (!path_info || !proto || env_put(&e, "REQUEST_METHOD", r->method, NULL) ||
+	if (path_info) { /* the route's part is a decoded path, the rest is as sent */
+		char *route_part = strndup(path_info, strlen(path_info) - strlen(r->path));
+		if (route_part) {
+			uri = request_uri(route_part, r->path, r->query);
+			doc_uri = request_uri(route_part, r->path, NULL);
+		}
+		free(route_part);
+	}
+	if (!path_info || !proto || !uri || !doc_uri ||
+	    env_put(&e, "REQUEST_METHOD", r->method, NULL) ||
 	    env_put(&e, "PATH_INFO", path_info, NULL) || env_put(&e, "QUERY_STRING", r->query, NULL) ||
+	    env_put(&e, "REQUEST_URI", uri, NULL) || env_put(&e, "DOCUMENT_URI", doc_uri, NULL) ||
 	    env_put(&e, "CONTENT_TYPE", ctype, NULL) || env_put(&e, "CONTENT_LENGTH", num, NULL) ||
 	    env_put(&e, "SERVER_PROTOCOL", proto, NULL))
 		goto fail;
@@ -517,6 +529,8 @@ int http_req_env(const struct http_req *r, const char *route_path_info, struct k
 	}
 	free(path_info);
 	free(proto);
+	free(uri);
+	free(doc_uri);
 	*vars = e.v;
 	*n = e.n;
 	*why = NULL;
@@ -524,6 +538,8 @@ int http_req_env(const struct http_req *r, const char *route_path_info, struct k
 fail:
 	free(path_info);
 	free(proto);
+	free(uri);
+	free(doc_uri);
 	http_env_free(e.v, e.n);
 	return -1;
 }

@@ -55,7 +55,8 @@ void http_req_free(struct http_req *r);
 
 /* The CGI variables the request adds to or replaces in the ordinary environment:
  * REQUEST_METHOD, PATH_INFO (route_path_info joined to the path without "//"),
- * QUERY_STRING, CONTENT_TYPE, CONTENT_LENGTH, SERVER_PROTOCOL=HTTP/<version>, then one
+ * QUERY_STRING, REQUEST_URI and DOCUMENT_URI (the route's path in URI form, then the path
+ * and query as sent), CONTENT_TYPE, CONTENT_LENGTH, SERVER_PROTOCOL=HTTP/<version>, then one
  * HTTP_<NAME> per other header. CONTENT_TYPE is always listed and may be "" (no type
  * known: drop or leave it empty). Header names that map to one variable are joined
  * with ", " ("; " for Cookie). Proxy (httpoxy) and the client's Content-Length are

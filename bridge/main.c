@@ -22,11 +22,16 @@
 #include "config.h"
 #include "control.h"
 #include "dispatch.h"
+#include "grant.h"
 #include "log.h"
 #include "metrics.h"
+#include "privdrop.h"
+#include "readiness.h"
 #include "reload.h"
 #include "router.h"
+#include "stanza_depth.h"
 #include "strophe_uv.h"
+#include "xml_check.h"
 #include "xmpp_link.h"
 
 #ifndef SYSCONFDIR
@@ -46,6 +51,7 @@ struct daemon {
 	struct control *ctl;
 	struct reload *reload;
 	struct metrics *metrics;
+	struct grant_table grants; /* handlers' control socket tokens */
 	struct xmpp_link **links;
 	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
@@ -53,6 +59,8 @@ struct daemon {
 	uint64_t shutdown_started;
 	bool shutting_down;
 	bool links_stopping;
+	/* READY=1 once every link is online or has failed once */
+	struct readiness ready;
 };
 
 static void usage(FILE *out)
@@ -82,8 +90,8 @@ static void strophe_log(void *ud, xmpp_log_level_t level, const char *area, cons
 		log_warn("libstrophe %s: %s", area, msg);
 	else if (level == XMPP_LEVEL_INFO)
 		log_debug("libstrophe %s: %s", area, msg);
-	else if (strncmp(msg, "RECV: <failure", 14) == 0)
-		link_strophe_log(msg);
+	else
+		link_strophe_log(area, msg);
 }
 
 static const xmpp_log_t strophe_logger = {strophe_log, NULL};
@@ -142,12 +150,19 @@ struct once_out {
 	int replies;
 };
 
-static void once_send(void *ud, const char *xml)
+/* The same outbound check as link_send(), so --once shows what the stream would get. */
+static int once_send(void *ud, const char *xml)
 {
 	struct once_out *o = ud;
+	const char *why = xml_check_stanza(xml, strlen(xml));
+	if (why) {
+		log_error("once: stanza not sent, a server would refuse it: %s", why);
+		return SINK_REFUSED;
+	}
 	printf("%s\n", xml);
 	fflush(stdout);
 	o->replies++;
+	return SINK_SENT;
 }
 
 static int run_once(struct daemon *dm, const char *route_name)
@@ -157,7 +172,7 @@ static int run_once(struct daemon *dm, const char *route_name)
 	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
 	char *input = malloc(ONCE_MAX_INPUT + 1);
 	size_t len = 0, n;
-	char path_info[80];
+	char path_info[80], err[512];
 	xmpp_stanza_t *stanza;
 
 	route = dispatcher_route(&dm->disp, route_name);
@@ -182,11 +197,16 @@ static int run_once(struct daemon *dm, const char *route_name)
 			xmpp_stanza_release(stanza);
 		return 1;
 	}
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		xmpp_stanza_release(stanza);
+		return 1;
+	}
 	dm->disp.check_acl = false;
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
 	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
-	xmpp_stanza_release(stanza);
+	stanza_release_flat(stanza); /* stdin may nest deeper than any server allows */
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;
 	dispatcher_close_backends(&dm->disp);
@@ -201,6 +221,28 @@ static void on_link_stanza(struct xmpp_link *link, xmpp_stanza_t *stanza, void *
 {
 	struct daemon *dm = ud;
 	router_stanza(&dm->router, link, stanza);
+}
+
+static void on_link_state(struct xmpp_link *link, bool online, void *ud)
+{
+	struct daemon *dm = ud;
+	for (size_t i = 0; i < dm->n_links; i++)
+		if (dm->links[i] == link)
+			readiness_link(&dm->ready, i, online);
+}
+
+/* A reload added or removed links: the readiness table follows dm->links. */
+static void on_links_changed(void *ud, const size_t *was, size_t n)
+{
+	struct daemon *dm = ud;
+	if (readiness_relink(&dm->ready, was, n) != 0)
+		log_error("out of memory: the service manager's STATUS may be off");
+}
+
+static void on_reload_applied(void *ud)
+{
+	struct daemon *dm = ud;
+	readiness_reloaded(&dm->ready);
 }
 
 static struct xmpp_link *link_for_route(void *ud, const char *route, char *from, size_t len)
@@ -272,6 +314,7 @@ static void on_signal(uv_signal_t *s, int signum)
 		return;
 	dm->shutting_down = true;
 	log_info("signal %d: shutting down", signum);
+	readiness_stopping(&dm->ready);
 	dispatcher_stop(&dm->disp);
 	dm->shutdown_started = uv_now(dm->loop);
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
@@ -285,15 +328,19 @@ static int start_failed(struct daemon *dm)
 	free(dm->links);
 	dm->links = NULL;
 	dm->n_links = 0;
+	readiness_free(&dm->ready);
 	return 1;
 }
 
 static int run_daemon(struct daemon *dm)
 {
+	char err[512];
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
 	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
-	if (!dm->links)
+	if (!dm->links ||
+	    readiness_init(&dm->ready, dm->n_links,
+	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
 	uv_signal_init(dm->loop, &dm->sigterm);
@@ -310,6 +357,7 @@ static int run_daemon(struct daemon *dm)
 			log_error("cannot create the XMPP connection");
 			return start_failed(dm);
 		}
+		link_on_state(dm->links[i], on_link_state);
 	}
 	if (dm->cfg.mode == MODE_COMPONENT)
 		log_info("xmpp-cgi %s starting: %zu route%s on component %s", PACKAGE_VERSION,
@@ -318,10 +366,11 @@ static int run_daemon(struct daemon *dm)
 		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
 		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
 	if (dm->cfg.control_socket) {
-		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route};
+		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
 			return start_failed(dm);
+		dm->disp.grants = &dm->grants;
 	}
 	struct reload_target rt = {.loop = dm->loop,
 	                           .live = &dm->cfg,
@@ -330,6 +379,9 @@ static int run_daemon(struct daemon *dm)
 	                           .links = &dm->links,
 	                           .n_links = &dm->n_links,
 	                           .on_stanza = on_link_stanza,
+	                           .on_link_state = on_link_state,
+	                           .on_links = on_links_changed,
+	                           .on_applied = on_reload_applied,
 	                           .ud = dm};
 	dm->reload = reload_new(&rt);
 	if (!dm->reload)
@@ -343,10 +395,17 @@ static int run_daemon(struct daemon *dm)
 		if (!dm->metrics)
 			return start_failed(dm);
 	}
+	/* Secrets are read, the control socket and the metrics address are open: root is no
+	 * longer needed. */
+	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return start_failed(dm);
+	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	free(dm->links);
+	readiness_free(&dm->ready);
 	log_info("stopped");
 	return 0;
 }
@@ -398,10 +457,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	keep_std_fds_open();
+	log_detect_target();
 	mark_inherited_fds_cloexec();
 	reset_inherited_signals();
 	signal(SIGPIPE, SIG_IGN);
 	if (config_load(config_path, &dm.cfg, err, sizeof err) != 0) {
+		fprintf(stderr, "xmpp-cgi: %s\n", err);
+		config_free(&dm.cfg);
+		return 1;
+	}
+	if (!check && privdrop_check(&dm.cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xmpp-cgi: %s\n", err);
 		config_free(&dm.cfg);
 		return 1;
@@ -428,6 +493,7 @@ int main(int argc, char **argv)
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
 	reload_free(dm.reload);
+	grant_table_free(&dm.grants);
 	uv_run(dm.loop, UV_RUN_NOWAIT);
 	uv_loop_close(dm.loop);
 	xmpp_ctx_free(dm.ctx);

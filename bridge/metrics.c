@@ -3,7 +3,7 @@
  * Each family is written whole before the next, as the format requires: route counters
  * from the dispatcher's route_stats (one record per route name, shared across a reload),
  * route gauges summed over the live route and any draining copy of it, FastCGI backends
- * of the live routes through fcgi_pool_info(), and every XMPP link. metrics_http.c
+ * per address (shared by routes) through fcgi_backends_info(), and every XMPP link. metrics_http.c
  * serves the page; metrics_text.c writes it. */
 #include "metrics.h"
 
@@ -104,48 +104,47 @@ static int route_families(struct buf *b, const struct dispatcher *d)
 	return rc;
 }
 
+/* One series per backend address: routes naming one address share its backend. */
 static int backend_families(struct buf *b, const struct dispatcher *d)
 {
 	static const char *const states[] = {"up", "disabled", "overloaded"};
-	struct fcgi_backend_info info[CFG_MAX_BACKENDS];
+	size_t n = fcgi_backends_info(d->fcgi, NULL, 0);
+	struct fcgi_backend_info *info = n ? calloc(n, sizeof *info) : NULL;
 	int rc = 0;
 
+	if (n && !info)
+		return -1;
+	n = fcgi_backends_info(d->fcgi, info, n);
 	rc |= mt_family(b, "xmpp_cgi_fastcgi_backend_state", "gauge",
 	                "1 for the state a FastCGI backend is in: up, disabled (failed to "
 	                "connect, resting) or overloaded (said so, resting).");
-	for (size_t i = 0; i < d->n_routes; i++) {
-		const struct route_rt *r = d->routes[i];
-		size_t n = r->pool ? fcgi_pool_info(r->pool, info, CFG_MAX_BACKENDS) : 0;
-		for (size_t j = 0; j < n && j < CFG_MAX_BACKENDS; j++)
-			for (int k = 0; k < 3; k++) {
-				const char *l[] = {"route",      r->cfg->name, "backend",
-				                   info[j].addr, "state",      states[k]};
-				rc |= mt_sample(b, "xmpp_cgi_fastcgi_backend_state", &(struct mt_labels){l, 3},
-				                strcmp(info[j].state, states[k]) == 0);
-			}
-	}
+	for (size_t j = 0; j < n; j++)
+		for (int k = 0; k < 3; k++) {
+			const char *l[] = {"backend", info[j].addr, "state", states[k]};
+			rc |= mt_sample(b, "xmpp_cgi_fastcgi_backend_state", &(struct mt_labels){l, 2},
+			                strcmp(info[j].state, states[k]) == 0);
+		}
 	rc |= mt_family(b, "xmpp_cgi_fastcgi_connections", "gauge",
 	                "Open connections to a FastCGI backend.");
-	for (size_t i = 0; i < d->n_routes; i++) {
-		const struct route_rt *r = d->routes[i];
-		size_t n = r->pool ? fcgi_pool_info(r->pool, info, CFG_MAX_BACKENDS) : 0;
-		for (size_t j = 0; j < n && j < CFG_MAX_BACKENDS; j++) {
-			const char *l[] = {"route", r->cfg->name, "backend", info[j].addr};
-			rc |= mt_sample(b, "xmpp_cgi_fastcgi_connections", &(struct mt_labels){l, 2},
-			                info[j].conns);
-		}
+	for (size_t j = 0; j < n; j++) {
+		const char *l[] = {"backend", info[j].addr};
+		rc |=
+		    mt_sample(b, "xmpp_cgi_fastcgi_connections", &(struct mt_labels){l, 1}, info[j].conns);
 	}
 	rc |= mt_family(b, "xmpp_cgi_fastcgi_outstanding", "gauge",
-	                "Requests a FastCGI backend is working on now.");
-	for (size_t i = 0; i < d->n_routes; i++) {
-		const struct route_rt *r = d->routes[i];
-		size_t n = r->pool ? fcgi_pool_info(r->pool, info, CFG_MAX_BACKENDS) : 0;
-		for (size_t j = 0; j < n && j < CFG_MAX_BACKENDS; j++) {
-			const char *l[] = {"route", r->cfg->name, "backend", info[j].addr};
-			rc |= mt_sample(b, "xmpp_cgi_fastcgi_outstanding", &(struct mt_labels){l, 2},
-			                info[j].outstanding);
-		}
+	                "Requests a FastCGI backend is working on now, of every route.");
+	for (size_t j = 0; j < n; j++) {
+		const char *l[] = {"backend", info[j].addr};
+		rc |= mt_sample(b, "xmpp_cgi_fastcgi_outstanding", &(struct mt_labels){l, 1},
+		                info[j].outstanding);
 	}
+	rc |= mt_family(b, "xmpp_cgi_fastcgi_waiting", "gauge",
+	                "Requests waiting for room on a FastCGI backend, of every route.");
+	for (size_t j = 0; j < n; j++) {
+		const char *l[] = {"backend", info[j].addr};
+		rc |= mt_sample(b, "xmpp_cgi_fastcgi_waiting", &(struct mt_labels){l, 1}, info[j].waiting);
+	}
+	free(info);
 	return rc;
 }
 

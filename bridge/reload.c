@@ -7,8 +7,15 @@
  * and the route table, which is meant to change. A runtime route (route_rt) points into
  * the configuration it was made from; when that one is retired, the route records it
  * in cfg_owner and the retired copy counts its routes. An unchanged route keeps
- * pointing into its old copy (its FastCGI pool does too); a retired copy is freed when
+ * pointing into its old copy (its fcgi_route does too); a retired copy is freed when
  * its last route is. Requests only point to their route_rt, which outlives them.
+ * FastCGI backends belong to the dispatcher's shared registry, one per address: a new
+ * or changed route joins them through its own fcgi_route, a drained one releases its
+ * fcgi_route, and a backend no route names any more closes its connections
+ * (fcgi_route_free). Backends copy their address, so no retired copy must outlive them.
+ *
+ * Service readiness: links a reload adds or frees are reported (on_links), and an
+ * applied reload is reported (on_applied: RELOADING=1, READY=1).
  *
  * Draining. A route taken out (removed, or replaced because its keys changed) moves to
  * the dispatcher's draining list: it takes no new stanza, its running and queued
@@ -18,6 +25,7 @@
  * runs while anything drains or closes, never otherwise. */
 #include "reload.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,12 +134,15 @@ static bool reconcile_links(struct reload *rl)
 	struct xmpp_link **links = *rl->t.links;
 	size_t n = *rl->t.n_links, kept = 0;
 	struct config *live = rl->t.live;
-	bool closing = false;
+	bool closing = false, changed = false;
+	/* was[k]: where links[k] was before (SIZE_MAX: new), for the readiness table */
+	size_t *was = malloc((n + live->n_routes + 1) * sizeof *was);
 
 	for (size_t i = 0; i < n; i++) {
 		struct xmpp_link *l = links[i];
 		if (link_closed(l)) { /* only a reload stops a link outside shutdown */
 			link_free(l);
+			changed = true;
 			continue;
 		}
 		if (!name_in_use(rl, link_route(l)) && !link_stopping(l)) {
@@ -140,6 +151,8 @@ static bool reconcile_links(struct reload *rl)
 		}
 		if (link_stopping(l))
 			closing = true;
+		if (was)
+			was[kept] = i;
 		links[kept++] = l;
 	}
 	*rl->t.n_links = n = kept;
@@ -160,10 +173,22 @@ static bool reconcile_links(struct reload *rl)
 			log_error("route %s: cannot create its XMPP connection", name);
 			continue;
 		}
+		if (was)
+			was[n] = SIZE_MAX;
 		links[n++] = l;
 		*rl->t.n_links = n;
+		changed = true;
+		if (rl->t.on_link_state)
+			link_on_state(l, rl->t.on_link_state);
 		link_start(l);
 	}
+	if (changed && rl->t.on_links) {
+		if (was)
+			rl->t.on_links(rl->t.ud, was, n);
+		else
+			log_error("out of memory: the service manager's STATUS may be off");
+	}
+	free(was);
 	return closing;
 }
 
@@ -286,6 +311,8 @@ void reload_now(struct reload *rl)
 	         counts[0], counts[1], counts[2], counts[3]);
 	if (sweep(rl) && !uv_is_active((uv_handle_t *)&rl->sweep))
 		uv_timer_start(&rl->sweep, on_sweep, RELOAD_SWEEP_MS, RELOAD_SWEEP_MS);
+	if (rl->t.on_applied)
+		rl->t.on_applied(rl->t.ud);
 }
 
 void reload_stop(struct reload *rl)

@@ -6,8 +6,8 @@
  * created and, in client mode, connect; removed and changed routes drain. A changed
  * route (same name, other keys) is replaced: requests already running or queued finish
  * under the old settings, new stanzas go to the new route at once, on the same
- * connection. Changes to [xmpp], [control] or [metrics] need a restart: such a file
- * is refused as a whole, with a log line naming the section. */
+ * connection. Changes to [xmpp], [control], [metrics] or [daemon] need a restart:
+ * such a file is refused as a whole, with a log line naming the section. */
 #ifndef XC_RELOAD_H
 #define XC_RELOAD_H
 
@@ -27,6 +27,12 @@ struct reload_target {
 	struct xmpp_link ***links; /* client mode: one per route name in use */
 	size_t *n_links;
 	link_stanza_cb on_stanza;
+	link_state_cb on_link_state; /* given to the links a reload makes */
+	/* The links changed: there are n now, and links[k] was links[was[k]] before
+	 * (SIZE_MAX: new). May be NULL. */
+	void (*on_links)(void *ud, const size_t *was, size_t n);
+	/* A reload was applied (service readiness: RELOADING=1, READY=1). May be NULL. */
+	void (*on_applied)(void *ud);
 	void *ud;
 };
 

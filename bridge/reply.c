@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xml_check.h"
+
 #define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 enum stanza_kind stanza_kind_of(const char *name)
@@ -64,36 +66,6 @@ bool reply_is_xml_type(const char *ct)
 	    (len == 8 && strncasecmp(ct, "text/xml", 8) == 0))
 		return true;
 	return len > 4 && strncasecmp(ct + len - 4, "+xml", 4) == 0 && memchr(ct, '/', len);
-}
-
-/* Length of the UTF-8 sequence at s (max n bytes) if it encodes a character XML 1.0
- * allows, else 0. */
-static size_t xml_char_len(const unsigned char *s, size_t n)
-{
-	unsigned c;
-	size_t len;
-	if (s[0] < 0x80)
-		return (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') ? 1 : 0;
-	if ((s[0] & 0xE0) == 0xC0)
-		len = 2, c = s[0] & 0x1F;
-	else if ((s[0] & 0xF0) == 0xE0)
-		len = 3, c = s[0] & 0x0F;
-	else if ((s[0] & 0xF8) == 0xF0)
-		len = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000))
-		return 0; /* overlong */
-	if ((c >= 0xD800 && c <= 0xDFFF) || c == 0xFFFE || c == 0xFFFF || c > 0x10FFFF)
-		return 0;
-	return len;
 }
 
 char *reply_clean_text(const char *s, size_t len, size_t cap, bool trim)
@@ -197,7 +169,8 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 }
 
 /* RFC 6120 11.1: comments and processing instructions must not appear in the stream
- * (the server would close it); they carry no data, so they are dropped. */
+ * (the server would close it); they carry no data, so they are dropped. The recursion
+ * is bounded: trees come from xml_check_read, at most XML_CHECK_MAX_DEPTH deep. */
 void reply_strip_restricted(xmlNodePtr n)
 {
 	xmlNodePtr c, next;
@@ -217,22 +190,9 @@ xmlNodePtr reply_xml_body(xmlDocPtr into, const struct buf *body, const char **w
 {
 	xmlDocPtr d;
 	xmlNodePtr copy;
-	if (body->len > (size_t)0x7fffffff) {
-		*why = "XML body too large";
+	d = xml_check_read(body->data, body->len, XML_CHECK_DOCUMENT, why);
+	if (!d)
 		return NULL;
-	}
-	d = xmlReadMemory(body->data, (int)body->len, NULL, NULL,
-	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!d || !xmlDocGetRootElement(d)) {
-		*why = "XML body is not well-formed";
-		xmlFreeDoc(d);
-		return NULL;
-	}
-	if (d->intSubset || d->extSubset) {
-		*why = "XML body has a document type declaration (not allowed in XMPP)";
-		xmlFreeDoc(d);
-		return NULL;
-	}
 	reply_strip_restricted(xmlDocGetRootElement(d));
 	copy = xmlDocCopyNode(xmlDocGetRootElement(d), into, 1);
 	xmlFreeDoc(d);

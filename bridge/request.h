@@ -25,8 +25,8 @@ struct request_meta {
 	size_t n_attrs;           /* number of pairs */
 	const char *route;        /* route name */
 	const char *path_info;    /* "/route" or longer */
-	const char *script;       /* SCRIPT_FILENAME, or NULL */
-	const char *server_name;  /* the bridge's domain */
+	const char *script;       /* SCRIPT_FILENAME (its directory: DOCUMENT_ROOT), or NULL */
+	const char *server_name;  /* the bridge's domain: SERVER_NAME and HTTP_HOST */
 	unsigned server_port;
 	const char *remote_addr;
 	const char *remote_user; /* sender's bare JID, may be "" */
@@ -49,6 +49,11 @@ int request_attr_env_name(const char *attr, char *out, size_t outlen);
  * text does not start with an element. The stanza itself is never changed: libstrophe
  * still holds pointers into it while our handler runs. */
 char *request_stdin_document(const char *text, size_t len, size_t *out_len);
+/* The request-target a web server would have received for path (a decoded path, every
+ * byte outside RFC 3986's pchar set and '/' escaped as %XX), then raw_tail as the sender
+ * wrote it (only bytes that cannot stand in a URI escaped), then '?' and query if query
+ * is not empty. NULL when out of memory. */
+char *request_uri(const char *path, const char *raw_tail, const char *query);
 const char *cgi_env_get(const struct cgi_env *env, const char *name);
 /* Replaces NAME's value, or adds it; an empty value with drop_empty removes it. */
 int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int drop_empty);

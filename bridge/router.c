@@ -13,13 +13,22 @@
 #include "reply.h"
 #include "route.h"
 #include "service.h"
+#include "stanza_depth.h"
 
-static void sink_send(void *ud, const char *xml) { link_send(ud, xml); }
-
-static void send_reply(struct xmpp_link *link, char *xml)
+static int sink_send(void *ud, const char *xml)
 {
-	if (xml)
-		link_send(link, xml);
+	return link_send(ud, xml) == LINK_REFUSED ? SINK_REFUSED : SINK_SENT;
+}
+
+/* An iq get/set whose answer fails the outbound check still gets one answer. */
+static void send_reply(struct xmpp_link *link, char *xml, const struct reply_target *t)
+{
+	if (xml && link_send(link, xml) == LINK_REFUSED && reply_required(t->kind, t->type)) {
+		free(xml);
+		xml = reply_failure(t, FAIL_HANDLER, "the answer was not XML a server accepts");
+		if (xml)
+			link_send(link, xml);
+	}
 	free(xml);
 }
 
@@ -95,6 +104,13 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	struct reply_sink sink = {
 	    .send = sink_send, .ud = link, .from = t.from, .remote_addr = link_remote_addr(link)};
 
+	if (stanza_too_deep(stanza)) { /* before anything walks it recursively */
+		log_warn("%s: %s from %s refused: %s", link_route(link)[0] ? "route" : "component",
+		         name ? name : "stanza", from ? from : "-", STANZA_TOO_DEEP_TEXT);
+		if (reply_allowed(kind, type))
+			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &t);
+		return;
+	}
 	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
 		return; /* the answer to an iq a local program sent */
 	if (!reply_allowed(kind, type))
@@ -112,7 +128,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		    to ? split_component_address(to, cfg->domain, route_name, sizeof route_name, &extra)
 		       : -1;
 		if (addressed < 0) {
-			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
+			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &t);
 			return;
 		}
 	}
@@ -127,13 +143,15 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	if (!addressed && q == SQ_NONE) {
 		/* the component itself runs no handler */
 		if (kind != KIND_PRESENCE)
-			send_reply(link, reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
-			                               "this address runs no handler"));
+			send_reply(link,
+			           reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
+			                         "this address runs no handler"),
+			           &t);
 		return;
 	}
 	if (addressed && !rc) {
 		const struct route_cfg *wild = config_wildcard_route(cfg);
-		if (wild && cgi_dir_resolve(wild->cgi_dir, route_name, script, sizeof script) == 0) {
+		if (wild && cgi_dir_resolve(wild, route_name, script, sizeof script) == 0) {
 			rc = wild;
 			route = dispatcher_route(rt->disp, "*");
 		} else {
@@ -141,7 +159,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			         link_route(link)[0] ? "route" : "component", route_name, name,
 			         from ? from : "-");
 			if (kind != KIND_PRESENCE)
-				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL));
+				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &t);
 			return;
 		}
 	}
@@ -152,12 +170,12 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		struct service_view v = {
 		    .cfg = cfg, .route = addressed ? rc : NULL, .route_name = route_name, .node = node};
 		if (q == SQ_DISCO_ITEMS && wild)
-			cgi_dir_list(wild->cgi_dir, &names, &n_names);
+			cgi_dir_list(wild, &names, &n_names);
 		v.dir_names = names;
 		v.n_dir_names = n_names;
 		char *xml = service_reply(q, &t, &v);
 		/* every iq get is answered, even when building the answer failed */
-		send_reply(link, xml ? xml : reply_failure(&t, FAIL_HANDLER, "out of memory"));
+		send_reply(link, xml ? xml : reply_failure(&t, FAIL_HANDLER, "out of memory"), &t);
 		cgi_dir_names_free(names, n_names);
 		return;
 	}

@@ -11,10 +11,11 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "xml_check.h"
 
 #define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
@@ -40,16 +41,10 @@ static const struct {
 
 static xmlDocPtr parse_doc(const char *body, size_t len)
 {
-	xmlDocPtr d;
-	if (!body || !len || len > INT_MAX)
+	const char *why;
+	if (!body || !len)
 		return NULL;
-	d = xmlReadMemory(body, (int)len, NULL, NULL,
-	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (d && (!xmlDocGetRootElement(d) || d->intSubset || d->extSubset)) {
-		xmlFreeDoc(d);
-		d = NULL;
-	}
-	return d;
+	return xml_check_read(body, len, XML_CHECK_DOCUMENT, &why);
 }
 
 static bool has_ns(xmlNodePtr n, const char *ns)

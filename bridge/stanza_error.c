@@ -1,8 +1,11 @@
 /* stanza_error.c - the status/failure -> stanza error tables (pure; see stanza_error.h). */
 #include "stanza_error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+
+#include "jid_check.h"
 
 struct status_row {
 	int status;
@@ -40,6 +43,46 @@ static const struct status_row status_rows[] = {
     {507, "resource-constraint", "wait"},
 };
 
+static int hex_value(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* True if an xmpp: URI (RFC 5122) names a JID that passes jid_check(): a handler's
+ * redirect must not point anywhere a server would rewrite or refuse. */
+static bool xmpp_uri_ok(const char *uri)
+{
+	char jid[3072];
+	size_t n = 0;
+	const char *p = uri + 5;
+	if (strncmp(p, "//", 2) == 0) { /* xmpp://authority/jid */
+		p = strchr(p + 2, '/');
+		if (!p)
+			return false;
+		p++;
+	}
+	for (; *p && *p != '?' && *p != '#'; p++) {
+		int hi, lo;
+		if (n + 1 >= sizeof jid)
+			return false;
+		if (*p != '%') {
+			jid[n++] = *p;
+			continue;
+		}
+		hi = hex_value(p[1]);
+		lo = hi < 0 ? -1 : hex_value(p[2]);
+		if (lo < 0 || (hi == 0 && lo == 0))
+			return false;
+		jid[n++] = (char)(hi * 16 + lo);
+		p += 2;
+	}
+	jid[n] = '\0';
+	return jid_check(jid) == NULL;
+}
+
 void stanza_error_for_status(int status, const char *location, struct stanza_error *out)
 {
 	out->uri = NULL;
@@ -50,7 +93,8 @@ void stanza_error_for_status(int status, const char *location, struct stanza_err
 			return;
 		}
 	}
-	if (status >= 300 && status < 400 && location && strncmp(location, "xmpp:", 5) == 0) {
+	if (status >= 300 && status < 400 && location && strncmp(location, "xmpp:", 5) == 0 &&
+	    xmpp_uri_ok(location)) {
 		if (status == 301 || status == 308) {
 			out->condition = "gone";
 			out->type = "cancel";

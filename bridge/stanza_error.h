@@ -1,6 +1,6 @@
 /* stanza_error.h - the HTTP status and bridge failure -> XMPP stanza error tables (pure).
  *
- * The tables are REFERENCE.md section 1 (XEP-0086, Prosody's net/http/errors.lua, the
+ * The tables are doc/design-notes.md section 1 (XEP-0086, Prosody's net/http/errors.lua, the
  * types of RFC 6120 8.3.2) and nothing else; reply.c turns a chosen entry into XML. */
 #ifndef XC_STANZA_ERROR_H
 #define XC_STANZA_ERROR_H

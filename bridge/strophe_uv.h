@@ -3,7 +3,7 @@
  * libstrophe owns its sockets and only offers xmpp_run_once(). This module watches a
  * close-on-exec duplicate of each connection's socket with a uv_poll handle and, on
  * every event or kick, calls xmpp_run_once(ctx, 0) until it stops making progress
- * (see REFERENCE.md section 5 for why once is not enough). A coarse timer runs only
+ * (see doc/design-notes.md section 5 for why once is not enough). A coarse timer runs only
  * while some connection is connecting or disconnecting, for libstrophe's own timeouts. */
 #ifndef XC_STROPHE_UV_H
 #define XC_STROPHE_UV_H

@@ -2,7 +2,7 @@
  *
  * State is explicit: IDLE -> CONNECTING -> ONLINE, and on any loss BACKOFF -> CONNECTING
  * again; link_stop() leads through CLOSING to CLOSED. Stream management is switched off
- * (REFERENCE.md section 5: an <r/> after every stanza halves throughput and meets the
+ * (doc/design-notes.md section 5: an <r/> after every stanza halves throughput and meets the
  * delayed-ACK stall); replies that cannot be sent wait in the outbox instead. */
 #include "xmpp_link.h"
 
@@ -17,7 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "link_error.h"
 #include "log.h"
+#include "xml_check.h"
 
 enum link_state {
 	LINK_IDLE,
@@ -53,6 +55,7 @@ struct xmpp_link {
 	char full[400];
 	char remote_addr[INET6_ADDRSTRLEN];
 	link_stanza_cb cb;
+	link_state_cb state_cb; /* optional */
 	void *ud;
 };
 
@@ -61,10 +64,12 @@ struct xmpp_link {
 static struct xmpp_link *connecting;
 
 /* The server's reason for the last refused login: libstrophe keeps SASL failures to its
- * debug log, so link_strophe_log() fishes the condition out of the received text. */
+ * debug log, so link_strophe_log() fishes the condition out of the received text. The
+ * same goes for OpenSSL's reason behind a TLS failure. */
 static char login_failure[64];
+static char tls_reason[128];
 
-void link_strophe_log(const char *msg)
+static void note_login_failure(const char *msg)
 {
 	const char *p = strstr(msg, "<failure");
 	const char *end;
@@ -83,6 +88,15 @@ void link_strophe_log(const char *msg)
 	login_failure[len] = '\0';
 }
 
+void link_strophe_log(const char *area, const char *msg)
+{
+	/* OpenSSL's queue as libstrophe prints it: "error:CODE:LIBRARY:FUNCTION:REASON" */
+	if (strcmp(area, "tls") == 0 && strncmp(msg, "error:", 6) == 0)
+		snprintf(tls_reason, sizeof tls_reason, "%s", strrchr(msg, ':') + 1);
+	else if (strncmp(msg, "RECV: <failure", 14) == 0)
+		note_login_failure(msg);
+}
+
 static void set_state(struct xmpp_link *l, enum link_state s)
 {
 	bool was = l->state == LINK_CONNECTING || l->state == LINK_CLOSING;
@@ -93,7 +107,7 @@ static void set_state(struct xmpp_link *l, enum link_state s)
 }
 
 /* libstrophe select()s, so its socket must be numbered below FD_SETSIZE however many
- * descriptors the handlers' pipes take (REFERENCE.md section 5). Each link keeps a
+ * descriptors the handlers' pipes take (doc/design-notes.md section 5). Each link keeps a
  * number reserved from start-up, held by /dev/null while no socket uses it; the socket
  * is moved onto it before it connects, and the placeholder is put back the moment
  * libstrophe closes the socket. Nothing else runs in between: one thread. */
@@ -142,7 +156,7 @@ static int on_sockopt(xmpp_conn_t *conn, void *sockp)
 		l->pending_fd = fd;
 	/* Stream management is off, so no <r/> follows each stanza; without Nagle a reply
 	 * and the keepalive space behind it leave at once instead of waiting 40 ms on the
-	 * server's delayed ACK (REFERENCE.md section 5, bench/RESULTS.md). */
+	 * server's delayed ACK (doc/design-notes.md section 5, bench/RESULTS.md). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	return xmpp_sockopt_cb_keepalive(conn, sockp);
 }
@@ -177,6 +191,8 @@ static void schedule_retry(struct xmpp_link *l)
 	log_warn("%s: reconnecting in %llu ms (attempt %u)", l->label, (unsigned long long)delay,
 	         l->attempt);
 	uv_timer_start(&l->retry, on_retry, delay, 0);
+	if (l->state_cb)
+		l->state_cb(l, false, l->ud);
 }
 
 static void note_peer(struct xmpp_link *l)
@@ -218,10 +234,33 @@ static void flush_outbox(struct xmpp_link *l)
 	l->out_len = 0;
 }
 
+/* The condition is read from the error element itself: libstrophe folds conditions it
+ * does not know (RFC 6120's reset, not-well-formed, unsupported-feature) into
+ * undefined-condition. A child of another namespace is an application condition. */
+static void log_stream_error(const struct xmpp_link *l, const xmpp_stream_error_t *se)
+{
+	char condition[64] = "", app[64] = "", why[400];
+	xmpp_stanza_t *child = se->stanza ? xmpp_stanza_get_children(se->stanza) : NULL;
+	for (; child; child = xmpp_stanza_get_next(child)) {
+		const char *name = xmpp_stanza_get_name(child);
+		const char *ns = xmpp_stanza_get_ns(child);
+		if (!xmpp_stanza_is_tag(child) || !name)
+			continue;
+		if (ns && strcmp(ns, XMPP_NS_STREAMS_IETF) == 0) {
+			if (strcmp(name, "text") != 0 && !condition[0])
+				snprintf(condition, sizeof condition, "%s", name);
+		} else if (!app[0])
+			snprintf(app, sizeof app, "%s", name);
+	}
+	log_warn("%s: disconnected: %s", l->label,
+	         link_stream_error_text(se->type, condition, app, se->text, why, sizeof why));
+}
+
 static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
                           xmpp_stream_error_t *stream_error, void *ud)
 {
 	struct xmpp_link *l = ud;
+	char why[200];
 	(void)conn;
 	if (event == XMPP_CONN_CONNECT) {
 		set_state(l, LINK_ONLINE);
@@ -234,6 +273,8 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		log_info("%s: online as %s", l->label, l->full);
 		flush_outbox(l);
 		sl_kick(l->sl);
+		if (l->state_cb)
+			l->state_cb(l, true, l->ud);
 		return;
 	}
 	if (event != XMPP_CONN_DISCONNECT && event != XMPP_CONN_FAIL)
@@ -247,17 +288,19 @@ static void on_conn_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 		return;
 	}
 	if (stream_error)
-		log_warn("%s: disconnected: stream error %d%s%s", l->label, (int)stream_error->type,
-		         stream_error->text ? ": " : "", stream_error->text ? stream_error->text : "");
+		log_stream_error(l, stream_error);
 	else if (error)
-		log_warn("%s: disconnected: %s (%d)", l->label, error > 0 ? strerror(error) : "TLS error",
-		         error);
+		log_warn("%s: disconnected: %s", l->label,
+		         link_socket_error_text(error,
+		                                l->cfg->mode == MODE_CLIENT && l->cfg->tls != TLS_DISABLED,
+		                                tls_reason, why, sizeof why));
 	else if (l->state == LINK_CONNECTING && login_failure[0])
 		log_warn("%s: login failed: the server said %s", l->label, login_failure);
 	else
 		log_warn("%s: disconnected (%s)", l->label,
 		         l->state == LINK_CONNECTING ? "connection refused or login failed" : "closed");
 	login_failure[0] = '\0';
+	tls_reason[0] = '\0';
 	schedule_retry(l);
 }
 
@@ -310,7 +353,7 @@ static void ignore_event(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
 }
 
 /* libstrophe 0.12 allocates stream-management state only in xmpp_connect_client(),
- * yet touches it on component connections too (REFERENCE.md section 5). A client
+ * yet touches it on component connections too (doc/design-notes.md section 5). A client
  * connection whose connect is refused at the socket owns one, never used a byte of
  * network, and can hand it over. */
 static int give_sm_state(xmpp_ctx_t *ctx, xmpp_conn_t *component)
@@ -392,12 +435,19 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	return l;
 }
 
+void link_on_state(struct xmpp_link *l, link_state_cb cb) { l->state_cb = cb; }
+
 void link_start(struct xmpp_link *l) { connect_now(l); }
 
 int link_send(struct xmpp_link *l, const char *xml)
 {
 	size_t len = strlen(xml);
 	struct outbox_item *it;
+	const char *why = xml_check_stanza(xml, len);
+	if (why) {
+		log_error("%s: stanza not sent, a server would refuse it: %s", l->label, why);
+		return LINK_REFUSED;
+	}
 	if (l->state == LINK_ONLINE) {
 		send_text(l, xml, len);
 		sl_kick(l->sl);

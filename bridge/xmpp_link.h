@@ -8,6 +8,7 @@
 #ifndef XC_XMPP_LINK_H
 #define XC_XMPP_LINK_H
 
+#include <stdbool.h>
 #include <strophe.h>
 
 #include "config.h"
@@ -20,12 +21,18 @@
 struct xmpp_link;
 
 typedef void (*link_stanza_cb)(struct xmpp_link *link, xmpp_stanza_t *stanza, void *ud);
+/* Told each time the link comes online (true) and each time a connection attempt fails
+ * or an online link is lost (false), with the ud given to link_new. */
+typedef void (*link_state_cb)(struct xmpp_link *link, bool online, void *ud);
 
 struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, const char *route,
                            link_stanza_cb cb, void *ud);
+void link_on_state(struct xmpp_link *link, link_state_cb cb);
 void link_start(struct xmpp_link *link);
-enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1 };
-/* Sends a serialized stanza now, or queues it until the link is online. */
+enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1, LINK_REFUSED = -2 };
+/* Sends a serialized stanza now, or queues it until the link is online. Every stanza
+ * passes xml_check_stanza() first: one the server would close the stream for is
+ * logged and refused (LINK_REFUSED), never sent. */
 int link_send(struct xmpp_link *link, const char *xml);
 /* Starts a clean disconnect; link_closed() tells when it is done. */
 void link_stop(struct xmpp_link *link);
@@ -41,7 +48,8 @@ const char *link_state_name(const struct xmpp_link *link);
 unsigned long link_reconnects(const struct xmpp_link *link);
 int link_stopping(const struct xmpp_link *link);
 const char *link_label(const struct xmpp_link *link);
-/* Feed for libstrophe's debug log lines: notes the server's reason for a failed login. */
-void link_strophe_log(const char *msg);
+/* Feed for libstrophe's debug log lines: notes the server's reason for a failed login
+ * and OpenSSL's reason for a TLS failure, which the next disconnect message names. */
+void link_strophe_log(const char *area, const char *msg);
 
 #endif

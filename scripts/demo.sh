@@ -1,20 +1,26 @@
 #!/bin/sh
-# scripts/demo.sh - xmpp-cgi demo on a built tree: a throwaway Prosody on
-# 127.0.0.1, the bridge with the example handlers of cgi-examples/, and a few
-# real stanzas from a slixmpp client, each request and reply printed; then
+# scripts/demo.sh - the README's first command: installs what is missing
+# (scripts/install-deps.sh, needs root then), builds the tree
+# (scripts/build.sh), then runs the demo: a throwaway Prosody on 127.0.0.1,
+# the bridge with the example handlers of cgi-examples/, and a few real
+# stanzas from a slixmpp client, each request and reply printed; then
 # everything is shut down.  The work is done by tests/e2e/demo.py.
 #
-# Needs (Debian): prosody, openssl, python3-slixmpp.  Options are passed on
-# to demo.py (--hold keeps the setup running until Ctrl-C).
-# XMPP_CGI_BIN overrides the binary (default: bridge/xmpp-cgi).
+# Options are passed on to demo.py (--hold keeps the setup running until
+# Ctrl-C).  XMPP_CGI_BIN overrides the binary (default: bridge/xmpp-cgi, built
+# here; with XMPP_CGI_BIN set nothing is built).
 
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
+sh "$top/scripts/install-deps.sh"
+if [ -z "${XMPP_CGI_BIN:-}" ]; then
+	sh "$top/scripts/build.sh"
+fi
 XMPP_CGI_BIN=${XMPP_CGI_BIN:-$top/bridge/xmpp-cgi}
 export XMPP_CGI_BIN
 
 if [ ! -x "$XMPP_CGI_BIN" ]; then
-	echo "demo: $XMPP_CGI_BIN is not built; run: autoreconf -fi && ./configure && make" >&2
+	echo "demo: $XMPP_CGI_BIN is not built; run: sh scripts/build.sh" >&2
 	exit 1
 fi
 for tool in prosody prosodyctl openssl; do

@@ -3,7 +3,9 @@
  * A client of doc/control-protocol.md, for handlers and any local program: a chat
  * message, a stanza the caller wrote, or an iq whose answer it waits for and prints.
  * Several --to send the same thing to each recipient in turn (a broadcast). The exit
- * status says what happened (see xmpp-cgi-send(1)). Plain POSIX sockets, no libraries. */
+ * status says what happened (see xmpp-cgi-send(1)). Inside a handler it presents the
+ * request's XMPP_CGI_TOKEN first, and then may send only as the handler's own route.
+ * Plain POSIX sockets, no libraries. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -41,12 +43,13 @@ static void usage(FILE *out)
 	        "      --stanza FILE     a message, presence or iq written by the caller (- = stdin)\n"
 	        "      --iq FILE         an iq get or set (- = stdin); with --wait, print the answer\n"
 	        "\n"
-	        "  -r, --from-route ROUTE  the route whose address sends\n"
+	        "  -r, --from-route ROUTE  the route whose address sends (in a handler: its own)\n"
 	        "  -t, --to JID            a recipient; repeat for several\n"
 	        "      --type chat|normal  the type of a --message (default chat)\n"
 	        "  -w, --wait              wait for the iq's answer and print it\n"
 	        "      --timeout SECONDS   how long --wait waits (default 30)\n"
 	        "  -s, --socket PATH       the control socket (default $XMPP_CGI_SOCKET)\n"
+	        "  $XMPP_CGI_TOKEN         a handler's token, presented first when set\n"
 	        "  -h, --help, -V, --version\n"
 	        "\n"
 	        "Exit status: 0 sent (or queued), 1 usage, 2 socket, 3 unknown route,\n"
@@ -77,7 +80,7 @@ static char *read_all(const char *path, size_t *len)
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -129,10 +132,41 @@ static int code_status(const char *code)
 	} map[] = {
 	    {"unknown-route", EX_ROUTE}, {"bad-request", EX_REQUEST}, {"bad-xml", EX_REQUEST},
 	    {"bad-to", EX_REQUEST},      {"too-large", EX_REQUEST},   {"forbidden", EX_FORBIDDEN},
-	    {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT}};
+	    {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT},
+	    {"bad-token", EX_FORBIDDEN}, {"busy", EX_OFFLINE},        {"idle", EX_SOCKET}};
+	size_t len = strcspn(code, " ");
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
-		if (strncmp(code, map[i].code, strlen(map[i].code)) == 0)
+		if (strlen(map[i].code) == len && strncmp(code, map[i].code, len) == 0)
 			return map[i].status;
+	return EX_SOCKET;
+}
+
+/* "token TOKEN": binds the connection to the handler's request. Returns 0 with the
+ * request's route in route, or the exit status a refusal deserves. */
+static int present_token(int fd, const char *token, char *route, size_t size)
+{
+	char line[1200];
+	int n = snprintf(line, sizeof line, "token %s\n", token);
+	if (n < 0 || (size_t)n >= sizeof line || strchr(token, ' ') || strchr(token, '\n')) {
+		fprintf(stderr, "xmpp-cgi-send: XMPP_CGI_TOKEN is malformed\n");
+		return EX_USAGE;
+	}
+	/* a refusal may have been written, and the connection closed, before all was sent:
+	 * whatever the write did, the answer line says what happened */
+	(void)write_all(fd, line, (size_t)n);
+	if (read_line(fd, line, sizeof line) != 0) {
+		fprintf(stderr, "xmpp-cgi-send: the bridge closed the control connection\n");
+		return EX_SOCKET;
+	}
+	if (strncmp(line, "ok token ", 9) == 0 && strlen(line + 9) < size) {
+		strcpy(route, line + 9);
+		return EX_OK;
+	}
+	if (strncmp(line, "fail ", 5) == 0) {
+		fprintf(stderr, "xmpp-cgi-send: XMPP_CGI_TOKEN: %s\n", line + 5);
+		return code_status(line + 5);
+	}
+	fprintf(stderr, "xmpp-cgi-send: unexpected answer: %s\n", line);
 	return EX_SOCKET;
 }
 
@@ -148,8 +182,10 @@ static int request(int fd, const char *verb, const char *route, const char *to, 
 		fprintf(stderr, "xmpp-cgi-send: route or recipient too long\n");
 		return EX_USAGE;
 	}
-	if (write_all(fd, line, (size_t)n) || write_all(fd, payload, len) ||
-	    read_line(fd, line, sizeof line)) {
+	/* as in present_token(): the answer line, if any, tells */
+	if (write_all(fd, line, (size_t)n) == 0)
+		(void)write_all(fd, payload, len);
+	if (read_line(fd, line, sizeof line)) {
 		fprintf(stderr, "xmpp-cgi-send: the bridge closed the control connection\n");
 		return EX_SOCKET;
 	}
@@ -198,7 +234,8 @@ int main(int argc, char **argv)
 	                                     {"version", no_argument, NULL, 'V'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *route = NULL, *message = NULL, *stanza = NULL, *iq = NULL, *type = "chat";
-	const char *sock_path = getenv("XMPP_CGI_SOCKET");
+	const char *sock_path = getenv("XMPP_CGI_SOCKET"), *token = getenv("XMPP_CGI_TOKEN");
+	char own_route[128];
 	const char *to[MAX_TO];
 	size_t n_to = 0, len = 0;
 	unsigned timeout_ms = 30000;
@@ -261,9 +298,12 @@ int main(int argc, char **argv)
 		}
 	}
 	whats = !!message + !!stanza + !!iq;
-	if (optind < argc || !route || !n_to || whats != 1 || (wait && !iq) ||
+	if (token && !*token)
+		token = NULL;
+	if (optind < argc || (!route && !token) || !n_to || whats != 1 || (wait && !iq) ||
 	    (strcmp(type, "chat") && strcmp(type, "normal"))) {
-		fprintf(stderr, "xmpp-cgi-send: needs --from-route, at least one --to, and one of "
+		fprintf(stderr, "xmpp-cgi-send: needs --from-route (or XMPP_CGI_TOKEN), at least one "
+		                "--to, and one of "
 		                "--message, --stanza, --iq (--wait only with --iq)\n");
 		fprintf(stderr, "Try 'xmpp-cgi-send --help' for more information.\n");
 		return EX_USAGE;
@@ -298,6 +338,13 @@ int main(int argc, char **argv)
 		free(payload);
 		return EX_SOCKET;
 	}
+	if (token && (worst = present_token(fd, token, own_route, sizeof own_route)) != EX_OK) {
+		close(fd);
+		free(payload);
+		return worst;
+	}
+	if (!route)
+		route = own_route;
 	for (size_t i = 0; i < n_to; i++) {
 		int rc =
 		    request(fd, verb, route, to[i], payload, len, strcmp(verb, "iq") == 0 ? timeout_ms : 0);

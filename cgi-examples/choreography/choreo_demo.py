@@ -70,6 +70,7 @@ def start_bridge(prosody, name="choreography", send=SEND):
     b.socket = os.path.join(b.dir, "control")
     with open(b.cfg, "w") as f:
         f.write(local_config(prosody, b.socket, send))
+        f.write("\n" + h.DAEMON_SECTION)
     b.start()
     return b
 

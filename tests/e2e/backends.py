@@ -1,6 +1,8 @@
 # FastCGI backends for the end-to-end tests: the multiplexing test responder
 # (tests/fcgi-mpx-responder), the libfcgi example (cgi-examples/fcgi-echo),
-# php-fpm, fcgiwrap and the scripted misbehaving responder (fcgi_scripted.py).
+# php-fpm, `php-cgi -b`, fcgiwrap, a Perl FCGI::ProcManager application
+# (fcgi_procmanager.pl) and the scripted misbehaving responder
+# (fcgi_scripted.py).
 #
 # Each backend runs in its own process group through harness.spawn(), so
 # harness.cleanup_all() kills it (children and all) with everything else;
@@ -10,7 +12,8 @@
 #
 # Binaries: FCGI_RESPONDER and FCGI_ECHO (set by `make check`) default to
 # the build tree; PHP_FPM defaults to /usr/sbin/php-fpm8.2 (or any
-# /usr/sbin/php-fpm*), FCGIWRAP to /usr/sbin/fcgiwrap.
+# /usr/sbin/php-fpm*), PHP_CGI to /usr/bin/php-cgi, FCGIWRAP to
+# /usr/sbin/fcgiwrap.
 
 import glob
 import grp
@@ -28,7 +31,9 @@ RESPONDER_BIN = os.environ.get(
 ECHO_BIN = os.environ.get(
     "FCGI_ECHO", os.path.join(h.REPO, "cgi-examples", "fcgi-echo"))
 SCRIPTED = os.path.join(h.HERE, "fcgi_scripted.py")
+PROCMANAGER = os.path.join(h.HERE, "fcgi_procmanager.pl")
 FCGIWRAP_BIN = os.environ.get("FCGIWRAP", "/usr/sbin/fcgiwrap")
+PHP_CGI_BIN = os.environ.get("PHP_CGI", "/usr/bin/php-cgi")
 PHP_EXAMPLES = os.path.join(h.EXAMPLES, "php")
 
 
@@ -267,6 +272,57 @@ class FcgiWrap(Backend):
     def argv(self):
         return [FCGIWRAP_BIN] + (["-f"] if self.stderr_over_fcgi else []) \
             + ["-c", str(self.children), "-s", "unix:" + self.sock]
+
+
+class PhpCgi(Backend):
+    """php-cgi as its own FastCGI server (`php-cgi -b SOCKET`), as nginx
+    guides run it: PHP_FCGI_CHILDREN workers, forked by a master, accept on
+    the one socket, each serving one connection at a time and keeping it
+    while the client keeps it.  No php.ini (-n); cgi.force_redirect is off,
+    since REDIRECT_STATUS is not what these tests are about."""
+
+    what = "php-cgi"
+
+    def __init__(self, workdir, name, children=2):
+        super().__init__(workdir, name)
+        self.children = children
+
+    @staticmethod
+    def available():
+        return os.access(PHP_CGI_BIN, os.X_OK)
+
+    def argv(self):
+        return [PHP_CGI_BIN, "-n", "-d", "cgi.force_redirect=0", "-b",
+                self.sock]
+
+    def env(self):
+        return backend_env({"PHP_FCGI_CHILDREN": str(self.children),
+                            "PHP_FCGI_MAX_REQUESTS": "0"})
+
+
+class PerlProcManager(Backend):
+    """tests/e2e/fcgi_procmanager.pl: Perl's FCGI with FCGI::ProcManager,
+    `workers` processes on one socket (Debian: libfcgi-perl,
+    libfcgi-procmanager-perl)."""
+
+    what = "fcgi_procmanager.pl"
+
+    def __init__(self, workdir, name, workers=2):
+        super().__init__(workdir, name)
+        self.workers = workers
+
+    @staticmethod
+    def available():
+        return subprocess.run(
+            ["/usr/bin/perl", "-MFCGI", "-MFCGI::ProcManager", "-e", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+    def argv(self):
+        return ["/usr/bin/perl", PROCMANAGER, self.sock, str(self.workers)]
+
+    def ready(self):
+        # the manager's own lines follow "listening"
+        return "listening " in h.tail(self.log, 100)
 
 
 PHP_FPM_CONF = """\

@@ -47,6 +47,7 @@ class ComponentBridge(h.Bridge):
             f.write("\n".join(xmpp) + "\n\n")
             for r in self.routes:
                 f.write(r.render() + "\n")
+            f.write(h.DAEMON_SECTION)
 
     def online_line(self):
         return "xmpp-cgi: info: component %s: online as %s" % (

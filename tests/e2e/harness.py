@@ -32,6 +32,9 @@ BRIDGE_BIN = os.environ.get("XMPP_CGI_BIN",
 NS_CLIENT = "jabber:client"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 PASSWORD = "secret"
+# Started as root, the bridge refuses to run handlers as root unless its file says so
+# (bridge/privdrop.c): every configuration the tests write as root says so.
+DAEMON_SECTION = "[daemon]\nuser = root\n\n" if os.geteuid() == 0 else ""
 CANARY = "leak-me"
 USERS = [("bridge", "localhost"), ("alice", "localhost"),
          ("bob", "localhost"), ("eve", "other.localhost")]
@@ -425,6 +428,7 @@ class Bridge:
             f.write("\n".join(xmpp) + "\n\n")
             for r in self.routes:
                 f.write(r.render() + "\n")
+            f.write(DAEMON_SECTION)
 
     def env(self):
         env = {k: v for k, v in os.environ.items()

@@ -51,6 +51,7 @@ class Cli(unittest.TestCase):
         path = os.path.join(self.dir, name)
         with open(path, "w") as f:
             f.write(text.format(echo=ECHO, fail=FAIL, dump=DUMP, dir=self.dir))
+            f.write("\n" + h.DAEMON_SECTION)
         return path
 
     def run_bridge(self, args, stdin=None):

@@ -197,6 +197,7 @@ class Fixture:
                     % (COMPONENT, p.component_secret, p.component_port,
                        Route("comp", script("echo.sh")).render(),
                        self.comp.socket))
+            f.write(h.DAEMON_SECTION)
         self.comp.launch()
         self.wait_component(0)
         self.login()

@@ -89,7 +89,7 @@ class Limits(BridgeTest):
 
     def test_large_reply_arrives_without_further_traffic(self):
         # 150 KB through TLS: the last bytes must not wait for the next
-        # request (REFERENCE.md 5, TLS records waiting in the TLS buffer).
+        # request (doc/design-notes.md section 5, TLS records waiting in the TLS buffer).
         r = self.alice.query(self.to("large"), timeout=5)
         self.assertResult(r)
         self.assertEqual(body_text(r), "a" * 150000)

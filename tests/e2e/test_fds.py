@@ -54,7 +54,9 @@ class Descriptors(unittest.TestCase):
                      name="fds", binary=wrapper)
         control = os.path.join(hold_dir, "control.sock")
         with open(b.cfg, "a") as f:
-            f.write("[control]\nsocket = %s\n" % control)
+            # every connection is held (at most a quarter of 4096) for the whole test
+            f.write("[control]\nsocket = %s\nmax_connections = 1024\n"
+                    "idle_timeout = 3600\n" % control)
         self.addCleanup(b.stop)
         b.start()
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -1,5 +1,5 @@
 # e2e: iq get/set through the bridge - handler responses of every status
-# class and body type turned into iq result / iq error (REFERENCE.md s. 1).
+# class and body type turned into iq result / iq error (doc/design-notes.md section 1).
 
 import unittest
 
@@ -7,7 +7,7 @@ from shared import BridgeTest, body_text
 
 NS_ECHO = "urn:xmpp-cgi:echo"
 
-# HTTP status -> (condition, type), REFERENCE.md section 1.
+# HTTP status -> (condition, type), doc/design-notes.md section 1.
 TABLE = {
     400: ("bad-request", "modify"), 411: ("bad-request", "modify"),
     422: ("bad-request", "modify"), 401: ("not-authorized", "auth"),

@@ -145,12 +145,17 @@ class Metrics(unittest.TestCase):
                          "a handler killed after its 1 s timeout took under 0.5 s")
         self.assertEqual(value(after, "xmpp_cgi_in_flight", route="echo"), 0)
         self.assertEqual(value(after, "xmpp_cgi_queue_depth", route="echo"), 0)
-        self.assertEqual(value(after, "xmpp_cgi_fastcgi_backend_state", route="fcgi",
+        # backends are per address, shared by the routes naming it
+        self.assertEqual(value(after, "xmpp_cgi_fastcgi_backend_state",
                                backend=self.backend.address, state="up"), 1)
         self.assertGreaterEqual(value(after, "xmpp_cgi_fastcgi_connections",
-                                      route="fcgi", backend=self.backend.address), 1)
+                                      backend=self.backend.address), 1)
+        self.assertEqual(value(after, "xmpp_cgi_fastcgi_outstanding",
+                               backend=self.backend.address), 0)
+        self.assertEqual(value(after, "xmpp_cgi_fastcgi_waiting",
+                               backend=self.backend.address), 0)
         dead = "unix:" + os.path.join(self.work, "none.sock")
-        self.assertEqual(value(after, "xmpp_cgi_fastcgi_backend_state", route="dead",
+        self.assertEqual(value(after, "xmpp_cgi_fastcgi_backend_state",
                                backend=dead, state="disabled"), 1)
         for route in ("echo", "nf", "slow", "fcgi", "dead"):
             self.assertEqual(value(after, "xmpp_cgi_link_state",

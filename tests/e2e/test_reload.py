@@ -6,9 +6,10 @@
 # the new route answers; the broken file is refused with FILE:LINE in the log
 # and the old routes keep answering on the connections they had. Also: a
 # changed route keeps its connection and new requests see the new settings,
-# a changed FastCGI route finishes on its old pool and opens a new one, an
-# [xmpp] change is refused, component mode adds and removes routes on its
-# one connection.
+# a changed FastCGI route finishes on the shared backend and keeps its
+# connection, a removed one closes only the backend no other route names, an
+# [xmpp] or [daemon] change is refused, component mode adds and removes
+# routes on its one connection.
 
 import os
 import re
@@ -43,7 +44,8 @@ def prosody():
 
 
 def write_config(bridge, routes, extra=""):
-    """Rewrite the bridge's file with other routes, keeping [xmpp]."""
+    """Rewrite the bridge's file with other routes, keeping [xmpp] (and the
+    [daemon] section the harness writes after the routes)."""
     with open(bridge.cfg) as f:
         text = f.read()
     head = text[:text.index("[route ")]
@@ -52,6 +54,7 @@ def write_config(bridge, routes, extra=""):
         for r in routes:
             f.write(r.render() + "\n")
         f.write(extra)
+        f.write("\n" + h.DAEMON_SECTION)
 
 
 class Load:
@@ -124,10 +127,13 @@ class Reload(unittest.TestCase):
         b.start()
         return b
 
-    def gauge(self, port, name, route):
+    def page(self, port):
         url = "http://127.0.0.1:%d/metrics" % port
         with urllib.request.urlopen(url, timeout=10) as r:
-            page = r.read().decode()
+            return r.read().decode()
+
+    def gauge(self, port, name, route):
+        page = self.page(port)
         m = re.search(r'^%s\{route="%s"\} (\d+)$' % (name, route), page, re.M)
         return int(m.group(1)) if m else None
 
@@ -315,9 +321,10 @@ class Reload(unittest.TestCase):
         r = alice.query("three@%s" % component.COMPONENT)
         self.assertEqual(r.type, "result", r.xml)
 
-    def test_changed_fastcgi_route_gets_a_new_pool(self):
-        # The old pool serves the requests it holds, then closes; the new
-        # one connects to the backend for the requests after the reload.
+    def test_changed_fastcgi_route_shares_its_backend(self):
+        # Backends belong to addresses: the changed route gets a route of its
+        # own on the same backend. The old one answers the requests it holds,
+        # then goes; the backend and its kept-alive connection stay.
         work = os.path.join(self.prosody.dir, "reload-fcgi")
         os.makedirs(work, exist_ok=True)
         backend = be.Responder(work, "resp", delay=1500).start()
@@ -346,9 +353,62 @@ class Reload(unittest.TestCase):
             self.assertEqual(r.type, "result", r.xml)
         self.assertTrue(b.wait_log("route f: drained", 10, since),
                         h.tail(b.log))
+        opened = backend.stats().get("connections", 0)
         r = alice.query("bridge@localhost/f", timeout=20)
         self.assertEqual(r.type, "result", r.xml)
-        self.assertGreaterEqual(backend.stats().get("connections", 0), 2)
+        self.assertNotIn("no route names it", b.read_log(since))
+        self.assertEqual(backend.stats().get("connections", 0), opened,
+                         "the drained route took the shared connection with it")
+
+    def test_removed_fastcgi_route_releases_only_its_own_backend(self):
+        # f1 and f2 share backend A, g alone names B. Removing f1 and g: A
+        # stays (f2 names it) with its connection, B closes its connections
+        # and leaves the metrics.
+        work = os.path.join(self.prosody.dir, "reload-fcgi-rm")
+        os.makedirs(work, exist_ok=True)
+        a = be.Responder(work, "a").start()
+        self.cleanups.append(a.stop)
+        bb = be.Responder(work, "b").start()
+        self.cleanups.append(bb.stop)
+        port = h.free_port()
+        b = self.start_bridge("reload-fcgi-rm", [
+            Route("f1", fastcgi=a.address), Route("f2", fastcgi=a.address),
+            Route("g", fastcgi=bb.address)], metrics_port=port)
+        alice = self.client()
+        for route in ("f1", "g"):
+            r = alice.query("bridge@localhost/" + route, timeout=20)
+            self.assertEqual(r.type, "result", r.xml)
+        page = self.page(port)
+        self.assertIn('xmpp_cgi_fastcgi_connections{backend="%s"} 1' % bb.address,
+                      page)
+        write_config(b, [Route("f2", fastcgi=a.address)])
+        since = self.hup(b, "reloaded")
+        self.assertTrue(b.wait_log("route g: drained", 10, since), h.tail(b.log))
+        self.assertTrue(b.wait_log("fastcgi %s: no route names it any more"
+                                   % bb.address, 10, since), h.tail(b.log))
+        self.assertTrue(b.wait_log("route f1: drained", 10, since), h.tail(b.log))
+        self.assertNotIn("fastcgi %s: no route names it" % a.address,
+                         b.read_log(since))
+        page = self.page(port)
+        self.assertNotIn('backend="%s"' % bb.address, page)
+        self.assertIn('xmpp_cgi_fastcgi_connections{backend="%s"} 1' % a.address,
+                      page)
+        opened = a.stats().get("connections", 0)
+        r = alice.query("bridge@localhost/f2", timeout=20)
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertEqual(a.stats().get("connections", 0), opened)
+
+    def test_daemon_change_needs_restart(self):
+        # [daemon] applies when the daemon starts (privilege drop): a reload
+        # that changes it is refused as a whole
+        b = self.start_bridge("reload-daemon", [Route("a", script("echo.sh"))])
+        with open(b.cfg, "a") as f:  # the harness's [daemon] section, if any, is last
+            f.write("group = root\n" if h.DAEMON_SECTION else "[daemon]\nuser = root\n")
+        since = self.hup(b, "reload refused")
+        self.assertIn("[daemon] changed", b.read_log(since))
+        alice = self.client()
+        r = alice.query("bridge@localhost/a")
+        self.assertEqual(r.type, "result", r.xml)
 
     def test_xmpp_change_needs_restart(self):
         b = self.start_bridge("reload-xmpp", [Route("a", script("echo.sh"))])

@@ -15,8 +15,12 @@
  * header, also when the section is empty), an empty unknown section, a jid with a
  * resource, keys outside any section, syntax errors, over-long lines, password_file
  * (missing, empty, too long) and cafile problems, an env name given twice in a route,
- * a missing config file. Files live in a mkdtemp directory, with the scripts they
- * name. */
+ * a missing config file; interpreter and assign (which program runs a script, a
+ * script they run need not be executable, bad extensions and programs, refused on
+ * FastCGI routes); FastCGI routes: backends, backend_rest (default, range,
+ * fastcgi routes only), one address twice in a route however written. Files live in a
+ * mkdtemp directory, with the scripts they name; the [control] limits and
+ * tokenless_users (defaults, values, refusals). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -407,6 +411,40 @@ static void test_route_name_valid(void **state)
 	assert_false(config_route_name_valid("caf\xc3\xa9"));
 }
 
+/* [daemon]: names resolved when the file is read; the group defaults to the user's. */
+static void test_daemon_section(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK, &cfg);
+	assert_null(cfg.daemon_user);
+	assert_int_equal(cfg.daemon_uid, -1);
+	assert_int_equal(cfg.daemon_gid, -1);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[daemon]\nuser = root\n", &cfg);
+	assert_string_equal(cfg.daemon_user, "root");
+	assert_int_equal(cfg.daemon_uid, 0);
+	assert_int_equal(cfg.daemon_gid, 0);
+	assert_false(cfg.daemon_group_set);
+	assert_int_equal(cfg.daemon_line, 7);
+	config_free(&cfg);
+	/* group first or last: the group wins over the user's primary group */
+	load_ok(XMPP_OK "[daemon]\ngroup = root\nuser = root\n" ROUTE_OK, &cfg);
+	assert_int_equal(cfg.daemon_gid, 0);
+	assert_true(cfg.daemon_group_set);
+	config_free(&cfg);
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = no-such-user-xcgi\n", 7,
+	             "user 'no-such-user-xcgi' does not exist");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\ngroup = no-such-group-xcgi\n", 8,
+	             "group 'no-such-group-xcgi' does not exist");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\ngroup = root\n", 6, "[daemon] needs user = NAME");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\nuser = root\n", 8,
+	             "duplicate key 'user' in [daemon]");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuser = root\n[daemon]\n", 8,
+	             "duplicate section [daemon]");
+	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuid = 0\n", 7, "unknown key 'uid' in [daemon]");
+}
+
 /* ---- errors: structure ---- */
 
 static void test_err_unknown_key(void **state)
@@ -626,7 +664,8 @@ static void test_err_cgi(void **state)
 	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/plain.txt\n", 5,
 	             "cgi $D/plain.txt: not executable");
 	expect_error(XMPP_OK "[route \"echo\"]\ncgi = $D/sub\n", 5, "cgi $D/sub: not a regular file");
-	expect_error(XMPP_OK "[route \"echo\"]\ncgi = plain.txt\n", 5, "cgi plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"echo\"]\ncgi = plain.txt\n", 5,
+	             "cgi $D/plain.txt: not executable");
 }
 
 static void test_err_route_values(void **state)
@@ -669,11 +708,11 @@ static void test_err_allow(void **state)
 static void test_err_env(void **state)
 {
 	static const char *const reserved[] = {
-	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",
-	    "SERVER_PORT",       "REQUEST_METHOD",  "CONTENT_TYPE",    "CONTENT_LENGTH",
-	    "PATH_INFO",         "SCRIPT_NAME",     "SCRIPT_FILENAME", "QUERY_STRING",
-	    "REMOTE_USER",       "AUTH_TYPE",       "REMOTE_ADDR",     "HTTP_PROXY",
-	    "XMPP_ROUTE",        "XMPP_STANZA",     "XMPP_STANZA_TO",  "XMPP_ANYTHING",
+	    "GATEWAY_INTERFACE", "SERVER_PROTOCOL", "SERVER_SOFTWARE", "SERVER_NAME",     "SERVER_PORT",
+	    "REQUEST_METHOD",    "CONTENT_TYPE",    "CONTENT_LENGTH",  "PATH_INFO",       "SCRIPT_NAME",
+	    "SCRIPT_FILENAME",   "QUERY_STRING",    "REMOTE_USER",     "AUTH_TYPE",       "REMOTE_ADDR",
+	    "HTTP_PROXY",        "REQUEST_URI",     "DOCUMENT_URI",    "REDIRECT_STATUS", "XMPP_ROUTE",
+	    "XMPP_STANZA",       "XMPP_STANZA_TO",  "XMPP_ANYTHING",
 	};
 	char text[512], needle[128];
 	(void)state;
@@ -717,6 +756,65 @@ static void test_err_first_error_wins(void **state)
 	(void)state;
 	expect_error(XMPP_OK "port = 0\ntls = maybe\n" ROUTE_OK, 4, "port '0'");
 	expect_error("[xmpp]\njid = a@example.org/r\n" ROUTE_OK "timeout = x\n", 2, "jid");
+}
+
+/* interpreter and assign: the program that runs a script, as lighttpd's cgi.assign. A
+ * script run by one need not be executable; the checks name the file and line. */
+static void test_interpreters(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *r;
+	(void)state;
+	load_ok(XMPP_OK "[route \"php\"]\ncgi = plain.txt\ninterpreter = $D/handler.sh\n"
+	                "[route \"mixed\"]\ncgi = $D/handler.sh\nassign = .php=other.sh\n"
+	                "assign = .tar.gz=$D/handler.sh\ninterpreter = $D/sub/nested.sh\n",
+	        &cfg);
+	r = config_route(&cfg, "php");
+	assert_non_null(r->interpreter);
+	assert_string_equal(config_route_interpreter(r, r->cgi), r->interpreter);
+	r = config_route(&cfg, "mixed");
+	assert_int_equal(r->n_assign, 2);
+	assert_string_equal(r->assign[0].name, ".php");
+	assert_non_null(strstr(r->assign[0].value, "/other.sh"));
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/index.php"), r->assign[0].value);
+	assert_ptr_equal(config_route_interpreter(r, "a.tar.gz"), r->assign[1].value);
+	/* no extension match: the route's interpreter; a bare ".php" is no extension */
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/index.phps"), r->interpreter);
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x/.php"), r->interpreter);
+	assert_ptr_equal(config_route_interpreter(r, "/srv/x.php/run"), r->interpreter);
+	config_free(&cfg);
+	/* assign alone: only its extensions have a program */
+	load_ok(XMPP_OK "[route \"a\"]\ncgi = $D/handler.sh\nassign = .php=$D/other.sh\n", &cfg);
+	assert_null(config_route_interpreter(&cfg.routes[0], "/x/handler.sh"));
+	config_free(&cfg);
+}
+
+static void test_err_interpreters(void **state)
+{
+	(void)state;
+	/* the script must be executable when nothing runs it: reported at the cgi line */
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/plain.txt\nassign = .php=$D/other.sh\n", 5,
+	             "cgi $D/plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/plain.txt\ninterpreter = $D/nope\n", 6,
+	             "interpreter $D/nope: No such file or directory");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/handler.sh\ninterpreter = $D/plain.txt\n", 6,
+	             "interpreter $D/plain.txt: not executable");
+	expect_error(XMPP_OK "[route \"p\"]\ncgi = $D/handler.sh\ninterpreter = $D/sub\n", 6,
+	             "interpreter $D/sub: not a regular file");
+	expect_error(XMPP_OK ROUTE_OK "interpreter = $D/other.sh\ninterpreter = $D/other.sh\n", 7,
+	             "duplicate key 'interpreter'");
+	expect_error(XMPP_OK ROUTE_OK "assign = php=$D/other.sh\n", 6,
+	             "assign 'php=$D/other.sh' is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php\n", 6, "is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .=$D/other.sh\n", 6, "is not .EXTENSION=PROGRAM");
+	expect_error(XMPP_OK ROUTE_OK "assign = .p/hp=$D/other.sh\n", 6, "an extension is a dot");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php=$D/plain.txt\n", 6,
+	             "assign $D/plain.txt: not executable");
+	expect_error(XMPP_OK ROUTE_OK "assign = .php=$D/other.sh\nassign = .php=$D/other.sh\n", 7,
+	             "assign .php is already set");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/run/php.sock\n"
+	                     "interpreter = $D/other.sh\n",
+	             4, "interpreter and assign are for cgi and cgi_dir routes");
 }
 
 /* FastCGI routes: backends parsed, defaults merged, and the mixing rules enforced. */
@@ -769,6 +867,108 @@ static void test_err_fastcgi(void **state)
 	expect_error(XMPP_OK ROUTE_OK "param = A=1\n", 4, "are for fastcgi routes");
 }
 
+/* Issue 10, holes 6 and 7: what goes out on the stream is checked at load time. */
+static void test_err_outbound_text(void **state)
+{
+	struct config cfg;
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "description = caf\xe9\n", 6, "description has invalid UTF-8");
+	expect_error(XMPP_OK ROUTE_OK "description = a\x01b\n", 6, "description has a control");
+	expect_error(XMPP_OK ROUTE_OK "description = a\tb\n", 6, "description has a control");
+	expect_error(XMPP_OK ROUTE_OK "description = a\xc2\x85\n", 6, "description has a control");
+	load_ok(XMPP_OK ROUTE_OK "description = Caf\xc3\xa9 \xe2\x82\xac\n", &cfg);
+	config_free(&cfg);
+	expect_error("[xmpp]\njid = bri\x01dge@example.org\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\njid = bridge@exa\xefmple.org\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\njid = bridge@example.org.\npassword = pw\n" ROUTE_OK, 2,
+	             "not a bare JID");
+	expect_error("[xmpp]\nusername = a\xef\xbc\xa0"
+	             "b\ndomain = example.org\npassword = pw\n" ROUTE_OK,
+	             2, "not a valid localpart");
+	expect_error("[xmpp]\nusername = a\ndomain = exa<mple\npassword = pw\n" ROUTE_OK, 3,
+	             "not a valid domain");
+	expect_error(XMPP_OK ROUTE_OK "allow = a\x7f@example.org\n", 6, "not a bare JID");
+	expect_error(XMPP_OK ROUTE_OK "send_allow = *@exa:mple.org\n", 6, "not a bare JID");
+}
+
+/* backend_rest: default 1 s, 0 allowed, fastcgi routes only; one address twice in a
+ * route is refused however it is written (two routes may share it). */
+static void test_fastcgi_backend_rest_and_shared_addresses(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK "[route \"a\"]\nfastcgi = unix:/run/fpm.sock\n"
+	                "[route \"b\"]\nfastcgi = unix://run/./fpm.sock\nbackend_rest = 0\n"
+	                "[route \"c\"]\nfastcgi = tcp:[::1]:9000\nfastcgi = unix:/run/fpm.sock\n"
+	                "backend_rest = 3600\n",
+	        &cfg);
+	assert_int_equal(config_route(&cfg, "a")->backend_rest_s, CFG_DEFAULT_BACKEND_REST);
+	assert_int_equal(CFG_DEFAULT_BACKEND_REST, 1);
+	assert_int_equal(config_route(&cfg, "b")->backend_rest_s, 0);
+	assert_int_equal(config_route(&cfg, "c")->backend_rest_s, 3600);
+	config_free(&cfg);
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 3601\n", 6,
+	             "backend_rest '3601' is not a number of seconds (0-3600)");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nbackend_rest = 1s\n", 6,
+	             "backend_rest '1s'");
+	expect_error(XMPP_OK ROUTE_OK "backend_rest = 2\n", 4, "backend_rest is for fastcgi routes");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = unix:/a.sock\nfastcgi = unix:/a.sock\n", 6,
+	             "fastcgi 'unix:/a.sock' is already a backend of this route");
+	expect_error(XMPP_OK "[route \"php\"]\nfastcgi = tcp:[::1]:9000\n"
+	                     "fastcgi = tcp:[0:0::1]:9000\n",
+	             6, "fastcgi 'tcp:[0:0::1]:9000' is already a backend of this route");
+}
+
+/* ---- [control]: limits and trust (issue 10) ---- */
+
+static void test_control_limits(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\n", &cfg);
+	assert_int_equal(cfg.control_max_line, CFG_DEFAULT_CONTROL_MAX_LINE);
+	assert_int_equal(cfg.control_max_connections, CFG_DEFAULT_CONTROL_MAX_CONNECTIONS);
+	assert_int_equal(cfg.control_idle_timeout_s, CFG_DEFAULT_CONTROL_IDLE_TIMEOUT);
+	assert_true(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 0);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_line = 256\n"
+	                         "max_connections = 1\nidle_timeout = 86400\n"
+	                         "tokenless_users = root, 4242\n",
+	        &cfg);
+	assert_int_equal(cfg.control_max_line, 256);
+	assert_int_equal(cfg.control_max_connections, 1);
+	assert_int_equal(cfg.control_idle_timeout_s, 86400);
+	assert_false(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 2);
+	assert_int_equal(cfg.control_tokenless_uids[0], 0);
+	assert_int_equal(cfg.control_tokenless_uids[1], 4242);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\ntokenless_users = none\n", &cfg);
+	assert_false(cfg.control_tokenless_any);
+	assert_int_equal(cfg.control_n_tokenless_uids, 0);
+	config_free(&cfg);
+}
+
+static void test_err_control_limits(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_line = 100\n", 8,
+	             "max_line '100' is not a size (256-4096)");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nmax_connections = 0\n", 8,
+	             "max_connections '0' is not a number");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nidle_timeout = 1.5\n", 8,
+	             "idle_timeout '1.5' is not a number of seconds");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\n"
+	                              "tokenless_users = root, no-such-user-xc\n",
+	             8, "tokenless_users: no user 'no-such-user-xc'");
+	expect_error(XMPP_OK ROUTE_OK "[control]\nsocket = /run/x/control\nidle_timeout = 5\n"
+	                              "idle_timeout = 6\n",
+	             9, "duplicate key 'idle_timeout'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -782,6 +982,7 @@ int main(void)
 	    cmocka_unit_test(test_route_name_valid),
 	    cmocka_unit_test(test_repeatable_keys),
 	    cmocka_unit_test(test_err_unknown_key),
+	    cmocka_unit_test(test_daemon_section),
 	    cmocka_unit_test(test_err_unknown_section),
 	    cmocka_unit_test(test_err_bad_header),
 	    cmocka_unit_test(test_err_bad_route_name),
@@ -808,6 +1009,12 @@ int main(void)
 	    cmocka_unit_test(test_err_first_error_wins),
 	    cmocka_unit_test(test_fastcgi_route),
 	    cmocka_unit_test(test_err_fastcgi),
+	    cmocka_unit_test(test_err_outbound_text),
+	    cmocka_unit_test(test_interpreters),
+	    cmocka_unit_test(test_err_interpreters),
+	    cmocka_unit_test(test_fastcgi_backend_rest_and_shared_addresses),
+	    cmocka_unit_test(test_control_limits),
+	    cmocka_unit_test(test_err_control_limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,7 @@
  * (a name instead of an address, no port, port 0, an unknown key, a repeated key or
  * section, a section without listen). Reload comparisons: a route with the same keys is
  * the same even when other routes change, order and values of keys matter, a changed
- * [xmpp] key or password_file content, [control] and [metrics] changes are named as
+ * [xmpp] key or password_file content, [control], [metrics] and [daemon] changes are named as
  * the section that needs a restart, and an identical file needs none. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +165,10 @@ static void test_restart_sections(void **state)
 	        XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[control]\nsocket = /tmp/x.sock\n",
 	        &two);
 	assert_string_equal(config_restart_section(&one, &two), "[control]");
+	config_free(&two);
+	load_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[daemon]\nuser = root\n",
+	        &two);
+	assert_string_equal(config_restart_section(&one, &two), "[daemon]");
 	config_free(&two);
 	/* the same text, another password in the file it names */
 	write_file("pw", "two\n", 0600);

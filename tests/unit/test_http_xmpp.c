@@ -8,6 +8,7 @@
  * chunkedBase64/ibb/sipub/jingle as HTTP_REQ_UNSUPPORTED; malformed method, resource,
  * version and data as HTTP_REQ_BAD with *out left empty; ordinary stanzas as
  * HTTP_REQ_NO. The environment: PATH_INFO joined without "//", QUERY_STRING,
+ * REQUEST_URI and DOCUMENT_URI (route part escaped, resource as sent),
  * CONTENT_TYPE from the header or the data kind, CONTENT_LENGTH from the body,
  * SERVER_PROTOCOL, HTTP_* mapping, collisions joined with ", " ("; " for Cookie),
  * httpoxy, duplicate Content-Type refused. */
@@ -477,10 +478,12 @@ static void test_env_basic(void **state)
 	size_t n;
 	(void)state;
 	env_of(GET_ATTRS, HDRS("<header name='Host'>example.org</header>"), "/api", &v, &n);
-	assert_int_equal(n, 7);
+	assert_int_equal(n, 9);
 	assert_string_equal(env_get(v, n, "REQUEST_METHOD"), "GET");
 	assert_string_equal(env_get(v, n, "PATH_INFO"), "/api/users/1");
 	assert_string_equal(env_get(v, n, "QUERY_STRING"), "x=1&y=2");
+	assert_string_equal(env_get(v, n, "REQUEST_URI"), "/api/users/1?x=1&y=2");
+	assert_string_equal(env_get(v, n, "DOCUMENT_URI"), "/api/users/1");
 	assert_string_equal(env_get(v, n, "CONTENT_TYPE"), "");
 	assert_string_equal(env_get(v, n, "CONTENT_LENGTH"), "0");
 	assert_string_equal(env_get(v, n, "SERVER_PROTOCOL"), "HTTP/1.1");
@@ -519,8 +522,23 @@ static void test_env_path_join(void **state)
 		snprintf(attrs, sizeof attrs, "method='GET' resource='%s' version='1.1'", rows[i].res);
 		env_of(attrs, "", rows[i].route, &v, &n);
 		assert_string_equal(env_get(v, n, "PATH_INFO"), rows[i].want);
+		assert_string_equal(env_get(v, n, "REQUEST_URI"), rows[i].want);
 		http_env_free(v, n);
 	}
+}
+
+/* REQUEST_URI: the route's part escaped as a path, the resource's as the sender wrote
+ * it (escapes kept), then the query. */
+static void test_env_request_uri(void **state)
+{
+	struct kv *v;
+	size_t n;
+	(void)state;
+	env_of("method='GET' resource='/a%20b/c?q=%20&amp;r' version='1.1'", "", "/my route", &v, &n);
+	assert_string_equal(env_get(v, n, "PATH_INFO"), "/my route/a%20b/c");
+	assert_string_equal(env_get(v, n, "REQUEST_URI"), "/my%20route/a%20b/c?q=%20&r");
+	assert_string_equal(env_get(v, n, "DOCUMENT_URI"), "/my%20route/a%20b/c");
+	http_env_free(v, n);
 }
 
 static void test_env_content(void **state)
@@ -593,7 +611,7 @@ static void test_env_headers(void **state)
 	assert_string_equal(env_get(v, n, "HTTP_COOKIE"), "a=1; b=2");
 	assert_null(env_get(v, n, "HTTP_PROXY"));
 	assert_string_equal(env_get(v, n, "HTTP_PROXY_AUTHORIZATION"), "Basic eA==");
-	assert_int_equal(n, 6 + 7);
+	assert_int_equal(n, 8 + 7);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++)
 			assert_string_not_equal(v[i].name, v[j].name);
@@ -618,6 +636,7 @@ int main(void)
 	    cmocka_unit_test(test_header_limits),
 	    cmocka_unit_test(test_env_basic),
 	    cmocka_unit_test(test_env_path_join),
+	    cmocka_unit_test(test_env_request_uri),
 	    cmocka_unit_test(test_env_content),
 	    cmocka_unit_test(test_env_headers),
 	};

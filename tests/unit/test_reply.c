@@ -1,6 +1,6 @@
 /* test_reply.c - unit tests for bridge/stanza_error.c and bridge/reply.c.
  *
- * Checks REFERENCE.md section 1: stanza_error_for_status for every row of the HTTP
+ * Checks doc/design-notes.md section 1: stanza_error_for_status for every row of the HTTP
  * status table, other 4xx and 5xx, and 3xx with and without an xmpp: Location;
  * stanza_error_for_failure for every bridge failure (no route: item-not-found for an
  * iq, service-unavailable for a message); which stanzas may or must be answered
@@ -10,7 +10,9 @@
  * <body>, an empty result; error replies with the condition and <text> in the
  * urn:ietf:params:xml:ns:xmpp-stanzas namespace, the text trimmed and capped;
  * <redirect>/<gone> with the xmpp: URI; malformed XML, a DOCTYPE or an undefined
- * entity in an XML body turned into internal-server-error with log_reason set;
+ * entity in an XML body, or one only namespace-ill-formed (unbound prefix, "a:",
+ * repeated expanded attribute) or using fifth-edition name characters, turned into
+ * internal-server-error with log_reason set;
  * comments and processing instructions never copied into the stream (RFC 6120 11.1);
  * message and presence rules (no reply on success unless message_replies, then a chat
  * message; errors as type error); no reply to type error or iq result; id, to and
@@ -227,6 +229,19 @@ static void test_status_redirects(void **state)
 	expect_status(300, xloc, "undefined-condition", "cancel", NULL);
 	expect_status(304, xloc, "undefined-condition", "cancel", NULL);
 	expect_status(305, xloc, "undefined-condition", "cancel", NULL);
+	/* the JID in the URI must pass jid_check (percent-decoded, query dropped) */
+	expect_status(302, "xmpp:other@example.org?message", "redirect", "modify",
+	              "xmpp:other@example.org?message");
+	expect_status(302, "xmpp:j%C3%BCrgen@example.org", "redirect", "modify",
+	              "xmpp:j%C3%BCrgen@example.org");
+	expect_status(302, "xmpp://me@example.org/other@example.org", "redirect", "modify",
+	              "xmpp://me@example.org/other@example.org");
+	expect_status(302, "xmpp:a%01b@example.org", "undefined-condition", "cancel", NULL);
+	expect_status(302, "xmpp:a%E9@example.org", "undefined-condition", "cancel", NULL);
+	expect_status(302, "xmpp:bob\xef\xbc\xa0@x", "undefined-condition", "cancel", NULL);
+	expect_status(301, "xmpp:a b@example.org", "undefined-condition", "cancel", NULL);
+	expect_status(301, "xmpp:a%00@example.org", "undefined-condition", "cancel", NULL);
+	expect_status(302, "xmpp:", "undefined-condition", "cancel", NULL);
 }
 
 static void expect_failure(enum bridge_failure f, enum stanza_kind k, const char *cond,
@@ -642,7 +657,15 @@ static void test_error_text_cleaned(void **state)
 static void test_malformed_xml_body(void **state)
 {
 	static const char *const bodies[] = {
-	    "<a><b></a>", "not xml at all", "<a/><b/>", "<a>&undefined;</a>", "<a x='1' x='2'/>",
+	    "<a><b></a>",
+	    "not xml at all",
+	    "<a/><b/>",
+	    "<a>&undefined;</a>",
+	    "<a x='1' x='2'/>",
+	    "<a:b/>",
+	    "<a:/>",
+	    "<a xmlns:p='u' xmlns:q='u' p:x='1' q:x='2'/>",
+	    "<a\xe2\x81\xb0/>",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {

@@ -1,15 +1,24 @@
 /* test_request.c - unit tests for bridge/request.c, stanza -> CGI/1.1 environment.
  *
- * Checks REFERENCE.md section 2 as request.h applies it: every fixed CGI variable and
+ * Checks doc/design-notes.md section 2 as request.h applies it: every fixed CGI variable and
  * its value, PATH defaulting when the caller gives none and replaced by a route's
  * env = PATH=..., CONTENT_LENGTH, REMOTE_USER and AUTH_TYPE only for a known sender,
  * the XMPP_STANZA_* mapping of stanza attributes (to/from/id/type, xml:lang, data-x,
  * mixed case), namespace declarations skipped, the collision rule ("a-b", "a.b", "a_b"
  * become XMPP_STANZA_A_B, _A_B_2, _A_B_3 in byte order of the original names whatever
- * the input order), the refusals (more than REQ_MAX_ATTRS attributes, a value over
+ * the input order), the real to/from/id/type/xml:lang always under their own names and
+ * every attribute that would shadow a variable the bridge sets refused (case variants,
+ * '-', '.', ':' variants, route env and param names, the _N rule skipping them), the
+ * refusals (more than REQ_MAX_ATTRS attributes, a value over
  * REQ_MAX_ATTR_VALUE, a name too long) with a reason, the route's extra variables
  * last, and that nothing else is present: the variables are counted, the daemon's own
- * environment never leaks in, and HTTP_PROXY is never set. */
+ * environment never leaks in, and HTTP_PROXY is never set. The stdin document: the
+ * declaration, jabber:client, lang given its xml: prefix unless an xml:lang attribute
+ * is there, "xml:lang" inside a value taken as text, every truncation of a start tag
+ * read within its length. The variables web servers
+ * add for frameworks: REQUEST_URI (PATH_INFO escaped as a request-target), DOCUMENT_URI,
+ * DOCUMENT_ROOT (the script's directory), HTTP_HOST, REQUEST_SCHEME, REDIRECT_STATUS,
+ * SERVER_PROTOCOL=HTTP/1.1, and the site values a route may replace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,7 +33,7 @@
 #include "autoconfig.h"
 #include "request.h"
 
-#define N_FIXED 16 /* variables present for every request without a known sender */
+#define N_FIXED 22 /* variables present for every request without a known sender */
 
 static struct request_meta base_meta(void)
 {
@@ -98,7 +107,7 @@ static void test_fixed_variables(void **state)
 	build_ok(&m, &env);
 	assert_var(&env, "PATH", "/usr/bin:/bin");
 	assert_var(&env, "GATEWAY_INTERFACE", "CGI/1.1");
-	assert_var(&env, "SERVER_PROTOCOL", "XMPP/1.0");
+	assert_var(&env, "SERVER_PROTOCOL", "HTTP/1.1");
 	assert_var(&env, "SERVER_SOFTWARE", PACKAGE_NAME "/" PACKAGE_VERSION);
 	assert_var(&env, "SERVER_SOFTWARE", "xmpp-cgi/" PACKAGE_VERSION);
 	assert_var(&env, "SERVER_NAME", "example.org");
@@ -111,6 +120,13 @@ static void test_fixed_variables(void **state)
 	assert_var(&env, "SCRIPT_FILENAME", "/usr/lib/xmpp-cgi/echo.sh");
 	assert_var(&env, "QUERY_STRING", "");
 	assert_var(&env, "REMOTE_ADDR", "127.0.0.1");
+	/* what web servers add and frameworks need */
+	assert_var(&env, "REQUEST_URI", "/echo");
+	assert_var(&env, "DOCUMENT_URI", "/echo");
+	assert_var(&env, "DOCUMENT_ROOT", "/usr/lib/xmpp-cgi");
+	assert_var(&env, "HTTP_HOST", "example.org");
+	assert_var(&env, "REQUEST_SCHEME", "http");
+	assert_var(&env, "REDIRECT_STATUS", "200");
 	assert_var(&env, "XMPP_ROUTE", "echo");
 	assert_var(&env, "XMPP_STANZA", "iq");
 	assert_null(cgi_env_get(&env, "REMOTE_USER"));
@@ -302,6 +318,130 @@ static void test_collisions_case_and_suffix(void **state)
 	cgi_env_free(&env);
 }
 
+/* Issue 10, rule 1: a sender never shadows a variable the bridge sets. */
+static void build_refused(const struct request_meta *m)
+{
+	struct cgi_env env;
+	const char *reason = NULL;
+	assert_int_equal(request_build_env(m, &env, &reason), -1);
+	assert_non_null(reason);
+	assert_non_null(strstr(reason, "variable the bridge sets"));
+	assert_null(env.vars);
+}
+
+static void test_real_attributes_win(void **state)
+{
+	/* the attack of issue 10: FROM, TYPE and ID sort before from, type and id */
+	const char *attrs[] = {"from", "alice@example.org/pc",
+	                       "FROM", "admin@example.org/evil",
+	                       "type", "get",
+	                       "TYPE", "set",
+	                       "id",   "1",
+	                       "ID",   "2"};
+	struct request_meta m = base_meta();
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 6;
+	build_refused(&m);
+	/* the real ones alone, in any position, give the usual names */
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	struct cgi_env env;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_FROM", "alice@example.org/pc");
+	assert_null(cgi_env_get(&env, "XMPP_STANZA_FROM_2"));
+	cgi_env_free(&env);
+}
+
+static void test_shadowing_classes_refused(void **state)
+{
+	/* every way a name maps onto one the bridge keeps: case variants, separators
+	 * that map to '_', and the real names even when the stanza lacks the real one */
+	static const char *const forged[] = {
+	    "FROM", "From", "fROM",     "TO",       "To",       "ID",       "Id",       "iD",
+	    "TYPE", "Type", "XML:LANG", "Xml:Lang", "xml-lang", "xml.lang", "xml_lang", "XML_LANG",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof forged / sizeof *forged; i++) {
+		struct request_meta m = base_meta();
+		const char *attrs[] = {"from", "alice@example.org/pc", forged[i], "evil"};
+		m.attrs = attrs;
+		m.n_attrs = 2;
+		build_refused(&m);
+		m.attrs = attrs + 2; /* without the real from */
+		m.n_attrs = 1;
+		build_refused(&m);
+	}
+}
+
+static void test_route_variables_not_shadowed(void **state)
+{
+	/* config refuses XMPP_ names in env =, but a FastCGI param may be anything */
+	const struct kv params[] = {{"XMPP_STANZA_TENANT", "acme"}};
+	const struct kv extra[] = {{"XMPP_STANZA_ROLE", "user"}};
+	const char *attrs[] = {"tenant", "evil"};
+	const char *role[] = {"Role", "admin"};
+	struct request_meta m = base_meta();
+	(void)state;
+	m.params = params;
+	m.n_params = 1;
+	m.extra = extra;
+	m.n_extra = 1;
+	m.attrs = attrs;
+	m.n_attrs = 1;
+	build_refused(&m);
+	m.attrs = role;
+	build_refused(&m);
+}
+
+static void test_suffix_never_reaches_bridge_names(void **state)
+{
+	/* from_2 is an attribute of its own, not a renamed FROM; the _N rule skips any
+	 * name the bridge keeps (here a param XMPP_STANZA_A_2) */
+	const struct kv params[] = {{"XMPP_STANZA_A_2", "kept"}};
+	const char *attrs[] = {"from_2", "x", "from", "alice@example.org/pc", "a", "2", "A", "1"};
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.attrs = attrs;
+	m.n_attrs = 4;
+	m.params = params;
+	m.n_params = 1;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_STANZA_FROM", "alice@example.org/pc");
+	assert_var(&env, "XMPP_STANZA_FROM_2", "x");
+	assert_var(&env, "XMPP_STANZA_A", "1");
+	assert_var(&env, "XMPP_STANZA_A_3", "2");
+	assert_var(&env, "XMPP_STANZA_A_2", "kept");
+	cgi_env_free(&env);
+}
+
+static void test_cgi_names_unreachable(void **state)
+{
+	/* an attribute can only give XMPP_STANZA_<...>: never a CGI name, PATH, or the
+	 * bridge's own XMPP_ROUTE, XMPP_STANZA, XMPP_CGI_SOCKET */
+	const char *attrs[] = {"", "x"};
+	static const char *const names[] = {"PATH", "REMOTE_USER", "route", "cgi_socket"};
+	(void)state;
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		struct request_meta m = base_meta();
+		struct cgi_env env;
+		char want[64];
+		attrs[0] = names[i];
+		m.attrs = attrs;
+		m.n_attrs = 1;
+		m.control_socket = "/run/xmpp-cgi/control";
+		build_ok(&m, &env);
+		assert_var(&env, "XMPP_ROUTE", "echo");
+		assert_var(&env, "XMPP_STANZA", "iq");
+		assert_var(&env, "XMPP_CGI_SOCKET", "/run/xmpp-cgi/control");
+		assert_var(&env, "PATH", "/usr/bin:/bin");
+		assert_int_equal(request_attr_env_name(names[i], want, sizeof want), 0);
+		assert_var(&env, want, "x");
+		cgi_env_free(&env);
+	}
+}
+
 static void test_too_many_attributes(void **state)
 {
 	struct request_meta m = base_meta();
@@ -432,7 +572,9 @@ static void test_no_daemon_environment(void **state)
 	assert_null(cgi_env_get(&env, "http_proxy"));
 	assert_null(cgi_env_get(&env, "XC_TEST_SECRET"));
 	for (size_t i = 0; i < env.n; i++) {
-		assert_true(strncmp(env.vars[i], "HTTP_", 5) != 0);
+		/* HTTP_HOST is the only header a stanza stands for */
+		assert_true(strncmp(env.vars[i], "HTTP_", 5) != 0 ||
+		            strncmp(env.vars[i], "HTTP_HOST=", 10) == 0);
 		assert_null(strstr(env.vars[i], "leak"));
 	}
 	assert_var(&env, "XMPP_STANZA_PROXY", "http://evil.example/");
@@ -460,6 +602,93 @@ static void test_stanza_kinds(void **state)
 		assert_var(&env, "PATH_INFO", "/r.1_~-");
 		cgi_env_free(&env);
 	}
+}
+
+/* REQUEST_URI is PATH_INFO as a request-target: what a URI cannot hold is escaped, so a
+ * framework that decodes it (Plack::Handler::FCGI, Go's net/http/cgi) gets PATH_INFO. */
+static void test_request_uri(void **state)
+{
+	static const struct {
+		const char *path, *raw, *query, *want;
+	} rows[] = {
+	    {"/echo", NULL, NULL, "/echo"},
+	    {"/r.1_~-/a/b", NULL, "", "/r.1_~-/a/b"},
+	    {"/shop/a b?c#d", NULL, NULL, "/shop/a%20b%3Fc%23d"},
+	    {"/r/100%", NULL, NULL, "/r/100%25"},
+	    {"/r/caf\xc3\xa9", NULL, NULL, "/r/caf%C3%A9"},
+	    {"/r/!$&'()*+,;=:@", NULL, NULL, "/r/!$&'()*+,;=:@"},
+	    {"/r/\"<>\\^`{|}", NULL, NULL, "/r/%22%3C%3E%5C%5E%60%7B%7C%7D"},
+	    {"/r", NULL, "a=1&b=%20", "/r?a=1&b=%20"},
+	    {"/r", "/x%20y z", "q=1", "/r/x%20y%20z?q=1"},
+	    {"/r 1", "/%2e%2e", NULL, "/r%201/%2e%2e"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char *got = request_uri(rows[i].path, rows[i].raw, rows[i].query);
+		assert_non_null(got);
+		assert_string_equal(got, rows[i].want);
+		free(got);
+	}
+}
+
+static void test_request_uri_in_env(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.path_info = "/shop/item 7";
+	build_ok(&m, &env);
+	assert_var(&env, "PATH_INFO", "/shop/item 7");
+	assert_var(&env, "SCRIPT_NAME", "");
+	assert_var(&env, "REQUEST_URI", "/shop/item%207");
+	assert_var(&env, "DOCUMENT_URI", "/shop/item%207");
+	cgi_env_free(&env);
+}
+
+/* A FastCGI route without script_filename has neither SCRIPT_FILENAME nor a document
+ * root; a script at / has / as its root. */
+static void test_document_root(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.script = NULL;
+	build_ok(&m, &env);
+	assert_null(cgi_env_get(&env, "SCRIPT_FILENAME"));
+	assert_null(cgi_env_get(&env, "DOCUMENT_ROOT"));
+	assert_int_equal(env.n, N_FIXED + 2 - 2);
+	cgi_env_free(&env);
+	m.script = "/index.php";
+	build_ok(&m, &env);
+	assert_var(&env, "DOCUMENT_ROOT", "/");
+	cgi_env_free(&env);
+}
+
+/* The site's values (PATH, DOCUMENT_ROOT, HTTP_HOST, REQUEST_SCHEME) may come from the
+ * route, as a web server's configuration gives them; a param repeating an env line
+ * wins; each name stays unique. */
+static void test_site_values_from_route(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	const struct kv extra[] = {
+	    {"DOCUMENT_ROOT", "/srv/www"}, {"HTTP_HOST", "shop.example"}, {"APP_ENV", "test"}};
+	const struct kv params[] = {
+	    {"REQUEST_SCHEME", "https"}, {"HTTPS", "on"}, {"APP_ENV", "production"}};
+	(void)state;
+	m.extra = extra;
+	m.n_extra = 3;
+	m.params = params;
+	m.n_params = 3;
+	build_ok(&m, &env);
+	assert_var(&env, "DOCUMENT_ROOT", "/srv/www");
+	assert_var(&env, "HTTP_HOST", "shop.example");
+	assert_var(&env, "REQUEST_SCHEME", "https");
+	assert_var(&env, "HTTPS", "on");
+	assert_var(&env, "APP_ENV", "production");
+	assert_var(&env, "SERVER_NAME", "example.org");
+	assert_int_equal(env.n, N_FIXED + 2 + 2);
+	cgi_env_free(&env);
 }
 
 /* libstrophe's text of an inbound stanza -> the document handlers read. */
@@ -492,6 +721,41 @@ static void test_stdin_document(void **state)
 	assert_null(request_stdin_document("x", 1, &len));
 }
 
+/* Issue 10, hole 8: xml:lang inside a value is text, not an attribute; lang is still
+ * given its prefix; an xml:lang attribute wins; no byte past len is read. */
+static void test_stdin_document_lang_in_value(void **state)
+{
+	size_t len;
+	char *doc;
+	(void)state;
+	const char *iq = "<iq id=\"a xml:lang b\" lang=\"en\" type='get'><q/></iq>";
+	doc = request_stdin_document(iq, strlen(iq), &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<iq xmlns=\"jabber:client\" id=\"a xml:lang b\" xml:lang=\"en\" "
+	                         "type='get'><q/></iq>");
+	free(doc);
+	const char *both = "<iq xml:lang=\"fr\" lang=\"en\"/>";
+	doc = request_stdin_document(both, strlen(both), &len);
+	assert_string_equal(doc, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                         "<iq xmlns=\"jabber:client\" xml:lang=\"fr\" lang=\"en\"/>");
+	free(doc);
+	/* every prefix of a start tag, copied to a buffer of exactly that size */
+	const char *tag = "<iq\tid = 'x' xml:lang=\"de\"\nlang='en' >";
+	for (size_t n = 2; n <= strlen(tag); n++) {
+		char *exact = malloc(n);
+		assert_non_null(exact);
+		memcpy(exact, tag, n);
+		doc = request_stdin_document(exact, n, &len);
+		assert_non_null(doc);
+		assert_int_equal(len, strlen(doc));
+		assert_null(strstr(doc, "xml:xml:"));
+		if (n == strlen(tag))
+			assert_non_null(strstr(doc, " xml:lang=\"de\" lang='en' >"));
+		free(doc);
+		free(exact);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +769,11 @@ int main(void)
 	    cmocka_unit_test(test_xmlns_skipped),
 	    cmocka_unit_test(test_collisions_any_order),
 	    cmocka_unit_test(test_collisions_case_and_suffix),
+	    cmocka_unit_test(test_real_attributes_win),
+	    cmocka_unit_test(test_shadowing_classes_refused),
+	    cmocka_unit_test(test_route_variables_not_shadowed),
+	    cmocka_unit_test(test_suffix_never_reaches_bridge_names),
+	    cmocka_unit_test(test_cgi_names_unreachable),
 	    cmocka_unit_test(test_too_many_attributes),
 	    cmocka_unit_test(test_attribute_value_limit),
 	    cmocka_unit_test(test_attribute_name_limit),
@@ -513,6 +782,11 @@ int main(void)
 	    cmocka_unit_test(test_no_daemon_environment),
 	    cmocka_unit_test(test_stanza_kinds),
 	    cmocka_unit_test(test_stdin_document),
+	    cmocka_unit_test(test_stdin_document_lang_in_value),
+	    cmocka_unit_test(test_request_uri),
+	    cmocka_unit_test(test_request_uri_in_env),
+	    cmocka_unit_test(test_document_root),
+	    cmocka_unit_test(test_site_values_from_route),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

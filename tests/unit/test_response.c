@@ -1,6 +1,6 @@
 /* test_response.c - unit tests for bridge/response.c, the CGI response parser.
  *
- * Checks the rules of REFERENCE.md section 2 (RFC 3875 as lighttpd and nginx apply it):
+ * Checks the rules of doc/design-notes.md section 2 (RFC 3875 as lighttpd and nginx apply it):
  * LF, CRLF and mixed line ends; Status defaulting to 200, Location without Status
  * meaning 302, Status with and without a reason phrase; an NPH "HTTP/1.x NNN reason"
  * first line; the body taken verbatim after the blank line; the header list keeping

@@ -1,0 +1,64 @@
+/* config_daemon.c - the [daemon] section: whom the daemon and its handlers run as.
+ *
+ * `user = NAME` and `group = NAME` name the account the daemon switches to when it is
+ * started as root (bridge/privdrop.c does the switch). Both names are looked up when
+ * the file is read, so a missing account is a configuration error with file:line;
+ * the group defaults to the user's primary group. The values are only recorded here:
+ * whether they apply depends on who starts the daemon, which is not this file's
+ * business. */
+#include "config.h"
+#include "config_internal.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cfg_daemon_enter(struct loader *ld)
+{
+	if (ld->seen_daemon)
+		return cfg_fail_at(ld, ld->section_line, "duplicate section [daemon]");
+	ld->seen_daemon = 1u << 31;
+	ld->in_daemon = true;
+	ld->cfg->daemon_line = ld->section_line;
+	return 1;
+}
+
+int cfg_daemon_key(struct loader *ld, const char *name, const char *v)
+{
+	static const char *const keys[] = {"user", "group"};
+	struct config *cfg = ld->cfg;
+	unsigned k;
+	for (k = 0; k < 2; k++)
+		if (strcmp(name, keys[k]) == 0)
+			break;
+	if (k == 2)
+		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [daemon]", name);
+	if (ld->seen_daemon & (1u << k))
+		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [daemon]", name);
+	ld->seen_daemon |= 1u << k;
+	if (k == 0) {
+		struct passwd *pw = getpwnam(v);
+		if (!pw)
+			return cfg_fail_at(ld, ld->line, "user '%s' does not exist", v);
+		cfg->daemon_user = strdup(v);
+		cfg->daemon_uid = (long)pw->pw_uid;
+		if (cfg->daemon_gid < 0)
+			cfg->daemon_gid = (long)pw->pw_gid;
+		cfg->daemon_line = ld->line;
+	} else {
+		struct group *g = getgrnam(v);
+		if (!g)
+			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
+		cfg->daemon_gid = (long)g->gr_gid;
+		cfg->daemon_group_set = true;
+	}
+	return 1;
+}
+
+int cfg_daemon_finish(struct loader *ld)
+{
+	if (ld->seen_daemon && !ld->cfg->daemon_user)
+		return cfg_fail_at(ld, ld->cfg->daemon_line, "[daemon] needs user = NAME");
+	return 1;
+}
