@@ -645,6 +645,7 @@ static void connect_now(struct xmpp_link *l)
 		return;
 	set_state(l, LINK_CONNECTING);
 	l->pending_fd = -1;
+	resumed_seen = false;
 	connecting = l;
 	if (c->mode == MODE_COMPONENT)
 		rc = xmpp_connect_component(l->conn, c->host ? c->host : "127.0.0.1",
