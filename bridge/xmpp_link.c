@@ -354,6 +354,29 @@ static void keep_unwritten(struct xmpp_link *l)
 	         l->label, n, n == 1 ? "" : "s");
 }
 
+/* After a new login, answers that waited longer than resend_max_age are dropped:
+ * their requesters have most likely given up. */
+static void drop_stale_outbox(struct xmpp_link *l, uint64_t now, uint64_t max_age)
+{
+	struct sm_item **pp = &l->out_head, *it;
+	unsigned n = 0;
+	l->out_tail = NULL;
+	while ((it = *pp)) {
+		if (now - it->born_ms > max_age) {
+			*pp = it->next;
+			free(it);
+			l->out_len--;
+			n++;
+		} else {
+			l->out_tail = it;
+			pp = &it->next;
+		}
+	}
+	if (n)
+		log_warn("%s: %u waiting stanza%s dropped, older than %u s", l->label, n, n == 1 ? "" : "s",
+		         l->cfg->resend_max_age_s);
+}
+
 static struct sm_item *own_item(struct xmpp_link *l, const char *xml)
 {
 	struct sm_item *it = sm_item_new(xml, strlen(xml), uv_now(l->sl->loop));
@@ -370,7 +393,7 @@ static void new_session(struct xmpp_link *l)
 	uint64_t now = uv_now(l->sl->loop), max_age = (uint64_t)l->cfg->resend_max_age_s * 1000;
 	struct sm_item *old = sm_unacked_take(&l->unacked, 0), *keep = NULL, **tail = &keep, *it;
 	unsigned resent = 0, dropped = 0;
-	char xml[200];
+	char xml[640];
 	l->sm = l->cfg->mode == MODE_CLIENT && l->cfg->stream_management ? SM_PENDING : SM_OFF;
 	l->last_ack_ms = now;
 	if (l->sm == SM_PENDING) {
@@ -399,6 +422,8 @@ static void new_session(struct xmpp_link *l)
 			dropped++;
 		}
 	}
+	*tail = NULL;
+	drop_stale_outbox(l, now, max_age);
 	outbox_prepend(l, keep, resent);
 	if (resent || dropped)
 		log_warn("%s: new session, the last one could not be resumed: %u unacknowledged "
