@@ -330,6 +330,8 @@ void cgi_runner_close(void)
 		struct cgi_job *job = running;
 		int status;
 		running = job->next_running;
+		log_info("%s: handler pid %d still running at shutdown; process group killed", job->tag,
+		         job->pid);
 		kill_group(job, SIGKILL);
 		waitpid(job->pid, &status, WNOHANG);
 		job->answered = true;
