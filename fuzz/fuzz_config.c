@@ -5,7 +5,8 @@
  * so that relative paths in the input can name real things, and loaded with
  * config_load. A refusal must say where ("FILE:LINE: reason"); a configuration that
  * loads must be complete: a domain and a secret, and routes with valid names, exactly
- * one kind of handler each and every default merged in. */
+ * one kind of handler each and every default merged in; and the disco answers built
+ * from it (service.c) must pass the checks every outbound stanza gets (oracle.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "oracle.h"
+#include "service.h"
 
 static char dir[64], path[96];
 
@@ -87,6 +89,26 @@ static void check(const struct config *cfg, const uint8_t *in, size_t len)
 	}
 }
 
+/* Config text goes out in disco#info and disco#items (issue 10, hole 7). */
+static void disco(const struct config *cfg, const uint8_t *in, size_t len)
+{
+	static const char *const iq[] = {"iq", NULL};
+	struct reply_target t = {.kind = KIND_IQ, .type = "get", .id = "d1", .to = "a@localhost/x"};
+	for (size_t i = 0; i <= cfg->n_routes; i++) {
+		struct service_view v = {.cfg = cfg,
+		                         .route = i < cfg->n_routes ? &cfg->routes[i] : NULL,
+		                         .route_name = i < cfg->n_routes ? cfg->routes[i].name : NULL};
+		for (enum service_query q = SQ_DISCO_INFO; q <= SQ_VERSION; q++) {
+			char *xml = service_reply(q, &t, &v);
+			if (!xml)
+				oracle_fail("no answer to a disco, ping or version query", (const char *)in, len);
+			if (!oracle_known("config-text"))
+				free(oracle_stanza(xml, iq, NULL));
+			free(xml);
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -105,9 +127,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 	err[0] = '\0';
-	if (config_load(path, &cfg, err, sizeof err) == 0)
+	if (config_load(path, &cfg, err, sizeof err) == 0) {
 		check(&cfg, data, size);
-	else if (strncmp(err, path, strlen(path)) != 0 || err[strlen(path)] != ':')
+		disco(&cfg, data, size);
+	} else if (strncmp(err, path, strlen(path)) != 0 || err[strlen(path)] != ':')
 		oracle_fail("refused without FILE: in front of the reason", err, strlen(err));
 	config_free(&cfg);
 	return 0;

@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config
  libstrophe-dev libxml2-dev libuv1-dev libinih-dev libfcgi-dev libcmocka-dev
- prosody python3 python3-slixmpp perl openssl mandoc procps php-fpm fcgiwrap"
+ prosody python3 python3-slixmpp perl openssl mandoc procps php-fpm fcgiwrap
+ clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
