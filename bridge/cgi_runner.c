@@ -61,6 +61,8 @@ struct cgi_job {
 	char err_tag[112];
 	cgi_done_cb cb;
 	void *ud;
+	void (*ended)(void *ended_ud);
+	void *ended_ud;
 };
 
 /* Reads are consumed inside their callback, so one loop needs one buffer. */
@@ -149,6 +151,8 @@ static void finish(struct cgi_job *job)
 	close_handle(job, (uv_handle_t *)&job->in);
 	close_handle(job, (uv_handle_t *)&job->out);
 	close_handle(job, (uv_handle_t *)&job->err);
+	if (job->ended)
+		job->ended(job->ended_ud); /* the job stays valid until its handles are closed */
 }
 
 static void arm(struct cgi_job *job, enum job_state state, uint64_t ms)
@@ -335,6 +339,7 @@ void cgi_runner_close(void)
 		kill_group(job, SIGKILL);
 		waitpid(job->pid, &status, WNOHANG);
 		job->answered = true;
+		job->ended = NULL;
 		finish(job);
 	}
 	if (reaper_ready)
@@ -415,6 +420,8 @@ struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_c
 	job->ud = ud;
 	job->pid = pid;
 	job->timeout_ms = spec->timeout_ms;
+	job->ended = spec->ended;
+	job->ended_ud = spec->ended_ud;
 	job->next_running = running;
 	running = job;
 	snprintf(job->tag, sizeof job->tag, "%s", spec->log_tag);

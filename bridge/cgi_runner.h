@@ -32,6 +32,11 @@ struct cgi_spec {
 	unsigned timeout_ms;
 	size_t max_output;
 	const char *log_tag; /* "route NAME", for stderr lines */
+	/* Called when a started job has ended, its process reaped and its output closed,
+	 * which may be well after the answer: lets the caller count handler processes, not
+	 * answers, against a concurrency limit. May be NULL; not called by cgi_runner_close. */
+	void (*ended)(void *ended_ud);
+	void *ended_ud;
 };
 
 /* Returns NULL (and calls nothing) if the process could not be started; *err then

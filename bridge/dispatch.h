@@ -29,6 +29,8 @@ struct route_rt {
 	const struct route_cfg *cfg;
 	struct fcgi_pool *pool; /* FastCGI routes only */
 	unsigned running;
+	unsigned cgi_procs; /* CGI handlers alive, answered or not: they count against
+	                       max_concurrency until they exit */
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
 	struct request *queue_head, *queue_tail;

@@ -1,7 +1,8 @@
 # e2e: when a CGI handler is answered (cgi_runner.c). The answer comes once stdout has
 # ended, not when the process exits; once the handler's own process has exited, a
-# background child holding stdout gets a short grace and is then killed. A second
-# bridge on the shared Prosody, routes run-*, one per mode of scripts/lingering.sh.
+# background child holding stdout gets a short grace and is then killed; a handler
+# working on after its answer still counts against max_concurrency. A second bridge
+# on the shared Prosody, routes run-*, one per mode of scripts/lingering.sh.
 
 import os
 import unittest
@@ -32,6 +33,12 @@ def bridge():
                 routes.append(h.Route("run-" + mode, h.script("lingering.sh"),
                                       timeout=TIMEOUT,
                                       env=["MODE=" + mode, "PID_DIR=" + d]))
+            d = os.path.join(work, "limit")
+            os.makedirs(d, exist_ok=True)
+            routes.append(h.Route("run-limit", h.script("lingering.sh"),
+                                  timeout=TIMEOUT, max_concurrency=1,
+                                  max_queue=4,
+                                  env=["MODE=closed", "PID_DIR=" + d]))
             b = h.Bridge(env.prosody, routes, name="runner")
             b.start()
         except BaseException as e:
@@ -106,6 +113,31 @@ class Lingering(shared.BridgeTest):
             TIMEOUT + 10, since=self.since), h.tail(self.runner.log))
         self.assertGone(script, 10, "the handler")
         self.assertGone(child, 10, "its child")
+        self.assertNoZombies()
+
+    def test_handler_working_after_its_answer_holds_its_slot(self):
+        # max_concurrency = 1: the first handler is answered at once but goes
+        # on working until its deadline; the second request starts only once
+        # that process has ended.
+        to = "bridge@localhost/run-limit"
+        since = self.alice.mark()
+        ids = []
+        for _ in range(2):
+            id, xml = self.alice.iq(to)
+            ids.append(id)
+            self.alice.send_raw(xml)
+        first = self.alice.wait_for(lambda s: s.id in ids, TIMEOUT + 10,
+                                    since=since)
+        self.assertIsNotNone(first, "no answer at all")
+        self.assertAnswered(first, "answered, still working\n")
+        pid = self.pid("limit", first.id, "pid")
+        other = ids[1] if first.id == ids[0] else ids[0]
+        second = self.alice.wait_for(lambda s: s.id == other,
+                                     2 * TIMEOUT + 15, since=since)
+        self.assertIsNotNone(second, "the queued request was never answered")
+        self.assertFalse(h.pid_alive(pid), "the second handler ran while "
+                         "the first (pid %d) still did" % pid)
+        self.assertAnswered(second, "answered, still working\n")
         self.assertNoZombies()
 
     def test_background_child_does_not_hold_the_answer(self):
