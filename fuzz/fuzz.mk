@@ -16,7 +16,7 @@ FUZZ_FLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 	-fno-omit-frame-pointer -g -O1
 COMPILE_FLAGS = $(subst =fuzzer$(comma),=fuzzer-no-link$(comma),$(FUZZ_FLAGS))
 comma = ,
-PKGS = libxml-2.0 inih fcgi
+PKGS = libxml-2.0 inih fcgi expat
 CPPFLAGS_FUZZ = -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -I$(builddir) -I$(srcdir)/bridge \
 	-I$(srcdir)/fuzz $(shell pkg-config --cflags $(PKGS))
 LIBS_FUZZ = $(shell pkg-config --libs $(PKGS))

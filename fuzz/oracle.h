@@ -3,8 +3,9 @@
  * A server closes the whole stream on a stanza that is not namespace-well-formed, not
  * valid UTF-8, holds a character XML 1.0 forbids, a comment, a processing instruction
  * or a DOCTYPE; oracle_stanza() checks all of that with a strict libxml2 parse (no
- * recovery, wellFormed and nsWellFormed) and aborts with the text on failure, so that
- * libFuzzer keeps the input. Known bugs still open in code owned elsewhere can be
+ * recovery, wellFormed and nsWellFormed) and with expat, the parser of Prosody,
+ * ejabberd and libstrophe, and aborts with the text on failure, so that libFuzzer
+ * keeps the input. Known bugs still open in code owned elsewhere can be
  * masked one by one through XC_FUZZ_KNOWN (see doc/fuzzing.md), so that long runs can
  * go on looking for new ones. */
 #ifndef XC_FUZZ_ORACLE_H
