@@ -3,12 +3,13 @@
 # $PID_DIR/ID.pid (the script) and $PID_DIR/ID.bg (a background child), written
 # before the answer so that a test holding the answer can read them.
 #   closed      answers, closes stdout (exec >&-) and sleeps 30 s: past the deadline
+#   unread      the same without reading stdin, which stays unwritten in part
 #   background  leaves `sleep 100 &` holding stdout, answers and exits
 #   incomplete  the same, but prints only a header line (no blank line)
 #   status      answers, closes stdout, waits for $PID_DIR/ID.go, exits with status 3
 #   signal      the same, then kills itself with SIGUSR1
 id=$(printf '%s' "${XMPP_STANZA_ID:-noid}" | tr -cd 'A-Za-z0-9_.-')
-cat >/dev/null
+[ "$MODE" = unread ] || cat >/dev/null
 put() { echo "$2" >"$PID_DIR/$id.$1.tmp" && mv "$PID_DIR/$id.$1.tmp" "$PID_DIR/$id.$1"; }
 put pid $$
 wait_go() {
@@ -19,7 +20,7 @@ wait_go() {
 	done
 }
 case "$MODE" in
-closed)
+closed | unread)
 	printf 'Content-Type: text/plain\n\nanswered, still working\n'
 	exec >&-
 	sleep 30 &
