@@ -213,7 +213,8 @@ static void on_timer(uv_timer_t *t)
 		arm(job, JOB_TERMINATING, CGI_KILL_GRACE_MS);
 		break;
 	case JOB_GRACE:
-		deliver(job, output_outcome(job, true));
+		if (!job->answered) /* a malformed header block may have answered already */
+			deliver(job, output_outcome(job, true));
 		log_info("%s: handler pid %d: killing what is left of its process group", job->tag,
 		         job->pid);
 		kill_group(job, SIGKILL);

@@ -12,7 +12,8 @@ import shared
 from shared import body_text
 
 TIMEOUT = 4     # the routes' timeout (s): the tests wait for events, not for this
-MODES = ("closed", "unread", "background", "incomplete", "status", "signal")
+MODES = ("closed", "unread", "background", "incomplete", "malformed", "status",
+         "signal")
 
 _fixture = {}
 
@@ -169,6 +170,23 @@ class Lingering(shared.BridgeTest):
         self.assertTrue(self.runner.wait_log(
             "malformed output: output ended before the end of the header block",
             5, since=self.since))
+        self.assertNoZombies()
+
+    def test_malformed_header_answered_at_once_then_grace(self):
+        # Answered when the bad line arrives; the grace after the exit still
+        # kills the child, and the failure is logged once.
+        id, r = self.ask("malformed")
+        self.assertError(r, "internal-server-error", "cancel")
+        script = self.pid("malformed", id, "pid")
+        self.assertGone(self.pid("malformed", id, "bg"), 10,
+                        "the background child holding stdout")
+        self.assertTrue(self.runner.wait_log(
+            "handler pid %d: killing what is left" % script, 5,
+            since=self.since))
+        lines = [l for l in self.runner.read_log(self.since).splitlines()
+                 if "pid %d" % script in l and "malformed output" in l]
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("header line without a colon", lines[0])
         self.assertNoZombies()
 
     def test_exit_status_after_the_answer_is_logged(self):

@@ -6,6 +6,7 @@
 #   unread      the same without reading stdin, which stays unwritten in part
 #   background  leaves `sleep 100 &` holding stdout, answers and exits
 #   incomplete  the same, but prints only a header line (no blank line)
+#   malformed   the same, but prints a header line without a colon
 #   status      answers, closes stdout, waits for $PID_DIR/ID.go, exits with status 3
 #   signal      the same, then kills itself with SIGUSR1
 id=$(printf '%s' "${XMPP_STANZA_ID:-noid}" | tr -cd 'A-Za-z0-9_.-')
@@ -36,6 +37,11 @@ incomplete)
 	sleep 100 &
 	put bg $!
 	printf 'Content-Type: text/plain\n'
+	;;
+malformed)
+	sleep 100 &
+	put bg $!
+	printf 'Status 200\n\nhello\n'
 	;;
 status)
 	printf 'Content-Type: text/plain\n\nanswered, exiting 3 later\n'
