@@ -39,6 +39,7 @@ enum link_state {
 enum link_sm_phase { SM_OFF, SM_PENDING, SM_ACTIVE };
 
 #define LINK_SM_MAX_UNACKED 256 /* sent and not acknowledged; more waits in the outbox */
+#define LINK_PUMP_MS 1000       /* unacknowledged this long: run libstrophe once more */
 #define LINK_SEEN_MAX 65536
 #define LINK_SEEN_WINDOW_MS 30000
 #define LINK_SEEN_RUNNING_MAX_MS 3600000
@@ -249,11 +250,14 @@ static void note_peer(struct xmpp_link *l)
  * so a large reply cut short by a full socket would look like an empty queue, and
  * strophe_uv would stop watching for POLLOUT. A whitespace keepalive behind each
  * stanza keeps the count above zero until the stanza is out; if the space itself is
- * what waits, nothing is lost. */
+ * what waits, nothing is lost. Not with stream management: libstrophe would count the
+ * space as a stanza the server never counts, and keep every stanza numbered past the
+ * server's count for the rest of the session; the ack check pumps instead. */
 static void send_text(struct xmpp_link *l, const char *xml, size_t len)
 {
 	xmpp_send_raw(l->conn, xml, len);
-	xmpp_send_raw(l->conn, " ", 1);
+	if (l->sm == SM_OFF)
+		xmpp_send_raw(l->conn, " ", 1);
 }
 
 static bool can_send_now(const struct xmpp_link *l)
@@ -647,6 +651,9 @@ static void on_ack_check(uv_timer_t *t)
 	int fd = sl_watch_fd(l->watch);
 	if (l->state != LINK_ONLINE || l->sm == SM_OFF || !l->unacked.head || fd < 0)
 		return;
+	/* a stanza cut short by a full socket leaves nothing for strophe_uv to watch */
+	if (now - l->unacked.head->sent_ms >= LINK_PUMP_MS && now - l->last_ack_ms >= LINK_PUMP_MS)
+		sl_kick(l->sl);
 	if (now - l->unacked.head->sent_ms <= limit / 2 || now - l->last_ack_ms <= limit / 2)
 		return;
 	if (now - l->unacked.head->sent_ms <= limit || now - l->last_ack_ms <= limit) {
@@ -790,6 +797,8 @@ struct xmpp_link *link_new(struct strophe_loop *sl, const struct config *cfg, co
 	l->ack_timer.data = l;
 	if (cfg->mode == MODE_CLIENT && cfg->stream_management) {
 		uint64_t every = (uint64_t)cfg->ack_timeout_s * 250;
+		if (every > LINK_PUMP_MS)
+			every = LINK_PUMP_MS;
 		uv_timer_start(&l->ack_timer, on_ack_check, every, every);
 		uv_unref((uv_handle_t *)&l->ack_timer);
 	}

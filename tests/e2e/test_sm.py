@@ -206,7 +206,9 @@ class StreamManagement(unittest.TestCase):
         self.bridge = h.Bridge(
             self.prosody,
             [Route("load", script("stanza_id.sh"), max_concurrency=32,
-                   max_queue=256, env=["ID_LOG=" + self.id_log])],
+                   max_queue=256, env=["ID_LOG=" + self.id_log]),
+             Route("big", script("big.sh"), max_output=400000,
+                   env=["SIZE=150000"])],
             name="sm-%s" % self._testMethodName, extra_xmpp=extra,
             binary=BASELINE or None)
         self.bridge.socket = os.path.join(self.bridge.dir, "control")
@@ -407,6 +409,25 @@ class StreamManagement(unittest.TestCase):
               % (len(bodies), len(lost), len(dup)), flush=True)
         self.assertEqual(lost, [], h.tail(self.bridge.log))
         self.assertEqual(dup, [])
+
+    def test_large_answers_leave_with_stream_management(self):
+        # No keepalive space follows a stanza while the server counts: answers
+        # larger than a socket buffer must still leave whole, and all of them.
+        alice = self.clients[0]
+        m = alice.mark()
+        ids = []
+        for _ in range(12):
+            id, xml = alice.iq("bridge@localhost/big")
+            ids.append(id)
+            alice.send_raw(xml)
+        for id in ids:
+            r = alice.wait_for(lambda s: s.id == id, 60, since=m)
+            self.assertIsNotNone(r, "no answer to %s:\n%s"
+                                 % (id, h.tail(self.bridge.log)))
+            self.assertEqual(r.type, "result", r.xml[:300])
+            self.assertGreaterEqual(len(r.xml), 150000)
+        if not BASELINE:
+            self.assertIn("route big: stream management on", self.bridge.read_log())
 
     def test_prosody_restart_accounts_for_every_answer(self):
         # Resumption is impossible: the server forgot the session. The
