@@ -1,9 +1,11 @@
 /* config.c - reads the INI file with libinih into struct config and validates it.
  *
- * libinih does the tokenising; this file owns the meaning of every key, the defaults
- * and the checks. Errors name the file and line: libinih does not pass the line to its
- * handler, so the line reader given to ini_parse_stream() counts lines itself. The
- * first error stops the load; nothing half-valid is ever returned. */
+ * libinih does the tokenising; this file owns the sections, the [xmpp] and [control]
+ * key tables, the defaults and the whole-file checks ([route], [daemon] and [metrics]
+ * keys have files of their own; config_table.c runs every table). Errors name the file
+ * and line: libinih does not pass the line to its handler, so the line reader given to
+ * ini_parse_stream() counts lines itself. The first error stops the load; nothing
+ * half-valid is ever returned. */
 #include "config.h"
 #include "config_internal.h"
 
