@@ -902,7 +902,7 @@ static void test_reply_failure(void **state)
 	}
 }
 
-/* ---- reply_clean_text ---- */
+/* ---- stanza_clean_text ---- */
 
 static void expect_clean(const char *in, size_t len, size_t cap, bool trim, const char *want)
 {
