@@ -38,8 +38,9 @@ enum link_state {
  * (the link cannot tell yet whether the server counts), or counting. */
 enum link_sm_phase { SM_OFF, SM_PENDING, SM_ACTIVE };
 
-#define LINK_SM_MAX_UNACKED 256 /* sent and not acknowledged; more waits in the outbox */
-#define LINK_PUMP_MS 1000       /* unacknowledged this long: run libstrophe once more */
+#define LINK_SM_MAX_UNACKED 256    /* sent and not acknowledged; more waits in the outbox */
+#define LINK_OWN_ID "xmpp-cgi-sm-" /* ids of the link's own pings */
+#define LINK_PUMP_MS 1000          /* unacknowledged this long: run libstrophe once more */
 #define LINK_SEEN_MAX 65536
 #define LINK_SEEN_WINDOW_MS 30000
 #define LINK_SEEN_RUNNING_MAX_MS 3600000
@@ -65,9 +66,10 @@ struct xmpp_link {
 	char barrier_id[32]; /* the ping after login that tells whether SM is on */
 	unsigned barrier_n;
 	int timers_closed;
-	bool ack_asked;  /* the ack check asked once since the last ack */
-	char route[72];  /* client mode: the route; component mode: "" */
-	char label[100]; /* "route NAME" or "component DOMAIN", for messages */
+	bool ack_asked;      /* the ack check asked once since the last ack */
+	uint64_t last_rx_ms; /* the last stanza or nonza received */
+	char route[72];      /* client mode: the route; component mode: "" */
+	char label[100];     /* "route NAME" or "component DOMAIN", for messages */
 	char bare[320];
 	char full[400];
 	char remote_addr[INET6_ADDRSTRLEN];
@@ -399,9 +401,9 @@ static void new_session(struct xmpp_link *l)
 	unsigned resent = 0, dropped = 0;
 	char xml[640];
 	l->sm = l->cfg->mode == MODE_CLIENT && l->cfg->stream_management ? SM_PENDING : SM_OFF;
-	l->last_ack_ms = now;
+	l->last_ack_ms = l->last_rx_ms = now;
 	if (l->sm == SM_PENDING) {
-		snprintf(l->barrier_id, sizeof l->barrier_id, "xmpp-cgi-sm-%u", ++l->barrier_n);
+		snprintf(l->barrier_id, sizeof l->barrier_id, LINK_OWN_ID "%u", ++l->barrier_n);
 		snprintf(xml, sizeof xml,
 		         "<iq type=\"get\" id=\"%s\" to=\"%s\"><ping xmlns=\"urn:xmpp:ping\"/></iq>",
 		         l->barrier_id, l->cfg->domain);
@@ -446,7 +448,7 @@ static void resumed_session(struct xmpp_link *l, uint32_t h)
 		         (unsigned long)h);
 	list = sm_unacked_take(&l->unacked, h);
 	l->sm = SM_ACTIVE;
-	l->last_ack_ms = uv_now(l->sl->loop);
+	l->last_ack_ms = l->last_rx_ms = uv_now(l->sl->loop);
 	while ((it = list)) {
 		list = it->next;
 		send_item(l, it);
@@ -549,9 +551,23 @@ static void ack_now(struct xmpp_link *l)
 		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &(int){1}, sizeof(int));
 }
 
+static struct sm_item *own_item(struct xmpp_link *l, const char *xml);
+
+/* Asks the server for an ack with a ping to its domain: a stanza, so libstrophe puts an
+ * <r/> behind it and counts it like the server does (a bare <r/> sent by hand would be
+ * a stanza to libstrophe only). The answer is dropped in on_stanza. */
 static void request_ack(struct xmpp_link *l)
 {
-	xmpp_send_raw_string(l->conn, "<r xmlns='%s'/>", XMPP_NS_SM);
+	char xml[640];
+	struct sm_item *it;
+	if (l->state != LINK_ONLINE)
+		return;
+	snprintf(xml, sizeof xml,
+	         "<iq type=\"get\" id=\"" LINK_OWN_ID
+	         "%u\" to=\"%s\"><ping xmlns=\"urn:xmpp:ping\"/></iq>",
+	         ++l->barrier_n, l->cfg->domain);
+	if ((it = own_item(l, xml)))
+		send_item(l, it);
 	sl_kick(l->sl);
 }
 
@@ -620,14 +636,19 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
 	if (l->state != LINK_ONLINE || !name)
 		return 1;
 	if (ns && strcmp(ns, XMPP_NS_SM) == 0) {
+		l->last_rx_ms = uv_now(l->sl->loop);
 		on_sm_nonza(l, stanza);
 		return 1;
 	}
+	l->last_rx_ms = uv_now(l->sl->loop);
 	if (strcmp(name, "iq") == 0) {
 		if (is_barrier_answer(l, stanza))
 			return 1;
 		type = xmpp_stanza_get_type(stanza);
 		id = xmpp_stanza_get_id(stanza);
+		if (type && id && strncmp(id, LINK_OWN_ID, strlen(LINK_OWN_ID)) == 0 &&
+		    (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
+			return 1; /* the answer to an ack request */
 		if (type && id && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) &&
 		    iq_seen_arrived(&l->seen, xmpp_stanza_get_from(stanza), id, uv_now(l->sl->loop))) {
 			log_info("%s: iq %s from %s delivered again: already being handled or answered, "
@@ -649,7 +670,14 @@ static void on_ack_check(uv_timer_t *t)
 	struct xmpp_link *l = t->data;
 	uint64_t now = uv_now(l->sl->loop), limit = (uint64_t)l->cfg->ack_timeout_s * 1000;
 	int fd = sl_watch_fd(l->watch);
-	if (l->state != LINK_ONLINE || l->sm == SM_OFF || !l->unacked.head || fd < 0)
+	if (l->state != LINK_ONLINE || l->sm == SM_OFF || fd < 0)
+		return;
+	/* Silent for half the limit with nothing unacknowledged: ask, so that a connection
+	 * that died while idle is noticed too. */
+	if (l->sm == SM_ACTIVE && !l->unacked.head && now - l->last_rx_ms > limit / 2 &&
+	    now - l->last_ack_ms > limit / 2)
+		request_ack(l);
+	if (!l->unacked.head)
 		return;
 	/* a stanza cut short by a full socket leaves nothing for strophe_uv to watch */
 	if (now - l->unacked.head->sent_ms >= LINK_PUMP_MS && now - l->last_ack_ms >= LINK_PUMP_MS)
