@@ -48,7 +48,7 @@ struct cgi_job {
 	struct stderr_log err_log;
 	char tag[96];
 	char err_tag[112];
-	cgi_done_cb cb;
+	backend_done_cb cb;
 	void *ud;
 };
 
@@ -85,37 +85,37 @@ static void kill_group(struct cgi_job *job, int sig)
 		log_warn("%s: handler pid %d: kill: %s", job->tag, job->pid, strerror(errno));
 }
 
-static enum bridge_failure outcome(struct cgi_job *job)
+static enum backend_failure outcome(struct cgi_job *job)
 {
 	if (job->aborted)
-		return FAIL_UNAVAILABLE;
+		return BACKEND_UNAVAILABLE;
 	if (job->timed_out) {
 		log_warn("%s: handler pid %d timed out; process group killed", job->tag, job->pid);
-		return FAIL_TIMEOUT;
+		return BACKEND_TIMEOUT;
 	}
 	if (job->too_large || (job->resp.state == RESP_ERROR && job->resp.error == RESP_E_TOO_LARGE)) {
 		log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid,
 		         job->resp.max_total);
-		return FAIL_TOO_LARGE;
+		return BACKEND_TOO_LARGE;
 	}
 	if (job->term_signal) {
 		log_warn("%s: handler pid %d killed by signal %d", job->tag, job->pid, job->term_signal);
-		return FAIL_HANDLER;
+		return BACKEND_HANDLER;
 	}
 	if (response_finish(&job->resp) == RESP_ERROR) {
 		log_warn("%s: handler pid %d exited with status %lld: malformed output: %s", job->tag,
 		         job->pid, (long long)job->exit_status, response_error_text(job->resp.error));
-		return FAIL_HANDLER;
+		return BACKEND_HANDLER;
 	}
 	if (job->exit_status)
 		log_info("%s: handler pid %d exited with status %lld after a complete response", job->tag,
 		         job->pid, (long long)job->exit_status);
-	return FAIL_NONE;
+	return BACKEND_OK;
 }
 
 static void finish(struct cgi_job *job)
 {
-	enum bridge_failure f;
+	enum backend_failure f;
 	if (job->state == JOB_FINISHED)
 		return;
 	stderr_log_flush(&job->err_log);
@@ -265,7 +265,8 @@ void cgi_runner_close(void)
 }
 
 /* Starts the child with fds 0-2 on the given pipe ends. Returns 0 or an errno. */
-static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, int err, pid_t *pid)
+static int spawn(const struct backend_job *spec, const char *cwd, int in, int out, int err,
+                 pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -300,8 +301,8 @@ static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, 
 	return rc;
 }
 
-struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_cb cb, void *ud,
-                        int *err)
+struct cgi_job *cgi_run(uv_loop_t *loop, const struct backend_job *spec, backend_done_cb cb,
+                        void *ud, int *err)
 {
 	struct cgi_job *job;
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
@@ -386,4 +387,37 @@ void cgi_abort(struct cgi_job *job)
 	job->state = JOB_KILLING;
 	kill_group(job, SIGKILL);
 	uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+}
+
+/* ---- the CGI backend: self is the loop ---- */
+
+static void *cgi_backend_start(void *self, const struct backend_job *job, backend_done_cb cb,
+                               void *ud, struct backend_refusal *refusal)
+{
+	int err = 0;
+	struct cgi_job *j = cgi_run(self, job, cb, ud, &err);
+	if (!j) {
+		log_error("%s: cannot start %s: %s", job->log_tag, job->argv ? job->argv[0] : job->path,
+		          uv_strerror(err));
+		*refusal = (struct backend_refusal){BACKEND_HANDLER, "the handler could not be started"};
+	}
+	return j;
+}
+
+static void cgi_backend_abort(void *self, void *handle)
+{
+	(void)self;
+	cgi_abort(handle);
+}
+
+static void cgi_backend_close(void *self) { (void)self; }
+
+static const struct backend_ops cgi_backend_ops = {.name = "cgi",
+                                                   .start = cgi_backend_start,
+                                                   .abort = cgi_backend_abort,
+                                                   .close = cgi_backend_close};
+
+void cgi_backend_open(uv_loop_t *loop, struct route_backend *out)
+{
+	*out = (struct route_backend){.ops = &cgi_backend_ops, .self = loop};
 }

@@ -80,7 +80,7 @@ void fcgi_conn_close(struct conn *c)
 	while (c->calls) {
 		struct fcgi_call *call = c->calls;
 		fcgi_detach(call);
-		fcgi_fail_soon(call, call->got_bytes ? FAIL_HANDLER : FAIL_UNAVAILABLE);
+		fcgi_fail_soon(call, call->got_bytes ? BACKEND_HANDLER : BACKEND_UNAVAILABLE);
 	}
 	uv_close(&c->h.handle, on_conn_handle_closed);
 	uv_close((uv_handle_t *)&c->connect_timer, on_conn_handle_closed);
@@ -105,7 +105,7 @@ static void conn_lost(struct conn *c, const char *why)
 			         why);
 		else
 			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
-		fcgi_finish(call, FAIL_HANDLER);
+		fcgi_finish(call, BACKEND_HANDLER);
 	}
 	fcgi_conn_close(c);
 	while (moving) {
@@ -139,7 +139,7 @@ static void on_end(struct conn *c, struct fcgi_call *call, const struct fcgi_eve
 	struct backend *be = c->be;
 	switch (ev->protocol_status) {
 	case FCGI_REQUEST_COMPLETE:
-		fcgi_finish(call, FAIL_NONE);
+		fcgi_finish(call, BACKEND_OK);
 		break;
 	case FCGI_CANT_MPX_CONN:
 		/* It said it could; believe the refusal and send it again alone. */
@@ -152,12 +152,12 @@ static void on_end(struct conn *c, struct fcgi_call *call, const struct fcgi_eve
 	case FCGI_OVERLOADED:
 		log_warn("fastcgi %s: overloaded; resting %d ms", be->addr->text, FCGI_OVERLOAD_MS);
 		fcgi_backend_overloaded(be);
-		fcgi_finish(call, FAIL_BUSY);
+		fcgi_finish(call, BACKEND_BUSY);
 		break;
 	default:
 		log_warn("%s: request refused (protocol status %u: unknown role)", call->err_tag,
 		         ev->protocol_status);
-		fcgi_finish(call, FAIL_HANDLER);
+		fcgi_finish(call, BACKEND_HANDLER);
 		break;
 	}
 }
@@ -195,7 +195,7 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 			bool closed;
 			log_warn("%s: output over %zu bytes", call->err_tag, call->resp.max_total);
 			closed = fcgi_abandon(call);
-			fcgi_finish(call, FAIL_TOO_LARGE);
+			fcgi_finish(call, BACKEND_TOO_LARGE);
 			return closed ? 1 : 0;
 		}
 		break;
@@ -252,7 +252,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		while (c->calls) {
 			struct fcgi_call *call = c->calls;
 			fcgi_detach(call);
-			fcgi_finish(call, FAIL_HANDLER);
+			fcgi_finish(call, BACKEND_HANDLER);
 		}
 		fcgi_conn_close(c);
 		return;
