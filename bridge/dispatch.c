@@ -1,9 +1,12 @@
 /* dispatch.c - request lifecycle: ACL, queueing, handler start, the one reply (see dispatch.h).
  *
- * A request is QUEUED while its route is at max_concurrency, RUNNING while its handler
- * runs and DONE once answered; answer() is the only way to DONE and frees the request.
- * The stanza is copied out of libstrophe at once (environment and stdin bytes), so a
- * request never refers to libstrophe memory after dispatch_stanza() returns. */
+ * A request is QUEUED while its route is at max_concurrency, RUNNING while its route's
+ * backend runs its job and DONE once answered; answer() is the only way to DONE and
+ * frees the request. What the job holds and what the reply says is stanza_job.c's; how
+ * the job runs is the backend's (backend.h): this file only carries a request from one
+ * to the other. The stanza is copied out of libstrophe at once (environment and stdin
+ * bytes), so a request never refers to libstrophe memory after dispatch_stanza()
+ * returns. */
 #include "dispatch.h"
 
 #include <stdio.h>
@@ -12,14 +15,12 @@
 
 #include "backend_set.h"
 #include "grant.h"
-#include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
-#include "request.h"
 #include "route.h"
 #include "route_stats.h"
-#include "soap_fault.h"
 #include "stanza_depth.h"
+#include "stanza_job.h"
 
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
@@ -31,14 +32,9 @@ struct request {
 	char *type, *id, *to, *from; /* storage for target's strings */
 	bool must_answer;            /* an iq get/set */
 	char *script;                /* a cgi_dir executable, else NULL */
-	enum bridge_failure refusal; /* how build() refuses: bad-request unless set */
-	bool is_http;                /* an XEP-0332 request: answered with <resp> */
-	struct http_req http;
 	char sender[320];
-	struct cgi_env env;
-	char *input;
-	size_t input_len;
-	void *call; /* the running job's handle from its route's backend, else NULL */
+	struct stanza_job job; /* environment and stdin for the handler */
+	void *call;            /* the running job's handle from its route's backend, else NULL */
 	struct reply_sink sink;
 	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
@@ -130,15 +126,12 @@ struct route_rt *dispatcher_route(struct dispatcher *d, const char *name)
 
 static void request_free(struct request *r)
 {
-	cgi_env_free(&r->env);
-	free(r->input);
+	stanza_job_free(&r->job);
 	free(r->type);
 	free(r->id);
 	free(r->to);
 	free(r->from);
 	free(r->script);
-	if (r->is_http)
-		http_req_free(&r->http);
 	free(r);
 }
 
@@ -205,14 +198,6 @@ static void answer_failure(struct request *r, enum bridge_failure f, const char 
 	answer(r, reply_failure(&r->target, f, text), text ? text : bridge_failure_text(f));
 }
 
-/* Parsing every body twice costs a third of a FastCGI request's instructions: look for
- * a SOAP Fault only in an XML body that mentions one. */
-static bool may_be_soap_fault(const struct cgi_response *resp)
-{
-	return resp->body.len && reply_is_xml_type(resp->content_type) &&
-	       memmem(resp->body.data, resp->body.len, "Fault", 5);
-}
-
 static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_failure bf)
 {
 	struct request *r = ud;
@@ -226,10 +211,7 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_fa
 		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down" : NULL);
 		return;
 	}
-	if (r->is_http)
-		xml = http_resp_build_for(&r->target, resp, &r->http);
-	else if (!may_be_soap_fault(resp) || !(xml = soap_fault_reply(&r->target, resp)))
-		xml = reply_from_response(&r->target, resp, &why);
+	xml = stanza_job_reply(&r->job, &r->target, resp, &why);
 	if (why)
 		log_warn("route %s: %s", r->route->cfg->name, why);
 	snprintf(what, sizeof what, "status %d%s", resp->status, why ? ", bad XML body" : "");
@@ -251,13 +233,13 @@ static void start(struct request *r)
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
 	/* the handler may send through the control socket as its own route, while it runs */
 	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
-	                  cgi_env_set(&r->env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
+	                  cgi_env_set(&r->job.env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
 		err = UV_ENOMEM;
 	job = (struct backend_job){.path = script,
 	                           .argv = interpreter ? argv : NULL,
-	                           .envp = r->env.vars,
-	                           .input = r->input,
-	                           .input_len = r->input_len,
+	                           .envp = r->job.env.vars,
+	                           .input = r->job.input,
+	                           .input_len = r->job.input_len,
 	                           .timeout_ms = route->cfg->timeout_s * 1000u,
 	                           .max_output = route->cfg->max_output,
 	                           .log_tag = tag};
@@ -295,92 +277,6 @@ static void start_next(struct route_rt *route)
 		start(r);
 	}
 	route->starting = false;
-}
-
-/* An iq carrying an XEP-0332 <req> becomes an HTTP-style request: method, path, query
- * and headers overlay the environment and the body replaces the stanza on stdin. */
-static const char *http_request(struct request *r, const char *path_info)
-{
-	const char *why = NULL;
-	struct kv *vars = NULL;
-	size_t n = 0;
-	int rc = http_req_parse(r->input, r->input_len, &r->http, &why);
-	if (rc == HTTP_REQ_NO)
-		return NULL;
-	if (rc == HTTP_REQ_UNSUPPORTED) {
-		r->refusal = FAIL_NOT_IMPLEMENTED;
-		return why ? why : "this XEP-0332 data transfer is not supported";
-	}
-	if (rc != HTTP_REQ_YES)
-		return why ? why : "malformed XEP-0332 request";
-	r->is_http = true; /* r->http now needs freeing */
-	if (http_req_env(&r->http, path_info, &vars, &n, &why) != 0)
-		return why ? why : "malformed XEP-0332 headers";
-	for (size_t i = 0; i < n; i++)
-		if (cgi_env_set(&r->env, vars[i].name, vars[i].value,
-		                strcmp(vars[i].name, "CONTENT_TYPE") == 0) != 0) {
-			http_env_free(vars, n);
-			return "out of memory";
-		}
-	http_env_free(vars, n);
-	free(r->input);
-	r->input_len = r->http.body.len;
-	r->input = malloc(r->input_len + 1);
-	if (!r->input)
-		return "out of memory";
-	if (r->input_len)
-		memcpy(r->input, r->http.body.data, r->input_len);
-	return NULL;
-}
-
-/* Copies what the request needs out of the stanza. Returns a refusal reason or NULL. */
-static const char *build(struct request *r, const struct dispatch_target *tgt,
-                         const struct inbound *in)
-{
-	xmpp_stanza_t *stanza = in->stanza;
-	const struct route_cfg *rc = r->route->cfg;
-	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
-	char *text = NULL;
-	size_t text_len = 0;
-	const char *reason = NULL;
-	int n_attrs;
-
-	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
-		return "the stanza cannot be serialized";
-	r->input = request_stdin_document(text, text_len, &r->input_len);
-	xmpp_free(xmpp_stanza_get_context(stanza), text);
-	if (!r->input)
-		return "out of memory";
-
-	n_attrs = xmpp_stanza_get_attribute_count(stanza);
-	if (n_attrs > REQ_MAX_ATTRS + 8)
-		return "too many attributes on the stanza";
-	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
-	for (int i = 0; i < n_attrs; i++) /* libstrophe's parser dropped the prefix */
-		if (strcmp(attrs[2 * i], "lang") == 0 && !xmpp_stanza_get_attribute(stanza, "xml:lang"))
-			attrs[2 * i] = "xml:lang";
-	struct request_meta m = {.stanza_name = in->name,
-	                         .attrs = attrs,
-	                         .n_attrs = (size_t)n_attrs,
-	                         .route = tgt->name,
-	                         .path_info = tgt->path_info,
-	                         .script = r->script ? r->script
-	                                   : rc->cgi ? rc->cgi
-	                                             : rc->script_filename,
-	                         .server_name = r->d->cfg->domain,
-	                         .server_port = r->d->cfg->port,
-	                         .remote_addr = in->remote_addr,
-	                         .remote_user = r->sender,
-	                         .path = r->d->path_env,
-	                         .content_length = r->input_len,
-	                         .extra = rc->env,
-	                         .n_extra = rc->n_env,
-	                         .control_socket = r->d->cfg->control_socket,
-	                         .params = rc->params,
-	                         .n_params = rc->n_params};
-	if (request_build_env(&m, &r->env, &reason) != 0)
-		return reason;
-	return r->target.kind == KIND_IQ ? http_request(r, tgt->path_info) : NULL;
 }
 
 void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
@@ -429,9 +325,15 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 		return;
 	}
 	r->script = tgt->script ? strdup(tgt->script) : NULL;
-	refusal = build(r, tgt, in);
+	struct stanza_job_place at = {.cfg = d->cfg,
+	                              .route = route->cfg,
+	                              .name = tgt->name,
+	                              .path_info = tgt->path_info,
+	                              .script = r->script,
+	                              .path_env = d->path_env};
+	refusal = stanza_job_build(&r->job, in, &at);
 	if (refusal) {
-		answer_failure(r, r->refusal ? r->refusal : FAIL_BAD_REQUEST, refusal);
+		answer_failure(r, r->job.refusal ? r->job.refusal : FAIL_BAD_REQUEST, refusal);
 		return;
 	}
 	if (route->running < route->cfg->max_concurrency) {
