@@ -21,6 +21,7 @@
 
 #include "backend_set.h"
 #include "dispatch.h"
+#include "log.h"
 #include "response.h"
 
 /* ---- the fake backend ---- */
@@ -357,6 +358,7 @@ static void test_message_success_sends_nothing(void **state)
 
 int main(void)
 {
+	log_set_level(LOG_ERROR); /* one info line per answer otherwise */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_success_answers_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failure_answers_once, setup, teardown),
