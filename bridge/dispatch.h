@@ -1,8 +1,9 @@
 /* dispatch.h - one request's life, from inbound stanza to exactly one reply.
  *
- * dispatch_stanza() checks the sender, builds the CGI request, queues it or starts
- * its handler within the route's concurrency limit, and when the handler is done sends
- * the reply through the sink the XMPP side handed down. Every path, including refusal,
+ * dispatch_stanza() checks the sender, builds the handler's job from the inbound record
+ * (stanza_job.h), queues it or starts it on the route's backend (backend.h) within the
+ * route's concurrency limit, and when the job is done sends the reply through the sink
+ * the XMPP side handed down. Every path, including refusal,
  * overload, failure and shutdown, ends in the single function that answers. */
 #ifndef XC_DISPATCH_H
 #define XC_DISPATCH_H
