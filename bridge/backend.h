@@ -13,6 +13,7 @@
 #ifndef XC_BACKEND_H
 #define XC_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "response.h"
@@ -38,9 +39,16 @@ struct backend_job {
 	unsigned timeout_ms;
 	size_t max_output;
 	const char *log_tag; /* "route NAME", for log lines */
+	/* Called once a started job has ended for good (its process reaped and its output
+	 * closed), which may be well after the answer, by the backends whose ops say
+	 * outlives_answer; lets the caller count their work, not only answers, against a
+	 * concurrency limit. May be NULL. */
+	void (*ended)(void *ended_ud);
+	void *ended_ud;
 };
 
-/* resp is valid only during the call; f is BACKEND_OK when resp is complete. */
+/* resp is valid only during the call; f is BACKEND_OK when resp is complete. The job's
+ * input is no longer used once the callback is made. */
 typedef void (*backend_done_cb)(void *ud, struct cgi_response *resp, enum backend_failure f);
 
 /* Why start refused a job: no callback comes for it. text may be NULL. */
@@ -50,7 +58,8 @@ struct backend_refusal {
 };
 
 struct backend_ops {
-	const char *name; /* "cgi", "fastcgi" */
+	const char *name;     /* "cgi", "fastcgi" */
+	bool outlives_answer; /* a job may run on after its answer: job->ended tells its end */
 	/* Returns the running job's handle, or NULL (refusal filled in, logged) when it
 	 * could not start. Never calls cb before returning; after a start cb comes once. */
 	void *(*start)(void *self, const struct backend_job *job, backend_done_cb cb, void *ud,

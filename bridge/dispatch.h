@@ -38,6 +38,9 @@ struct route_rt {
 	const struct route_cfg *cfg;
 	struct route_backend backend; /* runs its handler jobs (backend_set.h) */
 	unsigned running;
+	unsigned cgi_procs; /* jobs alive on a backend that outlives_answer (CGI processes),
+	                       answered or not: they count against max_concurrency until they
+	                       end */
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
 	bool draining;
