@@ -6,7 +6,8 @@
  * the uv loop only gives dispatch its clock. The tests check what dispatch promises:
  * no more jobs than max_concurrency at once, the queue bounded by max_queue, exactly
  * one answer to every iq get/set whatever ends it (success, failure, abort at shutdown,
- * a backend that cannot start the job), and no recursion when starts fail in a row. */
+ * a backend that cannot start the job), no recursion when starts fail in a row, and a
+ * job that outlives its answer (a CGI process) holding its place until it ends. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,6 +32,8 @@
 struct fake_job {
 	backend_done_cb cb;
 	void *ud;
+	void (*ended)(void *);
+	void *ended_ud;
 	bool running, aborted;
 };
 
@@ -40,6 +43,7 @@ static struct fake {
 	unsigned running;     /* started and not yet ended */
 	unsigned max_running; /* the most at once */
 	bool refuse;          /* start refuses every job */
+	bool outlive;         /* jobs run on after their answer, as CGI processes may */
 	unsigned refused;
 	uintptr_t refuse_sp[MAX_JOBS]; /* a stack address inside each refused start */
 	int closed;
@@ -61,7 +65,8 @@ static void *fake_start(void *self, const struct backend_job *job, backend_done_
 	}
 	assert_true(fake.n_jobs < MAX_JOBS);
 	struct fake_job *j = &fake.jobs[fake.n_jobs++];
-	*j = (struct fake_job){.cb = cb, .ud = ud, .running = true};
+	*j = (struct fake_job){
+	    .cb = cb, .ud = ud, .ended = job->ended, .ended_ud = job->ended_ud, .running = true};
 	if (++fake.running > fake.max_running)
 		fake.max_running = fake.running;
 	return j;
@@ -82,6 +87,11 @@ static void fake_close(void *self)
 
 static const struct backend_ops fake_ops = {
     .name = "fake", .start = fake_start, .abort = fake_abort, .close = fake_close};
+static const struct backend_ops fake_outliving_ops = {.name = "fake-outliving",
+                                                      .outlives_answer = true,
+                                                      .start = fake_start,
+                                                      .abort = fake_abort,
+                                                      .close = fake_close};
 
 int backend_set_new(struct dispatcher *d)
 {
@@ -92,7 +102,8 @@ int backend_set_new(struct dispatcher *d)
 int backend_set_open(struct dispatcher *d, const struct route_cfg *rc, struct route_backend *out)
 {
 	(void)d, (void)rc;
-	*out = (struct route_backend){.ops = &fake_ops, .self = &fake};
+	*out = (struct route_backend){.ops = fake.outlive ? &fake_outliving_ops : &fake_ops,
+	                              .self = &fake};
 	return 0;
 }
 
@@ -344,6 +355,27 @@ static void test_failed_starts_do_not_recurse(void **state)
 	assert_int_equal(dispatcher_route(&disp, "r")->queued, 0);
 }
 
+/* A job that runs on after its answer keeps its place until its backend says it ended. */
+static void test_outliving_job_counts_until_ended(void **state)
+{
+	(void)state;
+	fake.outlive = true;
+	load(1, 4);
+	send_iq(1);
+	send_iq(2);
+	assert_int_equal(fake.n_jobs, 1);
+	end_job(0, BACKEND_OK, OK_OUTPUT);
+	assert_int_equal(sent.replies[1], 1);
+	assert_int_equal(fake.n_jobs, 1); /* answered, but still running */
+	assert_non_null(fake.jobs[0].ended);
+	fake.jobs[0].ended(fake.jobs[0].ended_ud);
+	assert_int_equal(fake.n_jobs, 2);
+	end_job(1, BACKEND_OK, OK_OUTPUT);
+	fake.jobs[1].ended(fake.jobs[1].ended_ud);
+	assert_int_equal(sent.replies[2], 1);
+	assert_int_equal(dispatcher_route(&disp, "r")->cgi_procs, 0);
+}
+
 static void test_message_success_sends_nothing(void **state)
 {
 	(void)state;
@@ -366,6 +398,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_shutdown_answers_everyone_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_start_failure_answers_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_starts_do_not_recurse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outliving_job_counts_until_ended, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_message_success_sends_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
