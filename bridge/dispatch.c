@@ -148,8 +148,9 @@ static void unlink_running(struct request *r)
 
 static void start_next(struct route_rt *route);
 
-/* A CGI handler answers when its output ends and may go on working: the route's limit
- * counts its process until it has ended, not only its request until the answer. */
+/* A job of a backend that outlives_answer (a CGI handler answers when its output ends
+ * and may go on working): the route's limit counts the job until its backend says it
+ * ended, not only its request until the answer. */
 static bool has_room(const struct route_rt *route)
 {
 	unsigned max = route->cfg->max_concurrency;
