@@ -27,9 +27,10 @@ export XC_FUZZ_KNOWN
 
 HARNESSES = fuzz_response fuzz_fcgi_record fuzz_reply fuzz_request fuzz_http_req \
 	fuzz_http_resp fuzz_control fuzz_config
-PURE = buf log config config_route route request response stanza_error reply fcgi_record \
-	stderr_log service http_xmpp http_resp soap_fault control_proto \
-	config_daemon config_diff config_metrics fcgi_addr jid_check xml_check
+PURE = buf log config config_route config_table config_value config_daemon config_metrics \
+	config_diff route request response stanza_error stanza_build reply fcgi_record \
+	stderr_log service http_xmpp http_resp soap_fault control_proto xml_check jid_check \
+	fcgi_addr
 HELPERS = oracle target
 
 OBJ = $(builddir)/fuzz/obj
