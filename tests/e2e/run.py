@@ -154,7 +154,7 @@ def main(argv):
             print("  " + i)
     if skipped:
         print("%d skipped" % skipped)
-    write_results(os.environ.get("XMPP_CGI_E2E_RESULTS"), out, never + [
+    write_results(os.environ.get("XMPP_CGI_TEST_RESULTS"), out, never + [
         i for i in loadfail if i not in out])
     sys.stdout.flush()
     harness.shutdown()
