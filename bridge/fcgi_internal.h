@@ -92,17 +92,17 @@ struct fcgi_call {
 	struct conn *conn;
 	struct backend *waiting_on; /* CALL_WAITING: whose queue holds it */
 	uint16_t id;
-	struct cgi_spec spec;
+	struct backend_job spec;
 	char tag[96];
 	char err_tag[160];
 	struct stderr_log err_log;
 	struct cgi_response resp;
-	enum bridge_failure failing;
+	enum backend_failure failing;
 	bool got_bytes;
 	unsigned retries; /* on a fresh connection after a dead kept-alive one */
 	uint64_t tried;   /* bit i: route->backends[i] refused this call's connection */
 	uv_timer_t timer;
-	cgi_done_cb cb;
+	backend_done_cb cb;
 	void *ud;
 	struct fcgi_call *next_on_conn;
 	struct fcgi_call *next_waiting;

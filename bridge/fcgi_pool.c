@@ -27,8 +27,8 @@
 #include "log.h"
 #include "stderr_log.h"
 
-static void fcgi_finish(struct fcgi_call *call, enum bridge_failure f);
-static void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f);
+static void fcgi_finish(struct fcgi_call *call, enum backend_failure f);
+static void fcgi_fail_soon(struct fcgi_call *call, enum backend_failure f);
 static void fcgi_assign(struct fcgi_call *call);
 static void fcgi_serve_waiting(struct backend *be);
 
@@ -120,7 +120,7 @@ static void release_idle(struct conn *c)
 }
 
 /* The one way out of a call. */
-static void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
+static void fcgi_finish(struct fcgi_call *call, enum backend_failure f)
 {
 	struct backend *be = call->be; /* the last it was attached to: room there, maybe */
 	struct conn *c = call->conn;
@@ -133,9 +133,9 @@ static void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
 	fcgi_detach(call);
 	call->state = CALL_DONE;
 	stderr_log_flush(&call->err_log);
-	if (f == FAIL_NONE && response_finish(&call->resp) == RESP_ERROR) {
+	if (f == BACKEND_OK && response_finish(&call->resp) == RESP_ERROR) {
 		log_warn("%s: malformed output: %s", call->err_tag, response_error_text(call->resp.error));
-		f = FAIL_HANDLER;
+		f = BACKEND_HANDLER;
 	}
 	uv_timer_stop(&call->timer);
 	call->cb(call->ud, &call->resp, f);
@@ -173,11 +173,11 @@ static void on_call_timer(uv_timer_t *t)
 	}
 	log_warn("%s: no answer within %u ms", call->err_tag, call->spec.timeout_ms);
 	fcgi_abandon(call);
-	fcgi_finish(call, FAIL_TIMEOUT);
+	fcgi_finish(call, BACKEND_TIMEOUT);
 }
 
 /* Answers asynchronously: fcgi_call_start() must not call back before it returns. */
-static void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f)
+static void fcgi_fail_soon(struct fcgi_call *call, enum backend_failure f)
 {
 	if (call->state == CALL_WAITING)
 		unqueue(call);
@@ -201,14 +201,14 @@ static void fcgi_send_call(struct fcgi_call *call)
 			buf_free(&w->data);
 		free(w);
 		log_error("%s: cannot encode the request", call->err_tag);
-		fcgi_fail_soon(call, FAIL_BAD_REQUEST);
+		fcgi_fail_soon(call, BACKEND_BAD_JOB);
 		return;
 	}
 	call->state = CALL_SENT;
 	if (fcgi_conn_write(c, w) != 0) {
 		fcgi_detach(call);
 		fcgi_conn_close(c);
-		fcgi_fail_soon(call, FAIL_UNAVAILABLE);
+		fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
 	}
 }
 
@@ -366,7 +366,7 @@ static void fcgi_assign(struct fcgi_call *call)
 		bool may_open;
 		enum fcgi_verdict v = pick(call, &be);
 		if (v == FCGI_UNAVAILABLE || v == FCGI_BUSY) {
-			fcgi_fail_soon(call, v == FCGI_BUSY ? FAIL_BUSY : FAIL_UNAVAILABLE);
+			fcgi_fail_soon(call, v == FCGI_BUSY ? BACKEND_BUSY : BACKEND_UNAVAILABLE);
 			return;
 		}
 		c = conn_with_room(be, &may_open);
@@ -504,7 +504,7 @@ static void call_ended(struct conn *c, struct fcgi_call *call, const struct fcgi
 	struct backend *be = c->be;
 	switch (ev->protocol_status) {
 	case FCGI_REQUEST_COMPLETE:
-		fcgi_finish(call, FAIL_NONE);
+		fcgi_finish(call, BACKEND_OK);
 		break;
 	case FCGI_CANT_MPX_CONN:
 		/* It said it could; believe the refusal and send it again alone. */
@@ -517,12 +517,12 @@ static void call_ended(struct conn *c, struct fcgi_call *call, const struct fcgi
 	case FCGI_OVERLOADED:
 		log_warn("fastcgi %s: overloaded; resting %d ms", be->addr->text, FCGI_OVERLOAD_MS);
 		fcgi_backend_overloaded(be);
-		fcgi_finish(call, FAIL_BUSY);
+		fcgi_finish(call, BACKEND_BUSY);
 		break;
 	default:
 		log_warn("%s: request refused (protocol status %u: unknown role)", call->err_tag,
 		         ev->protocol_status);
-		fcgi_finish(call, FAIL_HANDLER);
+		fcgi_finish(call, BACKEND_HANDLER);
 		break;
 	}
 }
@@ -540,7 +540,7 @@ static int call_record(struct conn *c, struct fcgi_call *call, const struct fcgi
 			bool closed;
 			log_warn("%s: output over %zu bytes", call->err_tag, call->resp.max_total);
 			closed = fcgi_abandon(call);
-			fcgi_finish(call, FAIL_TOO_LARGE);
+			fcgi_finish(call, BACKEND_TOO_LARGE);
 			return closed ? 1 : 0;
 		}
 		break;
@@ -594,7 +594,7 @@ static void conn_lost(struct conn *c, const char *why)
 			         why);
 		else
 			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
-		fcgi_finish(call, FAIL_HANDLER);
+		fcgi_finish(call, BACKEND_HANDLER);
 	}
 	fcgi_conn_close(c);
 	while (moving) {
@@ -612,7 +612,7 @@ static void conn_protocol_error(struct conn *c, const char *why)
 	while (c->calls) {
 		struct fcgi_call *call = c->calls;
 		fcgi_detach(call);
-		fcgi_finish(call, FAIL_HANDLER);
+		fcgi_finish(call, BACKEND_HANDLER);
 	}
 	fcgi_conn_close(c);
 }
@@ -623,7 +623,7 @@ static void conn_closed(struct conn *c)
 	while (c->calls) {
 		struct fcgi_call *call = c->calls;
 		fcgi_detach(call);
-		fcgi_fail_soon(call, call->got_bytes ? FAIL_HANDLER : FAIL_UNAVAILABLE);
+		fcgi_fail_soon(call, call->got_bytes ? BACKEND_HANDLER : BACKEND_UNAVAILABLE);
 	}
 }
 
@@ -729,8 +729,8 @@ struct fcgi_route *fcgi_route_new(struct fcgi_backends *all, const struct route_
 	return route;
 }
 
-struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spec *spec,
-                                  cgi_done_cb cb, void *ud)
+struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct backend_job *spec,
+                                  backend_done_cb cb, void *ud)
 {
 	struct fcgi_call *call = calloc(1, sizeof *call);
 	uv_loop_t *loop = route->all->loop;
@@ -761,7 +761,7 @@ void fcgi_call_abort(struct fcgi_call *call)
 		fcgi_detach(call);
 		fcgi_conn_close(c);
 	}
-	fcgi_fail_soon(call, FAIL_UNAVAILABLE);
+	fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
 }
 
 bool fcgi_backend_named(const struct backend *be)
@@ -812,4 +812,40 @@ void fcgi_backends_free(struct fcgi_backends *all)
 		backend_free(be);
 	}
 	free(all);
+}
+
+/* ---- the FastCGI backend: self is the route's fcgi_route ---- */
+
+static void *fcgi_backend_start(void *self, const struct backend_job *job, backend_done_cb cb,
+                                void *ud, struct backend_refusal *refusal)
+{
+	struct fcgi_call *call = fcgi_call_start(self, job, cb, ud);
+	if (!call) {
+		log_error("%s: out of memory", job->log_tag);
+		*refusal = (struct backend_refusal){BACKEND_UNAVAILABLE, NULL};
+	}
+	return call;
+}
+
+static void fcgi_backend_abort(void *self, void *handle)
+{
+	(void)self;
+	fcgi_call_abort(handle);
+}
+
+static void fcgi_backend_close(void *self) { fcgi_route_free(self); }
+
+static const struct backend_ops fcgi_backend_ops = {.name = "fastcgi",
+                                                    .start = fcgi_backend_start,
+                                                    .abort = fcgi_backend_abort,
+                                                    .close = fcgi_backend_close};
+
+int fcgi_backend_open(struct fcgi_backends *all, const struct route_cfg *route,
+                      struct route_backend *out)
+{
+	struct fcgi_route *r = fcgi_route_new(all, route);
+	if (!r)
+		return -1;
+	*out = (struct route_backend){.ops = &fcgi_backend_ops, .self = r};
+	return 0;
 }
