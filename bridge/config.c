@@ -475,6 +475,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->in_xmpp = false;
 	ld->in_control = false;
 	ld->in_daemon = false;
+	ld->in_instance = false;
 	ld->seen_route = 0;
 	if (strcmp(section, "control") == 0) {
 		if (ld->seen_control)
@@ -492,6 +493,8 @@ static int enter_section(struct loader *ld, const char *section)
 	}
 	if (strcmp(section, "daemon") == 0)
 		return cfg_daemon_enter(ld);
+	if (strcmp(section, "instance") == 0)
+		return cfg_instance_enter(ld);
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
 		if (!ld->xmpp_line)
@@ -555,6 +558,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return control_key(ld, name, value);
 	if (ld->in_daemon)
 		return cfg_daemon_key(ld, name, value);
+	if (ld->in_instance)
+		return cfg_instance_key(ld, name, value);
 	return cfg_route_key(ld, ld->route, name, value);
 }
 
@@ -588,6 +593,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	cfg->path = strdup(path);
 	cfg->tls = TLS_REQUIRED;
 	cfg->daemon_uid = cfg->daemon_gid = -1;
+	cfg->drain_timeout_s = CFG_DEFAULT_DRAIN_TIMEOUT;
 	slash = strrchr(path, '/');
 	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (slash == path) {
@@ -628,6 +634,7 @@ void config_free(struct config *cfg)
 	free(cfg->cafile);
 	free(cfg->control_socket);
 	free(cfg->daemon_user);
+	free(cfg->instance_name);
 	free(cfg->control_tokenless_uids);
 	memset(cfg, 0, sizeof *cfg);
 }

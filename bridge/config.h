@@ -90,6 +90,10 @@ struct config {
 	bool control_tokenless_any;   /* tokenless_users = * (the default) */
 	long *control_tokenless_uids; /* else: only these users connect without a token */
 	size_t control_n_tokenless_uids;
+	/* [instance] (config_instance.c): several bridges as one component */
+	char *instance_name;      /* NULL until main.c sets the default */
+	unsigned drain_timeout_s; /* SIGTERM waits this long for running requests */
+	char fingerprint[24];     /* config_fingerprint(), set by main.c; "" in unit tests */
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -109,6 +113,8 @@ struct config {
 #define CFG_DEFAULT_CONTROL_IDLE_TIMEOUT 60
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_ASSIGN 32
+#define CFG_DEFAULT_DRAIN_TIMEOUT 30
+#define CFG_MAX_INSTANCE_NAME 48
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
@@ -120,5 +126,7 @@ bool config_route_name_valid(const char *name);
 /* The program that runs script on route r (an assign matching its extension, else the
  * route's interpreter), or NULL when the script runs by itself. */
 const char *config_route_interpreter(const struct route_cfg *r, const char *script);
+/* 1-48 of A-Z a-z 0-9 _ - : it goes into addresses and iq ids unquoted. */
+bool config_instance_name_valid(const char *name);
 
 #endif

@@ -25,6 +25,8 @@ struct loader {
 	unsigned seen_control;
 	bool in_daemon;
 	unsigned seen_daemon;
+	bool in_instance;
+	unsigned seen_instance;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
 	bool failed;
@@ -52,5 +54,9 @@ void cfg_route_free(struct route_cfg *r);
 int cfg_daemon_enter(struct loader *ld);
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v);
 int cfg_daemon_finish(struct loader *ld);
+
+/* [instance] (config_instance.c) */
+int cfg_instance_enter(struct loader *ld);
+int cfg_instance_key(struct loader *ld, const char *name, const char *v);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -34,7 +35,7 @@ struct ctl_conn;
 struct pending {
 	struct control *ctl;
 	struct ctl_conn *conn;
-	char id[48];
+	char id[128];
 	char to[400]; /* only this address may answer */
 	char *caller_id;
 	uv_timer_t timer;
@@ -67,6 +68,8 @@ struct control {
 	struct pending *pendings;
 	unsigned long long next_id;
 	bool stopping;
+	dev_t sock_dev; /* the socket file this instance made: removed at exit only if */
+	ino_t sock_ino; /* it is still there, not another instance's */
 };
 
 struct write_req {
@@ -255,7 +258,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 	const struct ctl_request *rq = &c->rq;
 	const struct route_cfg *rc = config_route(ctl->cfg, rq->route);
 	struct xmpp_link *link;
-	char from[400], bare[400], iq_id[48];
+	char from[400], bare[400], iq_id[128];
 	char *xml, *caller_id = NULL;
 	const char *code, *why;
 	struct pending *p;
@@ -281,9 +284,10 @@ static void execute(struct ctl_conn *c, const char *payload)
 		answer(c, "fail forbidden route %s may not send to this recipient%s\n", rq->route, "");
 		return;
 	}
-	/* unguessable, so that no one else can answer in the recipient's place */
-	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x", ++ctl->next_id, (unsigned)rand(),
-	         (unsigned)rand());
+	/* unguessable, so that no one else can answer in the recipient's place; the instance
+	 * name at the end brings the answer back here from another instance (bridge/relay.c) */
+	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x.%s", ++ctl->next_id, (unsigned)rand(),
+	         (unsigned)rand(), ctl->cfg->instance_name);
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
 		log_info("control: route %s: stanza refused (%s): %s", rq->route, code, why);
@@ -522,8 +526,11 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 		return 0;
 	for (p = ctl->pendings; p && strcmp(p->id, id) != 0; p = p->next)
 		;
-	if (!p)
-		return 1; /* ours, but its caller is gone: nothing else wants it */
+	if (!p) {
+		log_info("control: iq %s answered by %s after its caller was gone: ignored", id,
+		         xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "-");
+		return 1; /* ours, but nothing else wants it */
+	}
 	if (!answered_by_recipient(p, xmpp_stanza_get_from(stanza))) {
 		log_warn("control: iq %s answered by %s, not by %s: ignored", p->id,
 		         xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "nobody", p->to);
@@ -594,6 +601,24 @@ static unsigned descriptor_share(unsigned max)
 	return max;
 }
 
+/* Whether a process accepts connections on the socket at path: a stale file from a run
+ * that ended refuses (ECONNREFUSED); a full backlog (EAGAIN) still means someone is there. */
+static bool socket_answers(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return false;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	rc = rc == 0 || errno == EAGAIN || errno == EINPROGRESS;
+	close(fd);
+	return rc;
+}
+
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,
                               const struct control_hooks *hooks)
 {
@@ -609,11 +634,23 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	ctl->max_conns = descriptor_share(cfg->control_max_connections);
 	uv_timer_init(loop, &ctl->idle_timer);
 	ctl->idle_timer.data = ctl;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path); /* left by an earlier run */
 	uv_pipe_init(loop, &ctl->listener, 0);
 	ctl->listener.data = ctl;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		if (socket_answers(path)) {
+			log_error("control socket %s: another process (another instance?) listens "
+			          "there; give each instance its own [control] socket",
+			          path);
+			uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+			return NULL;
+		}
+		unlink(path); /* left by an earlier run */
+	}
 	rc = uv_pipe_bind(&ctl->listener, path);
+	if (rc == 0 && lstat(path, &st) == 0) {
+		ctl->sock_dev = st.st_dev;
+		ctl->sock_ino = st.st_ino;
+	}
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
 	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
@@ -637,6 +674,7 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 
 void control_stop(struct control *ctl)
 {
+	struct stat st;
 	if (!ctl)
 		return;
 	ctl->stopping = true;
@@ -649,6 +687,11 @@ void control_stop(struct control *ctl)
 	}
 	while (ctl->conns)
 		conn_close(ctl->conns);
-	unlink(ctl->cfg->control_socket);
+	if (lstat(ctl->cfg->control_socket, &st) == 0 && st.st_dev == ctl->sock_dev &&
+	    st.st_ino == ctl->sock_ino)
+		unlink(ctl->cfg->control_socket);
+	else
+		log_warn("control socket %s is no longer this instance's: left in place",
+		         ctl->cfg->control_socket);
 	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
 }

@@ -21,6 +21,9 @@
 #include "soap_fault.h"
 #include "stanza_depth.h"
 
+/* Refusals while the instance drains or stops: service-unavailable, type wait. */
+#define SHUTDOWN_TEXT "the bridge is shutting down; send again"
+
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
 struct request {
@@ -170,7 +173,7 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_fai
 	r->call = NULL;
 	if (f != FAIL_NONE) {
 		answer_failure(
-		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down" : NULL);
+		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
 		return;
 	}
 	if (r->is_http)
@@ -384,8 +387,8 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 		answer_failure(r, FAIL_FORBIDDEN, NULL);
 		return;
 	}
-	if (d->stopping) {
-		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+	if (d->stopping || d->draining) {
+		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 		return;
 	}
 	if (stanza_too_deep(stanza)) { /* build() serializes it recursively */
@@ -415,6 +418,8 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 	route->queued++;
 }
 
+void dispatcher_drain(struct dispatcher *d) { d->draining = true; }
+
 void dispatcher_stop(struct dispatcher *d)
 {
 	d->stopping = true;
@@ -425,7 +430,7 @@ void dispatcher_stop(struct dispatcher *d)
 			route->queue_head = r->next;
 			route->queued--;
 			r->next = NULL;
-			answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+			answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 		}
 		route->queue_tail = NULL;
 	}

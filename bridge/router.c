@@ -10,6 +10,7 @@
 #include "cgi_dir.h"
 #include "control.h"
 #include "log.h"
+#include "relay.h"
 #include "reply.h"
 #include "route.h"
 #include "service.h"
@@ -111,8 +112,8 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &t);
 		return;
 	}
-	if (kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
-		return; /* the answer to an iq a local program sent */
+	if (relay_take(cfg, rt->ctl, link, stanza))
+		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
 	if (!reply_allowed(kind, type))
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {

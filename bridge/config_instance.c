@@ -1,0 +1,62 @@
+/* config_instance.c - the [instance] section: what tells one running bridge from another.
+ *
+ * Several bridges may serve one component (see "Several instances" in xmpp-cgi(8)).
+ * `name = NAME` names this one in the log, in the version answer and in the addresses
+ * of the iqs it sends; it defaults to the host's first label and the process id, which
+ * main.c fills in at start-up. `drain_timeout = SECONDS` bounds how long SIGTERM lets
+ * running and queued requests finish before they are cut short. Only values are
+ * recorded here. */
+#include "config.h"
+#include "config_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool config_instance_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > CFG_MAX_INSTANCE_NAME)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+int cfg_instance_enter(struct loader *ld)
+{
+	if (ld->seen_instance)
+		return cfg_fail_at(ld, ld->section_line, "duplicate section [instance]");
+	ld->seen_instance = 1u << 31;
+	ld->in_instance = true;
+	return 1;
+}
+
+int cfg_instance_key(struct loader *ld, const char *name, const char *v)
+{
+	static const char *const keys[] = {"name", "drain_timeout"};
+	struct config *cfg = ld->cfg;
+	unsigned long n;
+	unsigned k;
+	for (k = 0; k < 2; k++)
+		if (strcmp(name, keys[k]) == 0)
+			break;
+	if (k == 2)
+		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [instance]", name);
+	if (ld->seen_instance & (1u << k))
+		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [instance]", name);
+	ld->seen_instance |= 1u << k;
+	if (k == 0) {
+		if (!config_instance_name_valid(v))
+			return cfg_fail_at(ld, ld->line,
+			                   "instance name '%s' is not valid (1-%d of A-Z a-z 0-9 _ -)", v,
+			                   CFG_MAX_INSTANCE_NAME);
+		cfg->instance_name = strdup(v);
+		return cfg->instance_name ? 1 : cfg_fail_at(ld, ld->line, "out of memory");
+	}
+	if (!cfg_parse_uint(v, 0, 3600, &n))
+		return cfg_fail_at(ld, ld->line, "drain_timeout must be 0-3600 seconds, not '%s'", v);
+	cfg->drain_timeout_s = (unsigned)n;
+	return 1;
+}
