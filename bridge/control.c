@@ -619,13 +619,34 @@ static bool socket_answers(const char *path)
 	return rc;
 }
 
+/* The listening socket, bound here rather than by uv_pipe_bind(): libuv would unlink the
+ * path when the handle closes, even when the file there is no longer this socket. Returns
+ * the descriptor or a negative errno. */
+static int bind_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, err;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return UV_ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,
                               const struct control_hooks *hooks)
 {
 	struct control *ctl = calloc(1, sizeof *ctl);
 	const char *path = cfg->control_socket;
 	struct stat st;
-	int rc;
+	int fd, rc;
 	if (!ctl)
 		return NULL;
 	ctl->loop = loop;
@@ -646,11 +667,14 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 		}
 		unlink(path); /* left by an earlier run */
 	}
-	rc = uv_pipe_bind(&ctl->listener, path);
+	fd = bind_socket(path);
+	rc = fd < 0 ? fd : 0;
 	if (rc == 0 && lstat(path, &st) == 0) {
 		ctl->sock_dev = st.st_dev;
 		ctl->sock_ino = st.st_ino;
 	}
+	if (rc == 0 && (rc = uv_pipe_open(&ctl->listener, fd)) != 0)
+		close(fd);
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
 	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
@@ -665,6 +689,8 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 		rc = uv_listen((uv_stream_t *)&ctl->listener, 128, on_connection);
 	if (rc != 0) {
 		log_error("control socket %s: %s", path, uv_strerror(rc));
+		if (fd >= 0)
+			unlink(path);
 		uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
 		return NULL;
 	}

@@ -70,7 +70,8 @@ static void take_own(const struct config *cfg, struct control *ctl, xmpp_stanza_
 	if (!control_iq_answer(ctl, iq))
 		log_info("instance %s: iq %s %s from %s answers nothing sent from here: ignored",
 		         cfg->instance_name, xmpp_stanza_get_id(iq) ? xmpp_stanza_get_id(iq) : "(no id)",
-		         xmpp_stanza_get_type(iq), xmpp_stanza_get_from(iq) ? xmpp_stanza_get_from(iq) : "-");
+		         xmpp_stanza_get_type(iq),
+		         xmpp_stanza_get_from(iq) ? xmpp_stanza_get_from(iq) : "-");
 }
 
 static bool take_relay(const struct config *cfg, struct control *ctl, struct xmpp_link *link,
