@@ -172,8 +172,7 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_fai
 	r->job = NULL;
 	r->call = NULL;
 	if (f != FAIL_NONE) {
-		answer_failure(
-		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
+		answer_failure(r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
 		return;
 	}
 	if (r->is_http)
