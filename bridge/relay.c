@@ -116,6 +116,8 @@ bool relay_take(const struct config *cfg, struct control *ctl, struct xmpp_link 
 		return cfg->mode == MODE_COMPONENT && take_relay(cfg, ctl, link, stanza);
 	if (!is_answer(stanza))
 		return false;
+	if (xmpp_stanza_get_id(stanza) && strncmp(xmpp_stanza_get_id(stanza), "_xmpp_", 6) == 0)
+		return true; /* libstrophe's own (resource binding, session): it took them already */
 	owner = id_owner(xmpp_stanza_get_id(stanza));
 	if (cfg->mode == MODE_COMPONENT && owner && strcmp(owner, cfg->instance_name) != 0)
 		pass_on(cfg, link, stanza, owner, 1);
