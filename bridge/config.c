@@ -474,9 +474,16 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route = NULL;
 	ld->in_xmpp = false;
 	ld->in_control = false;
+	ld->in_metrics = false;
 	ld->in_daemon = false;
 	ld->in_instance = false;
 	ld->seen_route = 0;
+	if (strcmp(section, "metrics") == 0) {
+		if (ld->seen_metrics)
+			return cfg_fail_at(ld, ld->section_line, "duplicate section [metrics]");
+		ld->in_metrics = ld->seen_metrics = true;
+		return 1;
+	}
 	if (strcmp(section, "control") == 0) {
 		if (ld->seen_control)
 			return cfg_fail_at(ld, ld->section_line, "duplicate section [control]");
@@ -550,12 +557,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	ld->key_seen = true;
 	if (!ld->section_line)
 		return cfg_fail_at(ld, ld->line, "key '%s' outside any section", name);
-	if (!enter_pending(ld))
+	if (!enter_pending(ld) || !cfg_note_key(ld, name, value))
 		return 0;
 	if (ld->in_xmpp)
 		return xmpp_key(ld, name, value);
 	if (ld->in_control)
 		return control_key(ld, name, value);
+	if (ld->in_metrics)
+		return cfg_metrics_key(ld, name, value);
 	if (ld->in_daemon)
 		return cfg_daemon_key(ld, name, value);
 	if (ld->in_instance)
@@ -571,7 +580,11 @@ static int config_finish(struct loader *ld)
 		return 0;
 	if (ld->seen_control && !cfg->control_socket)
 		return cfg_fail_at(ld, ld->line, "[control] needs socket = PATH");
+	if (ld->seen_metrics && !cfg->metrics_host)
+		return cfg_fail_at(ld, ld->line, "[metrics] needs listen = ADDRESS:PORT");
 	if (!cfg_daemon_finish(ld))
+		return 0;
+	if (!cfg_instance_finish(ld))
 		return 0;
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
@@ -633,6 +646,11 @@ void config_free(struct config *cfg)
 	free(cfg->host);
 	free(cfg->cafile);
 	free(cfg->control_socket);
+	free(cfg->metrics_host);
+	free(cfg->xmpp_keys);
+	free(cfg->control_keys);
+	free(cfg->metrics_keys);
+	free(cfg->daemon_keys);
 	free(cfg->daemon_user);
 	free(cfg->instance_name);
 	free(cfg->control_tokenless_uids);

@@ -58,6 +58,7 @@ struct route_cfg {
 	struct kv *assign; /* name: ".ext", value: the program for scripts ending so */
 	size_t n_assign;
 	int cgi_line; /* where cgi was set: it must be executable when nothing runs it */
+	char *keys;   /* the section's key = value lines as read (config_diff.c) */
 };
 
 struct config {
@@ -77,6 +78,11 @@ struct config {
 	unsigned control_mode;
 	long control_gid; /* -1: leave the group alone */
 	size_t control_max_stanza;
+	/* [metrics]: the Prometheus endpoint; NULL host: none */
+	char *metrics_host;
+	unsigned metrics_port;
+	/* each section's key = value lines as read, for reload (config_diff.c) */
+	char *xmpp_keys, *control_keys, *metrics_keys, *daemon_keys;
 	/* [daemon]: the account to switch to when started as root (bridge/privdrop.c) */
 	char *daemon_user;     /* NULL: not given */
 	long daemon_uid;       /* -1: not given */
@@ -91,7 +97,7 @@ struct config {
 	long *control_tokenless_uids; /* else: only these users connect without a token */
 	size_t control_n_tokenless_uids;
 	/* [instance] (config_instance.c): several bridges as one component */
-	char *instance_name;      /* NULL until main.c sets the default */
+	char *instance_name;      /* name = , else host-pid */
 	unsigned drain_timeout_s; /* SIGTERM waits this long for running requests */
 	char fingerprint[24];     /* config_fingerprint(), set by main.c; "" in unit tests */
 };
@@ -126,6 +132,11 @@ bool config_route_name_valid(const char *name);
 /* The program that runs script on route r (an assign matching its extension, else the
  * route's interpreter), or NULL when the script runs by itself. */
 const char *config_route_interpreter(const struct route_cfg *r, const char *script);
+/* Reload: true if both routes have the same name and the same keys and values. */
+bool config_route_same(const struct route_cfg *a, const struct route_cfg *b);
+/* Reload: the first section that differs and needs a restart ("[xmpp]", "[control]",
+ * "[metrics]", "[daemon]", "[instance]" for its name), or NULL. */
+const char *config_restart_section(const struct config *a, const struct config *b);
 /* 1-48 of A-Z a-z 0-9 _ - : it goes into addresses and iq ids unquoted. */
 bool config_instance_name_valid(const char *name);
 

@@ -12,7 +12,8 @@ static int feed(void *user, const char *section, const char *name, const char *v
 {
 	EVP_MD_CTX *md = user;
 	if ((strcmp(section, "instance") == 0 && strcmp(name, "name") == 0) ||
-	    (strcmp(section, "control") == 0 && strcmp(name, "socket") == 0))
+	    (strcmp(section, "control") == 0 && strcmp(name, "socket") == 0) ||
+	    (strcmp(section, "metrics") == 0 && strcmp(name, "listen") == 0))
 		return 1;
 	return EVP_DigestUpdate(md, section, strlen(section) + 1) &&
 	       EVP_DigestUpdate(md, name, strlen(name) + 1) &&

@@ -2,8 +2,8 @@
  *
  * SHA-256 (OpenSSL's libcrypto) over every section, key and value of the file in order,
  * as the INI reader sees them: comments, blank lines and spacing do not count, and
- * neither do [instance] name and [control] socket, which differ between instances on
- * one machine by design. Instances that serve one
+ * neither do [instance] name, [control] socket and [metrics] listen, which differ
+ * between instances on one machine by design. Instances that serve one
  * component should show the same fingerprint; the version answer and the start-up log
  * line carry it. */
 #ifndef XC_CONFIG_FINGERPRINT_H

@@ -2,15 +2,17 @@
  *
  * Several bridges may serve one component (see "Several instances" in xmpp-cgi(8)).
  * `name = NAME` names this one in the log, in the version answer and in the addresses
- * of the iqs it sends; it defaults to the host's first label and the process id, which
- * main.c fills in at start-up. `drain_timeout = SECONDS` bounds how long SIGTERM lets
+ * of the iqs it sends; it defaults to the host's first label and the process id, the
+ * same at every reload of one process. `drain_timeout = SECONDS` bounds how long SIGTERM lets
  * running and queued requests finish before they are cut short. Only values are
  * recorded here. */
 #include "config.h"
 #include "config_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 bool config_instance_name_valid(const char *name)
 {
@@ -59,4 +61,21 @@ int cfg_instance_key(struct loader *ld, const char *name, const char *v)
 		return cfg_fail_at(ld, ld->line, "drain_timeout must be 0-3600 seconds, not '%s'", v);
 	cfg->drain_timeout_s = (unsigned)n;
 	return 1;
+}
+
+int cfg_instance_finish(struct loader *ld)
+{
+	char host[256] = "", name[CFG_MAX_INSTANCE_NAME + 1];
+	size_t n = 0;
+	if (ld->cfg->instance_name)
+		return 1;
+	gethostname(host, sizeof host - 1);
+	for (const char *p = host; *p && *p != '.' && n < CFG_MAX_INSTANCE_NAME - 12; p++)
+		name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		                    (*p >= '0' && *p <= '9') || *p == '-'
+		                ? *p
+		                : '_';
+	snprintf(name + n, sizeof name - n, "%s%ld", n ? "-" : "", (long)getpid());
+	ld->cfg->instance_name = strdup(name);
+	return ld->cfg->instance_name ? 1 : cfg_fail_at(ld, ld->line, "out of memory");
 }

@@ -22,6 +22,8 @@ struct loader {
 	struct route_cfg *route; /* route of the current section, or NULL */
 	bool in_xmpp;
 	bool in_control;
+	bool in_metrics;
+	bool seen_metrics;
 	unsigned seen_control;
 	bool in_daemon;
 	unsigned seen_daemon;
@@ -50,6 +52,12 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 int cfg_route_finish(struct loader *ld, struct route_cfg *r);
 void cfg_route_free(struct route_cfg *r);
 
+/* config_diff.c: notes key = value in the current section's key text */
+int cfg_note_key(struct loader *ld, const char *name, const char *value);
+
+/* config_metrics.c */
+int cfg_metrics_key(struct loader *ld, const char *name, const char *v);
+bool cfg_parse_listen(const char *v, char **host, unsigned *port);
 /* [daemon] (config_daemon.c) */
 int cfg_daemon_enter(struct loader *ld);
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v);
@@ -58,5 +66,7 @@ int cfg_daemon_finish(struct loader *ld);
 /* [instance] (config_instance.c) */
 int cfg_instance_enter(struct loader *ld);
 int cfg_instance_key(struct loader *ld, const char *name, const char *v);
+/* The default name, host-pid, when the file gives none. */
+int cfg_instance_finish(struct loader *ld);
 
 #endif

@@ -13,8 +13,8 @@
 
 #include "config.h"
 #include "config_internal.h"
-#include "xml_check.h"
 #include "fcgi_addr.h"
+#include "xml_check.h"
 
 static bool env_name_valid(const char *name)
 {
@@ -512,6 +512,7 @@ void cfg_route_free(struct route_cfg *r)
 		free(r->env[i].value);
 	}
 	free(r->env);
+	free(r->keys);
 	free(r->interpreter);
 	for (size_t i = 0; i < r->n_assign; i++) {
 		free(r->assign[i].name);

@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "request.h"
 #include "route.h"
+#include "route_stats.h"
 #include "soap_fault.h"
 #include "stanza_depth.h"
 
@@ -45,6 +46,8 @@ struct request {
 	struct reply_sink sink;
 	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
+	uint64_t run_ms;             /* when its handler started, for the latency histogram */
+	enum bridge_failure failure; /* how it ended, for the metrics */
 	struct request *next, *prev; /* queue, or the running list */
 };
 
@@ -62,22 +65,73 @@ int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *
 	if (!d->fcgi)
 		return -1;
 	for (size_t i = 0; i < cfg->n_routes; i++) {
-		d->routes[i].cfg = &cfg->routes[i];
-		if (cfg->routes[i].n_fastcgi) {
-			d->routes[i].pool = fcgi_route_new(d->fcgi, &cfg->routes[i]);
-			if (!d->routes[i].pool)
-				return -1;
-		}
+		d->routes[i] = route_rt_new(d, &cfg->routes[i]);
+		if (!d->routes[i])
+			return -1;
 	}
 	d->path_env = getenv("PATH");
 	return 0;
 }
 
+static struct route_stats *stats_for(struct dispatcher *d, const char *name)
+{
+	struct route_stats *s;
+	for (s = d->stats; s; s = s->next)
+		if (strcmp(s->route, name) == 0)
+			break;
+	if (!s) {
+		s = calloc(1, sizeof *s);
+		if (!s)
+			return NULL;
+		snprintf(s->route, sizeof s->route, "%s", name);
+		s->next = d->stats;
+		d->stats = s;
+	}
+	s->users++;
+	return s;
+}
+
+static void stats_release(struct dispatcher *d, struct route_stats *s)
+{
+	if (!s || --s->users)
+		return;
+	for (struct route_stats **p = &d->stats; *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	free(s);
+}
+
+struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
+{
+	struct route_rt *route = calloc(1, sizeof *route);
+	if (!route)
+		return NULL;
+	route->cfg = rc;
+	route->stats = stats_for(d, rc->name);
+	if (rc->n_fastcgi)
+		route->pool = fcgi_route_new(d->fcgi, rc);
+	if (!route->stats || (rc->n_fastcgi && !route->pool)) {
+		route_rt_free(d, route);
+		return NULL;
+	}
+	return route;
+}
+
+void route_rt_free(struct dispatcher *d, struct route_rt *route)
+{
+	if (route->pool)
+		fcgi_route_free(route->pool); /* its backends stay, shared */
+	stats_release(d, route->stats);
+	free(route);
+}
+
 struct route_rt *dispatcher_route(struct dispatcher *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_routes; i++)
-		if (strcmp(d->routes[i].cfg->name, name) == 0)
-			return &d->routes[i];
+		if (strcmp(d->routes[i]->cfg->name, name) == 0)
+			return d->routes[i];
 	return NULL;
 }
 
@@ -133,6 +187,9 @@ static void answer(struct request *r, char *xml, const char *what)
 		if (xml)
 			r->sink.send(r->sink.ud, xml);
 	}
+	route_stats_answer(route->stats, xml, r->failure);
+	if (was_running)
+		route_stats_latency(route->stats, uv_now(d->loop) - r->run_ms);
 	log_info("route %s: %s%s%s from %s: %s (%llu ms)", route->cfg->name,
 	         r->target.kind == KIND_IQ        ? "iq"
 	         : r->target.kind == KIND_MESSAGE ? "message"
@@ -152,6 +209,7 @@ static void answer(struct request *r, char *xml, const char *what)
 
 static void answer_failure(struct request *r, enum bridge_failure f, const char *text)
 {
+	r->failure = f;
 	answer(r, reply_failure(&r->target, f, text), text ? text : bridge_failure_text(f));
 }
 
@@ -210,6 +268,7 @@ static void start(struct request *r)
 	                         .max_output = route->cfg->max_output,
 	                         .log_tag = tag};
 	r->state = REQ_RUNNING;
+	r->run_ms = uv_now(d->loop);
 	route->running++;
 	r->next = d->running;
 	r->prev = NULL;
@@ -381,12 +440,13 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 	if (!from || !jid_bare(from, r->sender, sizeof r->sender))
 		r->sender[0] = '\0';
 	d->in_flight++;
+	route_stats_request(route->stats, kind);
 
 	if (d->check_acl && !route_allows(route->cfg, r->sender)) {
 		answer_failure(r, FAIL_FORBIDDEN, NULL);
 		return;
 	}
-	if (d->stopping || d->draining) {
+	if (d->stopping || d->refusing) {
 		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 		return;
 	}
@@ -417,22 +477,27 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 	route->queued++;
 }
 
-void dispatcher_drain(struct dispatcher *d) { d->draining = true; }
+void dispatcher_drain(struct dispatcher *d) { d->refusing = true; }
+
+static void refuse_queued(struct route_rt *route)
+{
+	struct request *r;
+	while ((r = route->queue_head)) {
+		route->queue_head = r->next;
+		route->queued--;
+		r->next = NULL;
+		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
+	}
+	route->queue_tail = NULL;
+}
 
 void dispatcher_stop(struct dispatcher *d)
 {
 	d->stopping = true;
-	for (size_t i = 0; i < d->n_routes; i++) {
-		struct route_rt *route = &d->routes[i];
-		struct request *r;
-		while ((r = route->queue_head)) {
-			route->queue_head = r->next;
-			route->queued--;
-			r->next = NULL;
-			answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
-		}
-		route->queue_tail = NULL;
-	}
+	for (size_t i = 0; i < d->n_routes; i++)
+		refuse_queued(d->routes[i]);
+	for (struct route_rt *route = d->draining; route; route = route->next_draining)
+		refuse_queued(route);
 	for (struct request *r = d->running; r; r = r->next) {
 		if (r->job)
 			cgi_abort(r->job);
@@ -443,15 +508,28 @@ void dispatcher_stop(struct dispatcher *d)
 
 void dispatcher_close_backends(struct dispatcher *d)
 {
+	/* fcgi_backends_free() frees every route's fcgi_route too */
 	for (size_t i = 0; i < d->n_routes; i++)
-		d->routes[i].pool = NULL;
+		if (d->routes[i])
+			d->routes[i]->pool = NULL;
+	for (struct route_rt *route = d->draining; route; route = route->next_draining)
+		route->pool = NULL;
 	fcgi_backends_free(d->fcgi);
 	d->fcgi = NULL;
 }
 
 void dispatcher_free(struct dispatcher *d)
 {
+	struct route_rt *route;
 	dispatcher_close_backends(d);
+	for (size_t i = 0; i < d->n_routes; i++)
+		if (d->routes[i])
+			route_rt_free(d, d->routes[i]);
+	while ((route = d->draining)) {
+		d->draining = route->next_draining;
+		route_rt_free(d, route);
+	}
 	free(d->routes);
 	d->routes = NULL;
+	d->n_routes = 0;
 }

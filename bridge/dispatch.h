@@ -29,28 +29,38 @@ struct reply_sink {
 struct fcgi_backends;
 struct fcgi_route;
 struct grant_table;
+struct route_stats;
 
+/* A route at run time. A reload that removes or changes a route sets it draining: it
+ * takes no new stanza, finishes its running and queued requests and is then freed
+ * (reload.c); its cfg stays valid until then. */
 struct route_rt {
 	const struct route_cfg *cfg;
 	struct fcgi_route *pool; /* FastCGI routes only: its backends, shared with other routes */
 	unsigned running;
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
+	bool draining;
 	struct request *queue_head, *queue_tail;
+	struct route_stats *stats; /* shared by every route_rt of this name */
+	void *cfg_owner;           /* reload.c: the retired configuration cfg lives in */
+	struct route_rt *next_draining;
 };
 
 struct dispatcher {
 	uv_loop_t *loop;
 	const struct config *cfg;
-	struct route_rt *routes;
+	struct route_rt **routes; /* the live route table, in the configuration's order */
 	size_t n_routes;
+	struct route_rt *draining; /* routes a reload took out, until their requests end */
+	struct route_stats *stats; /* one per route name in use */
 	/* FastCGI backends, one per address, whatever routes name it */
 	struct fcgi_backends *fcgi;
 	struct request *running; /* every started request, for shutdown */
 	unsigned in_flight;      /* requests not yet answered */
 	const char *path_env;    /* PATH handed to handlers */
 	bool check_acl;          /* false with --once */
-	bool draining;           /* new stanzas refused, started and queued ones go on */
+	bool refusing;           /* SIGTERM: new stanzas refused, started and queued ones go on */
 	bool stopping;
 	/* XMPP_CGI_TOKEN: a grant per running request, when there is a control socket */
 	struct grant_table *grants;
@@ -65,6 +75,10 @@ struct dispatch_target {
 };
 
 int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg);
+/* A runtime route for rc (its pool, its name's counters), or NULL when out of memory. */
+struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc);
+/* Frees a route with no running or queued request left. */
+void route_rt_free(struct dispatcher *d, struct route_rt *route);
 struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
 void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xmpp_stanza_t *stanza,
                      const struct reply_sink *sink);

@@ -28,7 +28,9 @@ struct conn;
 struct backend {
 	struct fcgi_backends *all;
 	char key[FCGI_ADDR_KEY_MAX];
-	const struct fcgi_addr *addr; /* as the first route naming it wrote it */
+	const struct fcgi_addr *addr; /* &own_addr */
+	struct fcgi_addr own_addr;    /* as the first route naming it wrote it, copied: a
+	                                 reload may free that route's configuration */
 	enum backend_state state;
 	uint64_t failed_at;  /* DISABLED: when the last connect failed (loop ms) */
 	uint64_t rest_until; /* OVERLOADED: when the rest ends */
@@ -121,6 +123,8 @@ void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be);
 void fcgi_serve_waiting(struct backend *be);
 /* The last connect to be failed: DISABLED, and the routes apply their backend_rest. */
 void fcgi_backend_failed(struct backend *be, const char *why);
+/* Some route lists it among its backends. */
+bool fcgi_backend_named(const struct backend *be);
 /* It answered FCGI_OVERLOADED: every route leaves it alone FCGI_OVERLOAD_MS. */
 void fcgi_backend_overloaded(struct backend *be);
 void fcgi_send_call(struct fcgi_call *call);

@@ -437,6 +437,14 @@ struct fcgi_backends *fcgi_backends_new(uv_loop_t *loop)
 	return all;
 }
 
+static void backend_free(struct backend *be)
+{
+	free(be->own_addr.text);
+	free(be->own_addr.path);
+	free(be->own_addr.host);
+	free(be);
+}
+
 /* The backend at a's address, made on first use. */
 static struct backend *backend_for(struct fcgi_backends *all, const struct fcgi_addr *a)
 {
@@ -451,8 +459,16 @@ static struct backend *backend_for(struct fcgi_backends *all, const struct fcgi_
 	if (!be)
 		return NULL;
 	be->all = all;
-	be->addr = a;
+	be->own_addr = (struct fcgi_addr){.kind = a->kind, .port = a->port};
+	be->own_addr.text = strdup(a->text);
+	be->own_addr.path = a->path ? strdup(a->path) : NULL;
+	be->own_addr.host = a->host ? strdup(a->host) : NULL;
+	be->addr = &be->own_addr;
 	memcpy(be->key, key, sizeof key);
+	if (!be->own_addr.text || (a->path && !be->own_addr.path) || (a->host && !be->own_addr.host)) {
+		backend_free(be);
+		return NULL;
+	}
 	be->next = all->backends;
 	all->backends = be;
 	return be;
@@ -518,6 +534,36 @@ void fcgi_call_abort(struct fcgi_call *call)
 	fcgi_fail_soon(call, FAIL_UNAVAILABLE);
 }
 
+bool fcgi_backend_named(const struct backend *be)
+{
+	for (const struct fcgi_route *r = be->all->routes; r; r = r->next)
+		for (size_t i = 0; i < r->n_backends; i++)
+			if (r->backends[i] == be)
+				return true;
+	return false;
+}
+
+void fcgi_route_free(struct fcgi_route *route)
+{
+	struct fcgi_backends *all = route->all;
+	for (struct fcgi_route **p = &all->routes; *p; p = &(*p)->next)
+		if (*p == route) {
+			*p = route->next;
+			break;
+		}
+	for (size_t i = 0; i < route->n_backends; i++) {
+		struct backend *be = route->backends[i];
+		if (fcgi_backend_named(be))
+			continue;
+		/* no route sends it calls any more: its idle connections only hold workers */
+		log_info("fastcgi %s: no route names it any more: closing its connections", be->addr->text);
+		while (be->conns)
+			fcgi_conn_close(be->conns);
+	}
+	free(route->backends);
+	free(route);
+}
+
 void fcgi_backends_free(struct fcgi_backends *all)
 {
 	if (!all)
@@ -533,7 +579,7 @@ void fcgi_backends_free(struct fcgi_backends *all)
 		all->backends = be->next;
 		while (be->conns)
 			fcgi_conn_close(be->conns);
-		free(be);
+		backend_free(be);
 	}
 	free(all);
 }

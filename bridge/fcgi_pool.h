@@ -39,6 +39,24 @@ struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spe
                                   cgi_done_cb cb, void *ud);
 /* Ends the call now with FAIL_UNAVAILABLE (shutdown). */
 void fcgi_call_abort(struct fcgi_call *call);
+/* Releases a route made by fcgi_route_new once no call of it is left (a reload that
+ * removed or changed the route, after it drained). Its backends stay in all, shared
+ * with the other routes naming them; a backend no route names any more closes its
+ * connections and is left out of fcgi_backends_info(), but keeps what it learnt of the
+ * application for a later reload that names its address again. */
+void fcgi_route_free(struct fcgi_route *route);
+/* What the metrics show of one backend address (fcgi_info.c). */
+struct fcgi_backend_info {
+	const char *addr;     /* as the first route naming it wrote it */
+	const char *state;    /* "up", "disabled" (failed to connect) or "overloaded" */
+	unsigned conns;       /* open connections */
+	unsigned outstanding; /* calls on it now, of every route */
+	unsigned waiting;     /* calls waiting for room on it */
+};
+/* Fills out with up to max of the backends some route names; returns how many there
+ * are. */
+size_t fcgi_backends_info(const struct fcgi_backends *all, struct fcgi_backend_info *out,
+                          size_t max);
 /* Closes every connection and frees every route made from all; calls must be finished
  * or aborted first. */
 void fcgi_backends_free(struct fcgi_backends *all);

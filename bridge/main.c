@@ -5,7 +5,8 @@
  * context driven from it, one XMPP link per route feeding the dispatcher. SIGTERM and
  * SIGINT drain it: new stanzas are refused with a wait error, running and queued
  * requests finish within drain_timeout, then the links close. A second signal stops it
- * at once: handlers are killed, pending iqs answered, links closed. */
+ * at once: handlers are killed, pending iqs answered, links closed.
+ * SIGHUP reloads the configuration (reload.c); [metrics] serves metrics.c's page. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,8 +27,10 @@
 #include "dispatch.h"
 #include "grant.h"
 #include "log.h"
+#include "metrics.h"
 #include "privdrop.h"
 #include "readiness.h"
+#include "reload.h"
 #include "router.h"
 #include "stanza_depth.h"
 #include "strophe_uv.h"
@@ -49,6 +52,8 @@ struct daemon {
 	struct dispatcher disp;
 	struct router router;
 	struct control *ctl;
+	struct reload *reload;
+	struct metrics *metrics;
 	struct grant_table grants; /* handlers' control socket tokens */
 	struct xmpp_link **links;
 	size_t n_links; /* one per route, or one component connection */
@@ -228,6 +233,22 @@ static void on_link_state(struct xmpp_link *link, bool online, void *ud)
 			readiness_link(&dm->ready, i, online);
 }
 
+/* A reload added or removed links: the readiness table follows dm->links. */
+static void on_links_changed(void *ud, const size_t *was, size_t n)
+{
+	struct daemon *dm = ud;
+	if (readiness_relink(&dm->ready, was, n) != 0)
+		log_error("out of memory: the service manager's STATUS may be off");
+}
+
+static void on_reload_applied(void *ud)
+{
+	struct daemon *dm = ud;
+	config_fingerprint(dm->cfg.path, dm->cfg.fingerprint, sizeof dm->cfg.fingerprint);
+	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
+	readiness_reloaded(&dm->ready);
+}
+
 static struct xmpp_link *link_for_route(void *ud, const char *route, char *from, size_t len)
 {
 	struct daemon *dm = ud;
@@ -250,6 +271,9 @@ static void close_all(struct daemon *dm)
 	cgi_runner_close();
 	control_stop(dm->ctl);
 	dm->ctl = dm->router.ctl = NULL;
+	metrics_stop(dm->metrics);
+	dm->metrics = NULL;
+	reload_stop(dm->reload);
 	dispatcher_close_backends(&dm->disp);
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
@@ -309,7 +333,8 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *dm = s->data;
 	if (signum == SIGHUP) {
-		log_info("SIGHUP ignored: restart the daemon to load a new configuration");
+		if (dm->phase == SD_RUNNING && dm->reload)
+			reload_now(dm->reload);
 		return;
 	}
 	if (dm->phase == SD_DRAINING) { /* the second signal: stop now */
@@ -334,22 +359,16 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
 }
 
-/* [instance] name defaults to the host's first label and the process id. */
-static int name_instance(struct config *cfg)
+/* A start-up step failed: close what was opened, so nothing leaks. */
+static int start_failed(struct daemon *dm)
 {
-	char host[256] = "", name[CFG_MAX_INSTANCE_NAME + 1];
-	size_t n = 0;
-	if (cfg->instance_name)
-		return 0;
-	gethostname(host, sizeof host - 1);
-	for (const char *p = host; *p && *p != '.' && n < CFG_MAX_INSTANCE_NAME - 12; p++)
-		name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		                    (*p >= '0' && *p <= '9') || *p == '-'
-		                ? *p
-		                : '_';
-	snprintf(name + n, sizeof name - n, "%s%ld", n ? "-" : "", (long)getpid());
-	cfg->instance_name = strdup(name);
-	return cfg->instance_name ? 0 : -1;
+	close_all(dm);
+	uv_run(dm->loop, UV_RUN_DEFAULT);
+	free(dm->links);
+	dm->links = NULL;
+	dm->n_links = 0;
+	readiness_free(&dm->ready);
+	return 1;
 }
 
 static int run_daemon(struct daemon *dm)
@@ -375,7 +394,7 @@ static int run_daemon(struct daemon *dm)
 		dm->links[i] = link_new(&dm->sl, &dm->cfg, dm->cfg.routes[i].name, on_link_stanza, dm);
 		if (!dm->links[i]) {
 			log_error("cannot create the XMPP connection");
-			return 1;
+			return start_failed(dm);
 		}
 		link_on_state(dm->links[i], on_link_state);
 	}
@@ -390,13 +409,37 @@ static int run_daemon(struct daemon *dm)
 		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
-			return 1;
+			return start_failed(dm);
 		dm->disp.grants = &dm->grants;
 	}
-	/* Secrets are read and the control socket is open: root is no longer needed. */
+	struct reload_target rt = {.loop = dm->loop,
+	                           .live = &dm->cfg,
+	                           .disp = &dm->disp,
+	                           .sl = &dm->sl,
+	                           .links = &dm->links,
+	                           .n_links = &dm->n_links,
+	                           .on_stanza = on_link_stanza,
+	                           .on_link_state = on_link_state,
+	                           .on_links = on_links_changed,
+	                           .on_applied = on_reload_applied,
+	                           .ud = dm};
+	dm->reload = reload_new(&rt);
+	if (!dm->reload)
+		return start_failed(dm);
+	if (dm->cfg.metrics_host) {
+		struct metrics_source src = {.disp = &dm->disp,
+		                             .links = &dm->links,
+		                             .n_links = &dm->n_links,
+		                             .reloads = reload_counts(dm->reload)};
+		dm->metrics = metrics_start(dm->loop, &dm->cfg, &src);
+		if (!dm->metrics)
+			return start_failed(dm);
+	}
+	/* Secrets are read, the control socket and the metrics address are open: root is no
+	 * longer needed. */
 	if (privdrop_apply(&dm->cfg, err, sizeof err) != 0) {
 		log_error("%s", err);
-		return 1;
+		return start_failed(dm);
 	}
 	for (size_t i = 0; i < dm->n_links; i++)
 		link_start(dm->links[i]);
@@ -474,11 +517,6 @@ int main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 0;
 	}
-	if (name_instance(&dm.cfg) != 0) {
-		fprintf(stderr, "xmpp-cgi: out of memory\n");
-		config_free(&dm.cfg);
-		return 1;
-	}
 	config_fingerprint(config_path, dm.cfg.fingerprint, sizeof dm.cfg.fingerprint);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	/* With a cafile, trust it instead of the system bundle, which OpenSSL would
@@ -495,6 +533,7 @@ int main(int argc, char **argv)
 	}
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
+	reload_free(dm.reload);
 	grant_table_free(&dm.grants);
 	uv_run(dm.loop, UV_RUN_NOWAIT);
 	uv_loop_close(dm.loop);

@@ -45,6 +45,7 @@ struct xmpp_link {
 	int pending_fd; /* socket reported by the sockopt callback during connect */
 	int slot;       /* a descriptor number below FD_SETSIZE kept for this link's socket */
 	unsigned attempt;
+	unsigned long reconnects; /* retries started, for the metrics */
 	uv_timer_t retry;
 	struct outbox_item *out_head, *out_tail;
 	unsigned out_len;
@@ -171,7 +172,12 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *const errormsg)
 	return 0;
 }
 
-static void on_retry(uv_timer_t *t) { connect_now(t->data); }
+static void on_retry(uv_timer_t *t)
+{
+	struct xmpp_link *l = t->data;
+	l->reconnects++;
+	connect_now(l);
+}
 
 static void schedule_retry(struct xmpp_link *l)
 {
@@ -499,3 +505,17 @@ void link_free(struct xmpp_link *l)
 const char *link_remote_addr(const struct xmpp_link *l) { return l->remote_addr; }
 const char *link_bare_jid(const struct xmpp_link *l) { return l->bare; }
 const char *link_route(const struct xmpp_link *l) { return l->route; }
+
+const char *link_state_name(const struct xmpp_link *l)
+{
+	static const char *const names[] = {"idle",    "connecting", "online",
+	                                    "backoff", "closing",    "closed"};
+	return names[l->state];
+}
+
+unsigned long link_reconnects(const struct xmpp_link *l) { return l->reconnects; }
+int link_stopping(const struct xmpp_link *l)
+{
+	return l->state == LINK_CLOSING || l->state == LINK_CLOSED;
+}
+const char *link_label(const struct xmpp_link *l) { return l->label; }

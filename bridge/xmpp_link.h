@@ -41,6 +41,13 @@ void link_free(struct xmpp_link *link);
 const char *link_remote_addr(const struct xmpp_link *link);
 const char *link_bare_jid(const struct xmpp_link *link);
 const char *link_route(const struct xmpp_link *link);
+/* For the metrics and reload: the state's name (idle, connecting, online, backoff,
+ * closing, closed), how many times the link connected again after a loss or a failed
+ * attempt, and whether link_stop() was called. */
+const char *link_state_name(const struct xmpp_link *link);
+unsigned long link_reconnects(const struct xmpp_link *link);
+int link_stopping(const struct xmpp_link *link);
+const char *link_label(const struct xmpp_link *link);
 /* Feed for libstrophe's debug log lines: notes the server's reason for a failed login
  * and OpenSSL's reason for a TLS failure, which the next disconnect message names. */
 void link_strophe_log(const char *area, const char *msg);

@@ -144,9 +144,13 @@ class Fixture:
         else:
             self.skip["catcgi"] = "needs libcatalyst-perl libplack-perl"
         if perl_ok and have_perl_module("FCGI::ProcManager"):
+            # five routes on one Catalyst backend with two workers
             addr = self.backend("catfcgi", CatalystFcgi(self.dir, "catfcgi"))
-            if addr:
-                routes.append(Route("catfcgi", fastcgi=addr))
+            for name in CATFCGI_ROUTES:
+                if addr:
+                    routes.append(Route(name, fastcgi=addr))
+                else:
+                    self.broken[name] = self.broken["catfcgi"]
         else:
             self.skip["catfcgi"] = ("needs libcatalyst-perl libplack-perl "
                                     "libfcgi-perl libfcgi-procmanager-perl")
@@ -184,17 +188,18 @@ class Fixture:
         if b.PhpFpm.available():
             with open(POOL_CONF) as f:
                 pool = f.read()
+            # five routes on one php-fpm pool with two children
             addr = self.backend("fpm", b.PhpFpm(
                 self.dir, "fpm", pool, {"pm": "static",
-                                        "pm.max_children": 4}))
-            for name in ("fpm1", "fpm2", "fpm3"):
+                                        "pm.max_children": 2}))
+            for name in FPM_ROUTES:
                 if addr:
                     routes.append(Route(name, fastcgi=addr,
                                         script_filename=GREETER_PHP))
                 else:
                     self.broken[name] = self.broken["fpm"]
         else:
-            for name in ("fpm1", "fpm2", "fpm3"):
+            for name in FPM_ROUTES:
                 self.skip[name] = "needs php-fpm"
         return routes
 
@@ -246,6 +251,37 @@ def tearDownModule():
     fx = _fixture.pop("fx", None)
     if fx:
         fx.close()
+
+
+CATFCGI_ROUTES = ["catfcgi"] + ["catfcgi%d" % i for i in range(2, 6)]
+FPM_ROUTES = ["fpm%d" % i for i in range(1, 6)]
+
+
+def more_routes_than_workers(test, routes, check):
+    """Every route of `routes` (more routes than the backend has workers)
+    answers: one at a time in several orders, then all at once, interleaved,
+    then one at a time again (nothing left holding the workers)."""
+    alice = test.fx.alice
+    for r in routes:
+        if r in test.fx.broken:
+            test.fail(test.fx.broken[r])
+    for order in (routes, routes[::-1], routes):
+        for route in order:
+            check(route, alice.query("%s@%s/greet/bob" % (route, API), "",
+                                     timeout=30))
+    sent = []
+    for route in routes * 3:
+        id, xml = alice.iq("%s@%s/greet/bob" % (route, API))
+        sent.append((route, id))
+        alice.send_raw(xml)
+    for route, id in sent:
+        r = alice.wait_for(lambda st, id=id: st.id == id, 30)
+        test.assertIsNotNone(r, "no answer from %s; bridge log:\n%s"
+                             % (route, h.tail(test.br.log)))
+        check(route, r)
+    for route in routes:
+        check(route, alice.query("%s@%s/greet/bob" % (route, API), "",
+                                 timeout=30))
 
 
 class Framework:
@@ -349,6 +385,16 @@ class CatalystFastCGI(Framework, unittest.TestCase):
         self.assertIn("path /catfcgi/greet/b%20ob, method GET", text.text)
 
 
+    def test_more_routes_than_workers(self):
+        """Five routes on the one Catalyst FastCGI backend of two workers:
+        kept-alive connections of some routes never starve the others."""
+        def check(route, r):
+            self.assertEqual(r.type, "result", "%s: %s" % (route, self.diag(r)))
+            self.assertIn("path /%s/greet/bob" % route,
+                          shared.body_text(r) or "", r.xml)
+        more_routes_than_workers(self, CATFCGI_ROUTES, check)
+
+
 class GoCGI(Framework, unittest.TestCase):
     # net/http/cgi refuses a SERVER_PROTOCOL that is not HTTP/x.y
     route = "gocgi"
@@ -444,16 +490,12 @@ class PhpFpm(Framework, unittest.TestCase):
         return text
 
     def test_several_routes_on_one_pool(self):
-        for _ in range(2):
-            for route in ("fpm1", "fpm2", "fpm3"):
-                with self.subTest(route=route):
-                    if route in self.fx.broken:
-                        self.fail(self.fx.broken[route])
-                    r = self.fx.alice.query("%s@%s/greet/bob" % (route, API),
-                                            "", timeout=30)
-                    self.assertEqual(r.type, "result", self.diag(r))
-                    self.assertIn("path /%s/greet/bob" % route,
-                                  shared.body_text(r) or "")
+        """Five routes on one php-fpm pool of two children."""
+        def check(route, r):
+            self.assertEqual(r.type, "result", "%s: %s" % (route, self.diag(r)))
+            self.assertIn("path /%s/greet/bob" % route,
+                          shared.body_text(r) or "", r.xml)
+        more_routes_than_workers(self, FPM_ROUTES, check)
 
 
 if __name__ == "__main__":

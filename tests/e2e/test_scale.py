@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import unittest
+import urllib.request
 
 import ejabberd as ej
 import harness as h
@@ -41,17 +42,21 @@ DRAIN_TIMEOUT = 20
 class Instance(ComponentBridge):
     """One bridge instance: [instance] name, its own control socket."""
 
-    def __init__(self, server, name, run_log, socket_path=None):
+    def __init__(self, server, name, run_log, socket_path=None,
+                 metrics_port=None):
         routes = [Route("work", script("scale.sh"),
                         max_concurrency=MAX_CONCURRENCY, max_queue=MAX_QUEUE,
                         env=["RUN_LOG=" + run_log, "SLEEP=0.1"])]
         super().__init__(server, routes, name="inst-" + name)
         self.name = name
+        self.metrics_port = metrics_port
         self.socket = socket_path or os.path.join(self.dir, "control.sock")
         with open(self.cfg, "a") as f:
             f.write("\n[instance]\nname = %s\ndrain_timeout = %d\n\n"
                     "[control]\nsocket = %s\n"
                     % (name, DRAIN_TIMEOUT, self.socket))
+            if metrics_port:
+                f.write("\n[metrics]\nlisten = 127.0.0.1:%d\n" % metrics_port)
 
     def signal(self, sig):
         os.kill(self.proc.pid, sig)
@@ -210,10 +215,11 @@ class ScaleTest(unittest.TestCase):
         for i in self.instances:
             i.stop(grace=2)
 
-    def start_instances(self, names):
+    def start_instances(self, names, metrics=False):
         out = []
         for n in names:
-            i = Instance(self.server, n, self.run_log)
+            i = Instance(self.server, n, self.run_log,
+                         metrics_port=h.free_port() if metrics else None)
             self.instances.append(i)
             i.start(timeout=30)
             out.append(i)
@@ -358,8 +364,8 @@ class ScaleTest(unittest.TestCase):
                                    % alice.jid, 10, since),
                         h.tail(a.log))
 
-    def test_version_names_instance_and_config(self):
-        a, b = self.start_instances(["a", "b"])
+    def test_version_and_metrics_name_instance_and_config(self):
+        a, b = self.start_instances(["a", "b"], metrics=True)
         alice = _env["alice"]
         seen = {}
         # random balancing: ask until both instances answered
@@ -374,7 +380,36 @@ class ScaleTest(unittest.TestCase):
         self.assertEqual(set(seen), {"instance a", "instance b"}, seen)
         fps = {v.split("config ")[1] for v in seen.values()}
         self.assertEqual(len(fps), 1, seen)   # same config, same fingerprint
-        self.assertRegex(fps.pop(), r"^[0-9a-f]{16}$")
+        fp = fps.pop()
+        self.assertRegex(fp, r"^[0-9a-f]{16}$")
+        for i in (a, b):
+            self.assertIn("instance %s, config %s" % (i.name, fp), i.read_log())
+            page = urllib.request.urlopen(
+                "http://127.0.0.1:%d/metrics" % i.metrics_port,
+                timeout=10).read().decode()
+            self.assertRegex(page, r'(?m)^xmpp_cgi_instance_info\{name="%s",'
+                             r'config="%s",version="[^"]+"\} 1$'
+                             % (i.name, fp))
+
+    def test_reload_shows_the_new_fingerprint_and_keeps_the_name(self):
+        a, = self.start_instances(["a"])
+        old = a.read_log().split("instance a, config ")[1].split()[0]
+        since = a.log_size()
+        with open(a.cfg) as f:
+            text = f.read()
+        with open(a.cfg, "w") as f:
+            f.write(text.replace("SLEEP=0.1", "SLEEP=0.2"))
+        a.signal(signal.SIGHUP)
+        self.assertTrue(a.wait_log("reloaded", 10, since), h.tail(a.log))
+        new = a.read_log(since).split("instance a, config ")[1].split()[0]
+        self.assertNotEqual(new, old)
+        # the name is in the ids of iqs in flight: changing it needs a restart
+        since = a.log_size()
+        with open(a.cfg, "w") as f:
+            f.write(text.replace("name = a", "name = z"))
+        a.signal(signal.SIGHUP)
+        self.assertTrue(a.wait_log("reload refused: [instance] changed", 10,
+                                   since), h.tail(a.log))
 
     def test_second_instance_on_one_socket_path_refuses(self):
         a, = self.start_instances(["a"])

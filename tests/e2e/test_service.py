@@ -2,9 +2,9 @@
 # keeps its sandbox (offline security analysis); the sd_notify protocol as a
 # Type=notify service manager sees it (NOTIFY_SOCKET on a datagram socket the test
 # listens on: READY=1 only once every route is online, or has failed once, with a
-# STATUS line, and STOPPING=1 on SIGTERM); log lines in the journal's format when
-# JOURNAL_STREAM names stderr. systemd does not run as PID 1 here, so the unit is not
-# started for real.
+# STATUS line, STOPPING=1 on SIGTERM, RELOADING=1 then READY=1 on SIGHUP); log
+# lines in the journal's format when JOURNAL_STREAM names stderr. systemd does
+# not run as PID 1 here, so the unit is not started for real.
 
 import os
 import re
@@ -200,6 +200,27 @@ class Notify(unittest.TestCase):
         self.assertNotIn("READY=1", msg.split("\n"))  # sent once only
         msg, log, got = self.receive("STATUS=1 of 1 route online", timeout=60)
         self.assertEqual(log.count("route echo: online as"), 2, log)
+
+    def test_reload_sends_reloading_then_ready(self):
+        # SIGHUP: RELOADING=1 (with MONOTONIC_USEC) and then READY=1, as
+        # sd_notify(3) asks; the route the reload adds counts in STATUS
+        b = self.bridge("reload", [Route("r1", script("echo.sh"))])
+        b.launch()
+        self.receive("READY=1")
+        with open(b.cfg) as f:
+            text = f.read()
+        i = text.index("[route ")
+        with open(b.cfg, "w") as f:
+            f.write(text[:i] + Route("r2", script("echo.sh")).render() + "\n" + text[i:])
+        b.proc.send_signal(signal.SIGHUP)
+        msg, log, _ = self.receive("RELOADING=1")
+        self.assertRegex(msg, r"(^|\n)MONOTONIC_USEC=\d+(\n|$)")
+        self.assertIn("reloaded", log)
+        msg, _log, _ = self.receive("READY=1")
+        self.assertNotIn("RELOADING=1", msg.split("\n"))
+        self.assertRegex(msg, r"(^|\n)STATUS=[01] of 2 routes online(\n|$)")
+        msg, log, _ = self.receive("STATUS=2 of 2 routes online")
+        self.assertIn("route r2: online as", log)
 
 
 class Journal(unittest.TestCase):

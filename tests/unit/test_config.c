@@ -451,7 +451,14 @@ static void test_instance_section(void **state)
 	struct config cfg;
 	(void)state;
 	load_ok(XMPP_OK ROUTE_OK, &cfg);
-	assert_null(cfg.instance_name); /* main.c names it host-pid */
+	{ /* host-pid */
+		char pid[24];
+		size_t n = strlen(cfg.instance_name);
+		snprintf(pid, sizeof pid, "%ld", (long)getpid());
+		assert_true(config_instance_name_valid(cfg.instance_name));
+		assert_true(n > strlen(pid));
+		assert_string_equal(cfg.instance_name + n - strlen(pid), pid);
+	}
 	assert_int_equal(cfg.drain_timeout_s, CFG_DEFAULT_DRAIN_TIMEOUT);
 	config_free(&cfg);
 	load_ok(XMPP_OK ROUTE_OK "[instance]\nname = web-1_b\ndrain_timeout = 0\n", &cfg);
