@@ -601,22 +601,23 @@ static unsigned descriptor_share(unsigned max)
 	return max;
 }
 
-/* Whether a process accepts connections on the socket at path: a stale file from a run
- * that ended refuses (ECONNREFUSED); a full backlog (EAGAIN) still means someone is there. */
-static bool socket_answers(const char *path)
+/* Whether the socket file at path is left from a run that ended: connecting is refused
+ * (ECONNREFUSED). Anything else - accepted, a full backlog (EAGAIN), no permission to
+ * tell (EACCES) - may be a live process, whose socket must not be taken. Returns 0 for
+ * stale, else the errno that says why not (0 on success becomes EISCONN). */
+static int socket_not_stale(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd, rc;
+	int fd, err;
 	if (strlen(path) >= sizeof sa.sun_path)
-		return false;
+		return ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return false;
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-	rc = rc == 0 || errno == EAGAIN || errno == EINPROGRESS;
+		return errno;
+	err = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? EISCONN : errno;
 	close(fd);
-	return rc;
+	return err == ECONNREFUSED || err == ENOENT ? 0 : err;
 }
 
 /* The listening socket, bound here rather than by uv_pipe_bind(): libuv would unlink the
@@ -658,14 +659,22 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	uv_pipe_init(loop, &ctl->listener, 0);
 	ctl->listener.data = ctl;
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		if (socket_answers(path)) {
+		int why = socket_not_stale(path);
+		if (why == EISCONN || why == EAGAIN || why == EINPROGRESS) {
 			log_error("control socket %s: another process (another instance?) listens "
 			          "there; give each instance its own [control] socket",
 			          path);
+		} else if (why) {
+			log_error("control socket %s: cannot tell whether another process listens "
+			          "there (%s); not taking it",
+			          path, strerror(why));
+		} else {
+			unlink(path); /* left by an earlier run */
+		}
+		if (why) {
 			uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
 			return NULL;
 		}
-		unlink(path); /* left by an earlier run */
 	}
 	fd = bind_socket(path);
 	rc = fd < 0 ? fd : 0;

@@ -351,6 +351,15 @@ class ScaleTest(unittest.TestCase):
         after = load.by_pid()
         self.assertGreater(after.get(b.proc.pid, 0), 0)
         self.assertGreater(after.get(c.proc.pid, 0), 0)
+        # the killed one left its socket file behind: a restart takes it
+        self.assertTrue(os.path.exists(a.socket))
+        a.start(timeout=30)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(a.socket)
+        s.sendall(b"message work %s 2\nhi" % _env["alice"].jid.encode())
+        self.assertEqual(s.makefile("rb").readline(), b"ok sent\n")
+        s.close()
 
     def test_control_socket_iq_answered_on_every_instance(self):
         instances = self.start_instances(["a", "b", "c"])
