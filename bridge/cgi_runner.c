@@ -1,8 +1,16 @@
 /* cgi_runner.c - one CGI child process: spawn, pipes, deadline, process-group kill.
  *
- * A job ends when the child has exited and its stdout is at end of file, or when the
- * deadline has run out and the whole process group has been killed. stdin is written
- * while stdout is read, so a script that prints before it reads cannot deadlock us.
+ * The answer and the process are followed apart. A job is answered once its stdout has
+ * ended, with what the handler printed, whether or not its process still runs; or,
+ * once its own process has exited and stdout is still held open (a background child
+ * inherited it), CGI_EXIT_GRACE_MS later with what arrived, and the rest of its process
+ * group is then killed; or at the deadline with a timeout. Whatever comes first
+ * answers, exactly once (deliver). The process is reaped separately: an exit status
+ * that comes after the answer is logged, and the deadline still kills the group of a
+ * handler that answered and goes on working. The job is freed when its process has
+ * been reaped and its output has ended, and its handles are closed.
+ * stdin is written while stdout is read, so a script that prints before it reads
+ * cannot deadlock us; it is closed at the answer, since its bytes belong to the caller.
  * Children are started with posix_spawn(3), not uv_spawn: libuv 1.44 forks, and
  * copying the daemon's address space was 80 % of its CPU per CGI request (see
  * bench/RESULTS.md), while glibc's posix_spawn uses vfork semantics. The child gets a
@@ -27,29 +35,34 @@
 #include "stderr_log.h"
 
 enum job_state {
-	JOB_RUNNING,     /* child running, within its deadline */
+	JOB_RUNNING,     /* the handler's process runs, within its deadline */
+	JOB_GRACE,       /* its process has exited, its stdout is still open: CGI_EXIT_GRACE_MS */
 	JOB_TERMINATING, /* deadline passed, SIGTERM sent to the group */
 	JOB_KILLING,     /* SIGKILL sent to the group */
-	JOB_FINISHED,    /* callback made; handles closing */
+	JOB_FINISHED,    /* reaped and output ended (or given up): handles closing */
 };
 
 struct cgi_job {
 	enum job_state state;
-	struct cgi_job *next_running; /* the reaper's list */
+	struct cgi_job *next_running; /* the reaper's list: not yet reaped */
 	uv_pipe_t in, out, err;
 	uv_timer_t timer;
 	uv_write_t write_req;
 	int open_handles;
 	int pid;
-	bool exited, out_eof, timed_out, too_large, aborted;
+	bool answered; /* the callback has been made */
+	bool exited, out_done, aborted;
 	int64_t exit_status;
 	int term_signal;
+	unsigned timeout_ms;
 	struct cgi_response resp;
 	struct stderr_log err_log;
 	char tag[96];
 	char err_tag[112];
 	cgi_done_cb cb;
 	void *ud;
+	void (*ended)(void *ended_ud);
+	void *ended_ud;
 };
 
 /* Reads are consumed inside their callback, so one loop needs one buffer. */
@@ -85,52 +98,78 @@ static void kill_group(struct cgi_job *job, int sig)
 		log_warn("%s: handler pid %d: kill: %s", job->tag, job->pid, strerror(errno));
 }
 
-static enum bridge_failure outcome(struct cgi_job *job)
+static void arm(struct cgi_job *job, enum job_state state, uint64_t ms);
+static void on_timer(uv_timer_t *t);
+
+/* The one callback. stdin is closed first: its bytes belong to the caller, who may free
+ * them in the callback, and a pending write is cancelled without reading them again. */
+static void deliver(struct cgi_job *job, enum bridge_failure f)
 {
-	if (job->aborted)
-		return FAIL_UNAVAILABLE;
-	if (job->timed_out) {
-		log_warn("%s: handler pid %d timed out; process group killed", job->tag, job->pid);
-		return FAIL_TIMEOUT;
-	}
-	if (job->too_large || (job->resp.state == RESP_ERROR && job->resp.error == RESP_E_TOO_LARGE)) {
-		log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid,
-		         job->resp.max_total);
-		return FAIL_TOO_LARGE;
-	}
-	if (job->term_signal) {
-		log_warn("%s: handler pid %d killed by signal %d", job->tag, job->pid, job->term_signal);
-		return FAIL_HANDLER;
-	}
+	if (job->answered)
+		return;
+	job->answered = true;
+	stderr_log_flush(&job->err_log);
+	close_handle(job, (uv_handle_t *)&job->in);
+	job->cb(job->ud, &job->resp, f);
+	response_free(&job->resp);
+}
+
+/* What the output says once it has ended (or, cut_short, once the grace after exit ran
+ * out): a complete header block is an answer, whatever the exit status. */
+static enum bridge_failure output_outcome(struct cgi_job *job, bool cut_short)
+{
+	if (cut_short)
+		log_warn("%s: handler pid %d exited, but its output was still open %d ms later (a "
+		         "background process holds it)",
+		         job->tag, job->pid, CGI_EXIT_GRACE_MS);
 	if (response_finish(&job->resp) == RESP_ERROR) {
-		log_warn("%s: handler pid %d exited with status %lld: malformed output: %s", job->tag,
-		         job->pid, (long long)job->exit_status, response_error_text(job->resp.error));
+		if (job->exited && job->term_signal)
+			log_warn("%s: handler pid %d killed by signal %d: malformed output: %s", job->tag,
+			         job->pid, job->term_signal, response_error_text(job->resp.error));
+		else
+			log_warn("%s: handler pid %d%s: malformed output: %s", job->tag, job->pid,
+			         job->exited ? " exited" : "", response_error_text(job->resp.error));
 		return FAIL_HANDLER;
 	}
-	if (job->exit_status)
+	if (job->exited && job->term_signal)
+		log_warn("%s: handler pid %d killed by signal %d after a complete response", job->tag,
+		         job->pid, job->term_signal);
+	else if (job->exited && job->exit_status)
 		log_info("%s: handler pid %d exited with status %lld after a complete response", job->tag,
 		         job->pid, (long long)job->exit_status);
 	return FAIL_NONE;
 }
 
+/* Reaped and output ended: nothing more to wait for. */
 static void finish(struct cgi_job *job)
 {
-	enum bridge_failure f;
 	if (job->state == JOB_FINISHED)
 		return;
-	stderr_log_flush(&job->err_log);
-	f = outcome(job);
 	job->state = JOB_FINISHED;
-	job->cb(job->ud, &job->resp, f);
+	stderr_log_flush(&job->err_log);
 	close_handle(job, (uv_handle_t *)&job->timer);
 	close_handle(job, (uv_handle_t *)&job->in);
 	close_handle(job, (uv_handle_t *)&job->out);
 	close_handle(job, (uv_handle_t *)&job->err);
+	if (job->ended)
+		job->ended(job->ended_ud); /* the job stays valid until its handles are closed */
 }
 
-static void maybe_finish(struct cgi_job *job)
+static void arm(struct cgi_job *job, enum job_state state, uint64_t ms)
 {
-	if (job->exited && job->out_eof)
+	job->state = state;
+	uv_timer_start(&job->timer, on_timer, ms, 0);
+}
+
+/* stdout is at end of file (or failed): the answer, if none was given yet. */
+static void output_ended(struct cgi_job *job)
+{
+	job->out_done = true;
+	uv_read_stop((uv_stream_t *)&job->out);
+	close_handle(job, (uv_handle_t *)&job->out);
+	if (!job->answered)
+		deliver(job, output_outcome(job, false));
+	if (job->exited)
 		finish(job);
 }
 
@@ -138,34 +177,63 @@ static void on_exit_cb(struct cgi_job *job, int64_t status, int signal)
 {
 	job->exited = true;
 	job->exit_status = status;
-	job->term_signal = job->state == JOB_RUNNING ? signal : 0;
-	if (job->state == JOB_KILLING)
-		job->out_eof = true; /* whatever still holds stdout was killed or escaped */
-	maybe_finish(job);
+	job->term_signal = signal;
+	if (job->answered && job->state == JOB_RUNNING) {
+		if (signal)
+			log_warn("%s: handler pid %d killed by signal %d after answering", job->tag, job->pid,
+			         signal);
+		else if (status)
+			log_info("%s: handler pid %d exited with status %lld after answering", job->tag,
+			         job->pid, (long long)status);
+		else
+			log_debug("%s: handler pid %d exited after answering", job->tag, job->pid);
+	}
+	if (job->out_done || job->state == JOB_KILLING) {
+		finish(job); /* in KILLING, whatever still holds stdout escaped the group */
+		return;
+	}
+	if (job->state == JOB_RUNNING)
+		arm(job, JOB_GRACE, CGI_EXIT_GRACE_MS); /* a background process holds stdout */
 }
 
 static void on_timer(uv_timer_t *t)
 {
 	struct cgi_job *job = t->data;
 	switch (job->state) {
-	case JOB_RUNNING:
-		job->timed_out = true;
-		job->state = JOB_TERMINATING;
+	case JOB_RUNNING: /* the deadline */
+		if (job->answered)
+			log_warn("%s: handler pid %d still running at its deadline (%u ms) after answering; "
+			         "process group killed",
+			         job->tag, job->pid, job->timeout_ms);
+		else
+			log_warn("%s: handler pid %d timed out after %u ms; process group killed", job->tag,
+			         job->pid, job->timeout_ms);
+		deliver(job, FAIL_TIMEOUT);
 		kill_group(job, SIGTERM);
-		uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		arm(job, JOB_TERMINATING, CGI_KILL_GRACE_MS);
+		break;
+	case JOB_GRACE:
+		if (!job->answered) /* a malformed header block may have answered already */
+			deliver(job, output_outcome(job, true));
+		log_info("%s: handler pid %d: killing what is left of its process group", job->tag,
+		         job->pid);
+		kill_group(job, SIGKILL);
+		finish(job);
 		break;
 	case JOB_TERMINATING:
-		job->state = JOB_KILLING;
 		kill_group(job, SIGKILL);
-		if (job->exited) {
-			job->out_eof = true;
+		if (job->exited)
 			finish(job);
-		} else
-			uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		else
+			arm(job, JOB_KILLING, CGI_KILL_GRACE_MS);
 		break;
 	case JOB_KILLING:
-		/* SIGKILL cannot be ignored; keep waiting for the exit status */
-		uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+		/* cgi_abort answers from here, never from inside its own call */
+		deliver(job, job->aborted ? FAIL_UNAVAILABLE : FAIL_HANDLER);
+		if (job->exited)
+			finish(job);
+		else /* SIGKILL cannot be ignored; keep waiting for the exit status */
+			arm(job, JOB_KILLING, CGI_KILL_GRACE_MS);
 		break;
 	case JOB_FINISHED:
 		break;
@@ -176,20 +244,22 @@ static void on_stdout(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct cgi_job *job = s->data;
 	if (nread > 0) {
-		if (response_feed(&job->resp, buf->base, (size_t)nread) == RESP_ERROR &&
-		    job->resp.error == RESP_E_TOO_LARGE && !job->too_large) {
-			job->too_large = true;
-			job->state = JOB_KILLING;
+		if (job->answered)
+			return; /* drained until the end, so that the writer is not hit by SIGPIPE */
+		if (response_feed(&job->resp, buf->base, (size_t)nread) != RESP_ERROR)
+			return;
+		if (job->resp.error == RESP_E_TOO_LARGE) {
+			log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid,
+			         job->resp.max_total);
+			deliver(job, FAIL_TOO_LARGE);
 			kill_group(job, SIGKILL);
-			uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
-		}
+			arm(job, JOB_KILLING, CGI_KILL_GRACE_MS);
+		} else /* malformed header: that will not change */
+			deliver(job, output_outcome(job, false));
 		return;
 	}
-	if (nread == 0)
-		return;
-	uv_read_stop(s);
-	job->out_eof = true;
-	maybe_finish(job);
+	if (nread < 0)
+		output_ended(job);
 }
 
 static void on_stderr(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -259,6 +329,20 @@ static int reaper_start(uv_loop_t *loop)
 
 void cgi_runner_close(void)
 {
+	/* Handlers that answered and still run (or jobs left over at a late shutdown): kill
+	 * their groups and close their handles, so that the loop can end. No callback. */
+	while (running) {
+		struct cgi_job *job = running;
+		int status;
+		running = job->next_running;
+		log_info("%s: handler pid %d still running at shutdown; process group killed", job->tag,
+		         job->pid);
+		kill_group(job, SIGKILL);
+		waitpid(job->pid, &status, WNOHANG);
+		job->answered = true;
+		job->ended = NULL;
+		finish(job);
+	}
 	if (reaper_ready)
 		uv_close((uv_handle_t *)&reaper, NULL);
 	reaper_ready = false;
@@ -337,6 +421,9 @@ struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_c
 	job->cb = cb;
 	job->ud = ud;
 	job->pid = pid;
+	job->timeout_ms = spec->timeout_ms;
+	job->ended = spec->ended;
+	job->ended_ud = spec->ended_ud;
 	job->next_running = running;
 	running = job;
 	snprintf(job->tag, sizeof job->tag, "%s", spec->log_tag);
@@ -380,10 +467,9 @@ fail_fds:
 
 void cgi_abort(struct cgi_job *job)
 {
-	if (job->state == JOB_FINISHED)
+	if (job->state == JOB_FINISHED || job->answered)
 		return;
 	job->aborted = true;
-	job->state = JOB_KILLING;
 	kill_group(job, SIGKILL);
-	uv_timer_start(&job->timer, on_timer, CGI_KILL_GRACE_MS, 0);
+	arm(job, JOB_KILLING, 0); /* the answer comes from the timer */
 }

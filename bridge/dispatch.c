@@ -162,6 +162,21 @@ static void unlink_running(struct request *r)
 
 static void start_next(struct route_rt *route);
 
+/* A CGI handler answers when its output ends and may go on working: the route's limit
+ * counts its process until it has ended, not only its request until the answer. */
+static bool has_room(const struct route_rt *route)
+{
+	unsigned max = route->cfg->max_concurrency;
+	return route->running < max && route->cgi_procs < max;
+}
+
+static void on_handler_ended(void *ud)
+{
+	struct route_rt *route = ud;
+	route->cgi_procs--;
+	start_next(route);
+}
+
 /* The one exit of every request: send xml (may be NULL: no reply due) and free. */
 static void answer(struct request *r, char *xml, const char *what)
 {
@@ -266,7 +281,9 @@ static void start(struct request *r)
 	                         .input_len = r->input_len,
 	                         .timeout_ms = route->cfg->timeout_s * 1000u,
 	                         .max_output = route->cfg->max_output,
-	                         .log_tag = tag};
+	                         .log_tag = tag,
+	                         .ended = on_handler_ended,
+	                         .ended_ud = route};
 	r->state = REQ_RUNNING;
 	r->run_ms = uv_now(d->loop);
 	route->running++;
@@ -289,7 +306,9 @@ static void start(struct request *r)
 		return;
 	}
 	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
-	if (!r->job) {
+	if (r->job)
+		route->cgi_procs++;
+	else {
 		log_error("route %s: cannot start %s: %s", route->cfg->name,
 		          interpreter ? interpreter : script, uv_strerror(err));
 		answer_failure(r, FAIL_HANDLER, "the handler could not be started");
@@ -302,7 +321,7 @@ static void start_next(struct route_rt *route)
 	if (route->starting)
 		return; /* the loop below goes on */
 	route->starting = true;
-	while (route->queue_head && route->running < route->cfg->max_concurrency) {
+	while (route->queue_head && has_room(route)) {
 		r = route->queue_head;
 		route->queue_head = r->next;
 		if (!route->queue_head)
@@ -460,7 +479,7 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 		answer_failure(r, r->refusal ? r->refusal : FAIL_BAD_REQUEST, refusal);
 		return;
 	}
-	if (route->running < route->cfg->max_concurrency) {
+	if (has_room(route)) {
 		start(r);
 		return;
 	}

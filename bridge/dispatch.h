@@ -38,6 +38,8 @@ struct route_rt {
 	const struct route_cfg *cfg;
 	struct fcgi_route *pool; /* FastCGI routes only: its backends, shared with other routes */
 	unsigned running;
+	unsigned cgi_procs; /* CGI handlers alive, answered or not: they count against
+	                       max_concurrency until they exit */
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
 	bool draining;

@@ -198,7 +198,7 @@ static bool sweep_drained(struct reload *rl)
 	struct dispatcher *d = rl->t.disp;
 	struct route_rt **p = &d->draining, *r;
 	while ((r = *p)) {
-		if (r->running || r->queued) {
+		if (r->running || r->queued || r->cgi_procs) {
 			p = &r->next_draining;
 			continue;
 		}

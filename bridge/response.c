@@ -53,6 +53,8 @@ const char *response_error_text(enum resp_error e)
 		return "output over the size limit";
 	case RESP_E_TOO_MANY_HEADERS:
 		return "too many header lines";
+	case RESP_E_NUL:
+		return "NUL byte in the header block";
 	}
 	return "unknown error";
 }
@@ -157,6 +159,9 @@ static enum resp_state parse_block(struct cgi_response *r, size_t end)
 	char *p = r->head.data, *stop = r->head.data + end;
 	int have_cgi_header = 0, first = 1;
 	r->status = 0;
+	/* header text is handled as C strings: a NUL would cut a name or value short */
+	if (memchr(p, '\0', end))
+		return fail(r, RESP_E_NUL);
 	while (p < stop) {
 		char *nl = memchr(p, '\n', (size_t)(stop - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(stop - p);

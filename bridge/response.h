@@ -26,6 +26,7 @@ enum resp_error {
 	RESP_E_INCOMPLETE,
 	RESP_E_TOO_LARGE,
 	RESP_E_TOO_MANY_HEADERS,
+	RESP_E_NUL,
 };
 
 struct resp_header {

@@ -501,6 +501,32 @@ static void test_continuation(void **state)
 	assert_error(" Content-Type: text/plain\n\n", RESP_E_CONTINUATION);
 }
 
+/* Found by fuzz/fuzz_response: a NUL cut a header name short, to "" for "\0Status". */
+static void test_nul_in_header(void **state)
+{
+	static const char out[] = "\0Status: 200 OK\r\nContent-Type: text/plain\n\nx";
+	static const char in_value[] = "Content-Type: text/pl\0ain\n\nx";
+	static const char in_body[] = "Content-Type: text/plain\n\na\0b";
+	struct cgi_response r;
+	(void)state;
+	response_init(&r, 1024);
+	response_feed(&r, out, sizeof out - 1);
+	assert_int_equal(response_finish(&r), RESP_ERROR);
+	assert_int_equal(r.error, RESP_E_NUL);
+	response_free(&r);
+	response_init(&r, 1024);
+	response_feed(&r, in_value, sizeof in_value - 1);
+	assert_int_equal(response_finish(&r), RESP_ERROR);
+	assert_int_equal(r.error, RESP_E_NUL);
+	response_free(&r);
+	/* the body is bytes: a NUL there is fine */
+	response_init(&r, 1024);
+	response_feed(&r, in_body, sizeof in_body - 1);
+	assert_int_equal(response_finish(&r), RESP_DONE);
+	assert_int_equal(r.body.len, 3);
+	response_free(&r);
+}
+
 static void test_bad_status(void **state)
 {
 	(void)state;
@@ -654,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(test_header_limit_boundary),
 	    cmocka_unit_test(test_no_colon),
 	    cmocka_unit_test(test_continuation),
+	    cmocka_unit_test(test_nul_in_header),
 	    cmocka_unit_test(test_bad_status),
 	    cmocka_unit_test(test_no_cgi_header),
 	    cmocka_unit_test(test_incomplete),

@@ -1,0 +1,56 @@
+/* fuzz_reply.c - libFuzzer harness for response -> reply (reply.c, soap_fault.c).
+ *
+ * Input: one byte choosing the inbound stanza (kind, type, id, to), one choosing the
+ * failure answered alongside, then a handler's CGI output. The output is parsed as the
+ * runner does, answered as dispatch.c does (a SOAP Fault first, else the ordinary
+ * reply), and the stanza is parsed again: well-formed with namespaces, valid UTF-8, no
+ * character XML 1.0 forbids, no comment, PI or DOCTYPE, the right root, id and to, and
+ * an iq get/set always answered. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "oracle.h"
+#include "reply.h"
+#include "response.h"
+#include "soap_fault.h"
+#include "target.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct reply_target t;
+	struct cgi_response resp;
+	enum bridge_failure f;
+	const char *why = NULL;
+	char *xml = NULL, *text;
+
+	if (size < 2)
+		return 0;
+	target_from_byte(&t, data[0]);
+	f = (enum bridge_failure)(data[1] % (FAIL_NOT_IMPLEMENTED + 1));
+	data += 2;
+	size -= 2;
+
+	response_init(&resp, 256 * 1024);
+	response_feed(&resp, (const char *)data, size);
+	if (response_finish(&resp) == RESP_DONE) {
+		if (resp.body.len && reply_is_xml_type(resp.content_type) &&
+		    memmem(resp.body.data, resp.body.len, "Fault", 5))
+			xml = soap_fault_reply(&t, &resp);
+		if (!xml)
+			xml = reply_from_response(&t, &resp, &why);
+		target_check_reply(&t, xml, data, size);
+		free(xml);
+	}
+	/* a failure, with the handler's output as its text (any bytes) */
+	text = strndup((const char *)data, size > 2000 ? 2000 : size);
+	if (f != FAIL_NONE && text) {
+		xml = reply_failure(&t, f, text);
+		target_check_reply(&t, xml, data, size);
+		free(xml);
+	}
+	free(text);
+	response_free(&resp);
+	return 0;
+}
