@@ -406,14 +406,17 @@ http {{
         a = self.a
         self.setup()
         mode = a.mode
-        for w in (1, 16, 64):
+        for w in (1, 16, 64) if a.only != "fastcgi" else ():
             self.xmpp_row("native%d" % w, "native responder (%s)" % mode,
                           self.target("native"), w, bridge=False)
-        for w in (16, 64):
+        for w in (16, 64) if a.only != "fastcgi" else ():
             self.xmpp_row("native_echo%d" % w, "native responder, fcgi-echo's reply (info)",
                           self.target("native-echo"), w, bridge=False)
         for w in (1, 16, 64):
             self.xmpp_row("fcgi%d" % w, "bridge FastCGI (fcgi-echo)", self.target("fcgi"), w)
+        if a.only == "fastcgi":
+            self.background_end = cpu_busy(1.0)
+            return
         for w in (1, 16):
             self.xmpp_row("cgi%d" % w, "bridge CGI (trivial.sh)", self.target("cgi"), w)
         self.setup_http()
@@ -492,6 +495,13 @@ http {{
             out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
                 path, r["window"], f(r["rps"], "%.0f"), f(r["p50"], "%.2f"),
                 f(r["p99"], "%.2f"), f(r["cpu"], "%.1f"), f(r["rss"], "%.1f")))
+        if a.only == "fastcgi":
+            c = R["fcgi64"]["cpu_us"]
+            out.append("")
+            out.append("Only the FastCGI rows (--only fastcgi). Bridge CPU per request, FastCGI "
+                       "(W=64): %.1f us." % c)
+            self.write(out)
+            return
         idle = R["idle"]
         out.append("| bridge idle, %g s without traffic | - | - | - | - | %.3f ms/s | %.1f |" % (
             a.idle, idle["ms_per_s"], idle["w0_rss_kb"] / 1024.0))
@@ -545,6 +555,10 @@ http {{
         target(idle["ms_per_s"] < 1.0, "idle CPU < 1 ms/s: %.3f ms/s" % idle["ms_per_s"])
         rss = max(R["fcgi1000"]["w0_rssmax_kb"], R["cgi1000"]["w0_rssmax_kb"]) / 1024.0
         target(rss < 16, "RSS < 16 MB with 1000 in flight: %.1f MB" % rss)
+        self.write(out)
+
+    def write(self, out):
+        a = self.a
         text = "\n".join(out) + "\n"
         sys.stdout.write(text)
         if a.results:
@@ -556,6 +570,8 @@ http {{
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory with the built bench programs")
+    ap.add_argument("--only", choices=("fastcgi",),
+                    help="run only these rows (the bridge's FastCGI rows at W=1, 16, 64)")
     ap.add_argument("--secs", type=float, default=6.0, help="measured seconds per row")
     ap.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per row")
     ap.add_argument("--idle", type=float, default=5.0, help="idle measurement, seconds")

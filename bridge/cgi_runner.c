@@ -59,7 +59,7 @@ struct cgi_job {
 	struct stderr_log err_log;
 	char tag[96];
 	char err_tag[112];
-	cgi_done_cb cb;
+	backend_done_cb cb;
 	void *ud;
 	void (*ended)(void *ended_ud);
 	void *ended_ud;
@@ -103,7 +103,7 @@ static void on_timer(uv_timer_t *t);
 
 /* The one callback. stdin is closed first: its bytes belong to the caller, who may free
  * them in the callback, and a pending write is cancelled without reading them again. */
-static void deliver(struct cgi_job *job, enum bridge_failure f)
+static void deliver(struct cgi_job *job, enum backend_failure f)
 {
 	if (job->answered)
 		return;
@@ -116,7 +116,7 @@ static void deliver(struct cgi_job *job, enum bridge_failure f)
 
 /* What the output says once it has ended (or, cut_short, once the grace after exit ran
  * out): a complete header block is an answer, whatever the exit status. */
-static enum bridge_failure output_outcome(struct cgi_job *job, bool cut_short)
+static enum backend_failure output_outcome(struct cgi_job *job, bool cut_short)
 {
 	if (cut_short)
 		log_warn("%s: handler pid %d exited, but its output was still open %d ms later (a "
@@ -129,7 +129,7 @@ static enum bridge_failure output_outcome(struct cgi_job *job, bool cut_short)
 		else
 			log_warn("%s: handler pid %d%s: malformed output: %s", job->tag, job->pid,
 			         job->exited ? " exited" : "", response_error_text(job->resp.error));
-		return FAIL_HANDLER;
+		return BACKEND_HANDLER;
 	}
 	if (job->exited && job->term_signal)
 		log_warn("%s: handler pid %d killed by signal %d after a complete response", job->tag,
@@ -137,7 +137,7 @@ static enum bridge_failure output_outcome(struct cgi_job *job, bool cut_short)
 	else if (job->exited && job->exit_status)
 		log_info("%s: handler pid %d exited with status %lld after a complete response", job->tag,
 		         job->pid, (long long)job->exit_status);
-	return FAIL_NONE;
+	return BACKEND_OK;
 }
 
 /* Reaped and output ended: nothing more to wait for. */
@@ -208,7 +208,7 @@ static void on_timer(uv_timer_t *t)
 		else
 			log_warn("%s: handler pid %d timed out after %u ms; process group killed", job->tag,
 			         job->pid, job->timeout_ms);
-		deliver(job, FAIL_TIMEOUT);
+		deliver(job, BACKEND_TIMEOUT);
 		kill_group(job, SIGTERM);
 		arm(job, JOB_TERMINATING, CGI_KILL_GRACE_MS);
 		break;
@@ -229,7 +229,7 @@ static void on_timer(uv_timer_t *t)
 		break;
 	case JOB_KILLING:
 		/* cgi_abort answers from here, never from inside its own call */
-		deliver(job, job->aborted ? FAIL_UNAVAILABLE : FAIL_HANDLER);
+		deliver(job, job->aborted ? BACKEND_UNAVAILABLE : BACKEND_HANDLER);
 		if (job->exited)
 			finish(job);
 		else /* SIGKILL cannot be ignored; keep waiting for the exit status */
@@ -251,7 +251,7 @@ static void on_stdout(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		if (job->resp.error == RESP_E_TOO_LARGE) {
 			log_warn("%s: handler pid %d output over %zu bytes", job->tag, job->pid,
 			         job->resp.max_total);
-			deliver(job, FAIL_TOO_LARGE);
+			deliver(job, BACKEND_TOO_LARGE);
 			kill_group(job, SIGKILL);
 			arm(job, JOB_KILLING, CGI_KILL_GRACE_MS);
 		} else /* malformed header: that will not change */
@@ -349,7 +349,8 @@ void cgi_runner_close(void)
 }
 
 /* Starts the child with fds 0-2 on the given pipe ends. Returns 0 or an errno. */
-static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, int err, pid_t *pid)
+static int spawn(const struct backend_job *spec, const char *cwd, int in, int out, int err,
+                 pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -384,8 +385,8 @@ static int spawn(const struct cgi_spec *spec, const char *cwd, int in, int out, 
 	return rc;
 }
 
-struct cgi_job *cgi_run(uv_loop_t *loop, const struct cgi_spec *spec, cgi_done_cb cb, void *ud,
-                        int *err)
+struct cgi_job *cgi_run(uv_loop_t *loop, const struct backend_job *spec, backend_done_cb cb,
+                        void *ud, int *err)
 {
 	struct cgi_job *job;
 	int in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
@@ -472,4 +473,38 @@ void cgi_abort(struct cgi_job *job)
 	job->aborted = true;
 	kill_group(job, SIGKILL);
 	arm(job, JOB_KILLING, 0); /* the answer comes from the timer */
+}
+
+/* ---- the CGI backend: self is the loop ---- */
+
+static void *cgi_backend_start(void *self, const struct backend_job *job, backend_done_cb cb,
+                               void *ud, struct backend_refusal *refusal)
+{
+	int err = 0;
+	struct cgi_job *j = cgi_run(self, job, cb, ud, &err);
+	if (!j) {
+		log_error("%s: cannot start %s: %s", job->log_tag, job->argv ? job->argv[0] : job->path,
+		          uv_strerror(err));
+		*refusal = (struct backend_refusal){BACKEND_HANDLER, "the handler could not be started"};
+	}
+	return j;
+}
+
+static void cgi_backend_abort(void *self, void *handle)
+{
+	(void)self;
+	cgi_abort(handle);
+}
+
+static void cgi_backend_close(void *self) { (void)self; }
+
+static const struct backend_ops cgi_backend_ops = {.name = "cgi",
+                                                   .outlives_answer = true,
+                                                   .start = cgi_backend_start,
+                                                   .abort = cgi_backend_abort,
+                                                   .close = cgi_backend_close};
+
+void cgi_backend_open(uv_loop_t *loop, struct route_backend *out)
+{
+	*out = (struct route_backend){.ops = &cgi_backend_ops, .self = loop};
 }

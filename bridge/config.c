@@ -1,9 +1,11 @@
 /* config.c - reads the INI file with libinih into struct config and validates it.
  *
- * libinih does the tokenising; this file owns the meaning of every key, the defaults
- * and the checks. Errors name the file and line: libinih does not pass the line to its
- * handler, so the line reader given to ini_parse_stream() counts lines itself. The
- * first error stops the load; nothing half-valid is ever returned. */
+ * libinih does the tokenising; this file owns the sections, the [xmpp] and [control]
+ * key tables, the defaults and the whole-file checks ([route], [daemon] and [metrics]
+ * keys have files of their own; config_table.c runs every table). Errors name the file
+ * and line: libinih does not pass the line to its handler, so the line reader given to
+ * ini_parse_stream() counts lines itself. The first error stops the load; nothing
+ * half-valid is ever returned. */
 #include "config.h"
 #include "config_internal.h"
 
@@ -13,7 +15,6 @@
 #include <ini.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,25 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jid_check.h"
-
 static int enter_pending(struct loader *ld);
-
-int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (ld->failed)
-		return 0;
-	ld->failed = true;
-	n = snprintf(ld->err, ld->errlen, "%s:%d: ", ld->cfg->path, line);
-	if (n < 0 || (size_t)n >= ld->errlen)
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return 0;
-}
 
 /* Line reader for ini_parse_stream: fgets that counts lines and notices headers. */
 static char *read_line(char *str, int num, void *stream)
@@ -81,80 +64,6 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-bool cfg_parse_bool(const char *v, bool *out)
-{
-	static const char *const yes[] = {"yes", "true", "on", "1"};
-	static const char *const no[] = {"no", "false", "off", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, true;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, true;
-	}
-	return false;
-}
-
-bool cfg_parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long n;
-	if (!isdigit((unsigned char)*v))
-		return false;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n < min || n > max)
-		return false;
-	*out = n;
-	return true;
-}
-
-/* "65536", "64k", "1M" */
-bool cfg_parse_size(const char *v, size_t min, size_t max, size_t *out)
-{
-	char *end;
-	unsigned long long n;
-	if (!isdigit((unsigned char)*v))
-		return false;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno)
-		return false;
-	if (*end == 'k' || *end == 'K')
-		n *= 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		n *= 1024 * 1024, end++;
-	if (*end || n < min || n > max)
-		return false;
-	*out = (size_t)n;
-	return true;
-}
-
-void cfg_ascii_lower(char *s)
-{
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-/* local@domain, no resource, neither part empty. */
-/* A localpart alone, checked as part of a JID on a placeholder domain. */
-static bool localpart_ok(const char *local)
-{
-	char jid[1100];
-	return (size_t)snprintf(jid, sizeof jid, "%s@x", local) < sizeof jid && !jid_check(jid);
-}
-
-bool cfg_split_bare_jid(const char *jid, char **local, char **domain)
-{
-	const char *at = strchr(jid, '@');
-	if (!at || at == jid || !at[1] || strchr(at + 1, '@') || strchr(jid, '/') ||
-	    strpbrk(jid, " \t") || jid_check(jid))
-		return false;
-	*local = strndup(jid, (size_t)(at - jid));
-	*domain = strdup(at + 1);
-	cfg_ascii_lower(*domain);
-	return *local && *domain;
-}
-
 bool config_route_name_valid(const char *name)
 {
 	if (!*name || strlen(name) > 64)
@@ -163,17 +72,6 @@ bool config_route_name_valid(const char *name)
 		if (!isalnum((unsigned char)*p) && !strchr("._~-", *p))
 			return false;
 	return strcmp(name, ".") && strcmp(name, "..");
-}
-
-char *cfg_resolve_path(struct loader *ld, const char *v)
-{
-	char *p;
-	if (v[0] == '/')
-		return strdup(v);
-	p = malloc(strlen(ld->dir) + strlen(v) + 2);
-	if (p)
-		sprintf(p, "%s/%s", ld->dir, v);
-	return p;
 }
 
 static int read_secret_file(struct loader *ld, const char *path, char **out)
@@ -216,23 +114,160 @@ enum xmpp_key {
 	XK_SECRET_FILE,
 	XK_COUNT
 };
-static const char *const xmpp_keys[XK_COUNT] = {
-    "jid", "username", "domain", "password",  "password_file", "host",       "port",
-    "tls", "cafile",   "mode",   "component", "secret",        "secret_file"};
+
+/* ---- [xmpp] setters: conf is the struct config ---- */
+
+static int set_jid(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	if (!cfg_split_bare_jid(v, &cfg->localpart, &cfg->domain))
+		return cfg_fail_at(ld, ld->line,
+		                   "jid '%s' is not a bare JID (user@domain; routes choose the resource)",
+		                   v);
+	return 1;
+}
+
+static int set_username(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd;
+	if (!cfg_localpart_ok(v))
+		return cfg_fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
+	((struct config *)conf)->localpart = strdup(v);
+	return 1;
+}
+
+/* domain, and component (kept in the loader until the mode is known): lowercased */
+static int set_domain(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	if (!cfg_domain_ok(v))
+		return cfg_fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
+	cfg->domain = strdup(v);
+	cfg_ascii_lower(cfg->domain);
+	return 1;
+}
+
+static int set_component(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                         const char *v)
+{
+	(void)cmd, (void)conf;
+	if (!cfg_domain_ok(v))
+		return cfg_fail_at(ld, ld->line, "component '%s' is not a domain", v);
+	ld->component = strdup(v);
+	cfg_ascii_lower(ld->component);
+	return 1;
+}
+
+/* password, and secret (kept in the loader until the mode is known) */
+static int set_password(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)ld, (void)cmd;
+	((struct config *)conf)->password = strdup(v);
+	return 1;
+}
+
+static int set_secret(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd, (void)conf;
+	ld->secret = strdup(v);
+	return 1;
+}
+
+/* password_file and secret_file: the file's text (relative: to the config's directory) */
+static int secret_file(struct loader *ld, const char *v, char **out)
+{
+	char *path = cfg_resolve_path(ld->dir, v);
+	int r = read_secret_file(ld, path, out);
+	free(path);
+	return r;
+}
+
+static int set_password_file(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                             const char *v)
+{
+	(void)cmd;
+	return secret_file(ld, v, &((struct config *)conf)->password);
+}
+
+static int set_secret_file(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                           const char *v)
+{
+	(void)cmd, (void)conf;
+	return secret_file(ld, v, &ld->secret);
+}
+
+static int set_host(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd;
+	if (!*v)
+		return cfg_fail_at(ld, ld->line, "host is empty");
+	((struct config *)conf)->host = strdup(v);
+	return 1;
+}
+
+static int set_tls(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	if (strcmp(v, "required") == 0)
+		cfg->tls = TLS_REQUIRED;
+	else if (strcmp(v, "optional") == 0)
+		cfg->tls = TLS_OPTIONAL;
+	else if (strcmp(v, "disabled") == 0)
+		cfg->tls = TLS_DISABLED;
+	else
+		return cfg_fail_at(ld, ld->line, "tls '%s' is not one of required, optional, disabled", v);
+	return 1;
+}
+
+static int set_cafile(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	cfg->cafile = cfg_resolve_path(ld->dir, v);
+	if (access(cfg->cafile, R_OK) != 0)
+		return cfg_fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
+	return 1;
+}
+
+static int set_mode(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	if (strcmp(v, "client") == 0)
+		cfg->mode = MODE_CLIENT;
+	else if (strcmp(v, "component") == 0)
+		cfg->mode = MODE_COMPONENT;
+	else
+		return cfg_fail_at(ld, ld->line, "mode '%s' is not client or component", v);
+	return 1;
+}
+
+/* Indexed by enum xmpp_key: finish_mode tells client keys from component keys by bit. */
+static const struct cfg_command xmpp_commands[XK_COUNT] = {
+    [XK_JID] = CFG_KEY("jid", set_jid),
+    [XK_USERNAME] = CFG_KEY("username", set_username),
+    [XK_DOMAIN] = CFG_KEY("domain", set_domain),
+    [XK_PASSWORD] = CFG_KEY("password", set_password),
+    [XK_PASSWORD_FILE] = CFG_KEY("password_file", set_password_file),
+    [XK_HOST] = CFG_KEY("host", set_host),
+    [XK_PORT] = CFG_UINT("port", struct config, port, 1, 65535, "is not a number from 1 to 65535"),
+    [XK_TLS] = CFG_KEY("tls", set_tls),
+    [XK_CAFILE] = CFG_KEY("cafile", set_cafile),
+    [XK_MODE] = CFG_KEY("mode", set_mode),
+    [XK_COMPONENT] = CFG_KEY("component", set_component),
+    [XK_SECRET] = CFG_KEY("secret", set_secret),
+    [XK_SECRET_FILE] = CFG_KEY("secret_file", set_secret_file),
+};
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
 {
-	struct config *cfg = ld->cfg;
-	unsigned long n;
-	int k;
-	for (k = 0; k < XK_COUNT; k++)
-		if (strcmp(name, xmpp_keys[k]) == 0)
-			break;
-	if (k == XK_COUNT)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [xmpp]", name);
-	if (ld->seen_xmpp & (1u << k))
-		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [xmpp]", name);
-	ld->seen_xmpp |= 1u << k;
+	const struct cfg_command *cmd =
+	    cfg_table_claim(ld, xmpp_commands, XK_COUNT, "xmpp", &ld->seen_xmpp, name);
+	if (!cmd)
+		return 0;
 	if ((ld->seen_xmpp & (1u << XK_JID)) &&
 	    (ld->seen_xmpp & ((1u << XK_USERNAME) | (1u << XK_DOMAIN))))
 		return cfg_fail_at(ld, ld->line, "give either jid or username and domain, not both");
@@ -240,95 +275,17 @@ static int xmpp_key(struct loader *ld, const char *name, const char *v)
 		return cfg_fail_at(ld, ld->line, "give either password or password_file, not both");
 	if ((ld->seen_xmpp & (1u << XK_SECRET)) && (ld->seen_xmpp & (1u << XK_SECRET_FILE)))
 		return cfg_fail_at(ld, ld->line, "give either secret or secret_file, not both");
-	switch ((enum xmpp_key)k) {
-	case XK_JID:
-		if (!cfg_split_bare_jid(v, &cfg->localpart, &cfg->domain))
-			return cfg_fail_at(ld, ld->line,
-			                   "jid '%s' is not a bare JID (user@domain; routes choose "
-			                   "the resource)",
-			                   v);
-		break;
-	case XK_USERNAME:
-		if (!*v || strpbrk(v, "@/ \t") || !localpart_ok(v))
-			return cfg_fail_at(ld, ld->line, "username '%s' is not a valid localpart", v);
-		cfg->localpart = strdup(v);
-		break;
-	case XK_DOMAIN:
-		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
-			return cfg_fail_at(ld, ld->line, "domain '%s' is not a valid domain", v);
-		cfg->domain = strdup(v);
-		cfg_ascii_lower(cfg->domain);
-		break;
-	case XK_PASSWORD:
-		cfg->password = strdup(v);
-		break;
-	case XK_PASSWORD_FILE: {
-		char *path = cfg_resolve_path(ld, v);
-		int r = read_secret_file(ld, path, &cfg->password);
-		free(path);
-		return r;
-	}
-	case XK_HOST:
-		if (!*v)
-			return cfg_fail_at(ld, ld->line, "host is empty");
-		cfg->host = strdup(v);
-		break;
-	case XK_PORT:
-		if (!cfg_parse_uint(v, 1, 65535, &n))
-			return cfg_fail_at(ld, ld->line, "port '%s' is not a number from 1 to 65535", v);
-		cfg->port = (unsigned)n;
-		break;
-	case XK_TLS:
-		if (strcmp(v, "required") == 0)
-			cfg->tls = TLS_REQUIRED;
-		else if (strcmp(v, "optional") == 0)
-			cfg->tls = TLS_OPTIONAL;
-		else if (strcmp(v, "disabled") == 0)
-			cfg->tls = TLS_DISABLED;
-		else
-			return cfg_fail_at(ld, ld->line, "tls '%s' is not one of required, optional, disabled",
-			                   v);
-		break;
-	case XK_CAFILE:
-		cfg->cafile = cfg_resolve_path(ld, v);
-		if (access(cfg->cafile, R_OK) != 0)
-			return cfg_fail_at(ld, ld->line, "cafile %s: %s", cfg->cafile, strerror(errno));
-		break;
-	case XK_MODE:
-		if (strcmp(v, "client") == 0)
-			cfg->mode = MODE_CLIENT;
-		else if (strcmp(v, "component") == 0)
-			cfg->mode = MODE_COMPONENT;
-		else
-			return cfg_fail_at(ld, ld->line, "mode '%s' is not client or component", v);
-		break;
-	case XK_COMPONENT:
-		if (!*v || strpbrk(v, "@/ \t") || jid_check(v))
-			return cfg_fail_at(ld, ld->line, "component '%s' is not a domain", v);
-		ld->component = strdup(v);
-		cfg_ascii_lower(ld->component);
-		break;
-	case XK_SECRET:
-		ld->secret = strdup(v);
-		break;
-	case XK_SECRET_FILE: {
-		char *path = cfg_resolve_path(ld, v);
-		int r = read_secret_file(ld, path, &ld->secret);
-		free(path);
-		return r;
-	}
-	case XK_COUNT:
-		break;
-	}
-	return 1;
+	return cmd->set(ld, cmd, ld->cfg, v);
 }
 
 /* tokenless_users = * | none | USER[, USER...]: who may use the socket without a token */
-static int tokenless_users(struct loader *ld, const char *v)
+static int set_tokenless_users(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                               const char *v)
 {
-	struct config *cfg = ld->cfg;
+	struct config *cfg = conf;
 	char *list = strdup(v), *save = NULL;
 	int rc = 1;
+	(void)cmd;
 	if (!list)
 		return cfg_fail_at(ld, ld->line, "out of memory");
 	cfg->control_tokenless_any = strcmp(v, "*") == 0;
@@ -356,57 +313,51 @@ static int tokenless_users(struct loader *ld, const char *v)
 	return rc;
 }
 
+static int set_socket(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd;
+	if (v[0] != '/' || strlen(v) >= 108)
+		return cfg_fail_at(ld, ld->line, "socket '%s' is not an absolute path under 108 bytes", v);
+	((struct config *)conf)->control_socket = strdup(v);
+	return 1;
+}
+
+static int set_octal_mode(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                          const char *v)
+{
+	if (!cfg_parse_octal_mode(v, (unsigned *)((char *)conf + cmd->offset)))
+		return cfg_fail_at(ld, ld->line, "mode '%s' is not an octal mode like 0660", v);
+	return 1;
+}
+
+static int set_group(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct group *g = getgrnam(v);
+	(void)cmd;
+	if (!g)
+		return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
+	((struct config *)conf)->control_gid = (long)g->gr_gid;
+	return 1;
+}
+
+static const struct cfg_command control_commands[] = {
+    CFG_KEY("socket", set_socket),
+    CFG_AT("mode", set_octal_mode, struct config, control_mode),
+    CFG_KEY("group", set_group),
+    CFG_SIZE("max_stanza", struct config, control_max_stanza, 1024, 16 * 1024 * 1024,
+             "is not a size (1k-16M)"),
+    CFG_SIZE("max_line", struct config, control_max_line, 256, 4096, "is not a size (256-4096)"),
+    CFG_UINT("max_connections", struct config, control_max_connections, 1, 65536,
+             "is not a number (1-65536)"),
+    CFG_UINT("idle_timeout", struct config, control_idle_timeout_s, 1, 86400,
+             "is not a number of seconds (1-86400)"),
+    CFG_KEY("tokenless_users", set_tokenless_users),
+};
+
 static int control_key(struct loader *ld, const char *name, const char *v)
 {
-	static const char *const keys[] = {"socket",       "mode",           "group",
-	                                   "max_stanza",   "max_line",       "max_connections",
-	                                   "idle_timeout", "tokenless_users"};
-	enum { N_KEYS = sizeof keys / sizeof *keys };
-	struct config *cfg = ld->cfg;
-	unsigned long n;
-	unsigned k;
-	for (k = 0; k < N_KEYS; k++)
-		if (strcmp(name, keys[k]) == 0)
-			break;
-	if (k == N_KEYS)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [control]", name);
-	if (ld->seen_control & (1u << k))
-		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [control]", name);
-	ld->seen_control |= 1u << k;
-	if (k == 0) {
-		if (v[0] != '/' || strlen(v) >= 108)
-			return cfg_fail_at(ld, ld->line, "socket '%s' is not an absolute path under 108 bytes",
-			                   v);
-		cfg->control_socket = strdup(v);
-	} else if (k == 1) {
-		char *end;
-		unsigned long m = strtoul(v, &end, 8);
-		if (!*v || *end || m > 0777)
-			return cfg_fail_at(ld, ld->line, "mode '%s' is not an octal mode like 0660", v);
-		cfg->control_mode = (unsigned)m;
-	} else if (k == 2) {
-		struct group *g = getgrnam(v);
-		if (!g)
-			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
-		cfg->control_gid = (long)g->gr_gid;
-	} else if (k == 3) {
-		if (!cfg_parse_size(v, 1024, 16 * 1024 * 1024, &cfg->control_max_stanza))
-			return cfg_fail_at(ld, ld->line, "max_stanza '%s' is not a size (1k-16M)", v);
-	} else if (k == 4) {
-		if (!cfg_parse_size(v, 256, 4096, &cfg->control_max_line))
-			return cfg_fail_at(ld, ld->line, "max_line '%s' is not a size (256-4096)", v);
-	} else if (k == 5) {
-		if (!cfg_parse_uint(v, 1, 65536, &n))
-			return cfg_fail_at(ld, ld->line, "max_connections '%s' is not a number (1-65536)", v);
-		cfg->control_max_connections = (unsigned)n;
-	} else if (k == 6) {
-		if (!cfg_parse_uint(v, 1, 86400, &n))
-			return cfg_fail_at(ld, ld->line,
-			                   "idle_timeout '%s' is not a number of seconds (1-86400)", v);
-		cfg->control_idle_timeout_s = (unsigned)n;
-	} else
-		return tokenless_users(ld, v);
-	return 1;
+	return cfg_table_key(ld, control_commands, CFG_N(control_commands), "control",
+	                     &ld->seen_control, ld->cfg, name, v);
 }
 
 /* Client and component mode take different keys; each refuses the other's. */
@@ -481,7 +432,8 @@ static int enter_section(struct loader *ld, const char *section)
 	if (strcmp(section, "metrics") == 0) {
 		if (ld->seen_metrics)
 			return cfg_fail_at(ld, ld->section_line, "duplicate section [metrics]");
-		ld->in_metrics = ld->seen_metrics = true;
+		ld->in_metrics = true;
+		ld->seen_metrics = 1u << 31;
 		return 1;
 	}
 	if (strcmp(section, "control") == 0) {

@@ -24,36 +24,42 @@ int cfg_daemon_enter(struct loader *ld)
 	return 1;
 }
 
+static int set_user(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	struct passwd *pw = getpwnam(v);
+	(void)cmd;
+	if (!pw)
+		return cfg_fail_at(ld, ld->line, "user '%s' does not exist", v);
+	cfg->daemon_user = strdup(v);
+	cfg->daemon_uid = (long)pw->pw_uid;
+	if (cfg->daemon_gid < 0)
+		cfg->daemon_gid = (long)pw->pw_gid;
+	cfg->daemon_line = ld->line;
+	return 1;
+}
+
+static int set_group(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	struct group *g = getgrnam(v);
+	(void)cmd;
+	if (!g)
+		return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
+	cfg->daemon_gid = (long)g->gr_gid;
+	cfg->daemon_group_set = true;
+	return 1;
+}
+
+static const struct cfg_command daemon_commands[] = {
+    CFG_KEY("user", set_user),
+    CFG_KEY("group", set_group),
+};
+
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v)
 {
-	static const char *const keys[] = {"user", "group"};
-	struct config *cfg = ld->cfg;
-	unsigned k;
-	for (k = 0; k < 2; k++)
-		if (strcmp(name, keys[k]) == 0)
-			break;
-	if (k == 2)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [daemon]", name);
-	if (ld->seen_daemon & (1u << k))
-		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [daemon]", name);
-	ld->seen_daemon |= 1u << k;
-	if (k == 0) {
-		struct passwd *pw = getpwnam(v);
-		if (!pw)
-			return cfg_fail_at(ld, ld->line, "user '%s' does not exist", v);
-		cfg->daemon_user = strdup(v);
-		cfg->daemon_uid = (long)pw->pw_uid;
-		if (cfg->daemon_gid < 0)
-			cfg->daemon_gid = (long)pw->pw_gid;
-		cfg->daemon_line = ld->line;
-	} else {
-		struct group *g = getgrnam(v);
-		if (!g)
-			return cfg_fail_at(ld, ld->line, "group '%s' does not exist", v);
-		cfg->daemon_gid = (long)g->gr_gid;
-		cfg->daemon_group_set = true;
-	}
-	return 1;
+	return cfg_table_key(ld, daemon_commands, CFG_N(daemon_commands), "daemon", &ld->seen_daemon,
+	                     ld->cfg, name, v);
 }
 
 int cfg_daemon_finish(struct loader *ld)

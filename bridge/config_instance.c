@@ -35,32 +35,28 @@ int cfg_instance_enter(struct loader *ld)
 	return 1;
 }
 
+static int set_name(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	(void)cmd;
+	if (!config_instance_name_valid(v))
+		return cfg_fail_at(ld, ld->line,
+		                   "instance name '%s' is not valid (1-%d of A-Z a-z 0-9 _ -)", v,
+		                   CFG_MAX_INSTANCE_NAME);
+	cfg->instance_name = strdup(v);
+	return cfg->instance_name ? 1 : cfg_fail_at(ld, ld->line, "out of memory");
+}
+
+static const struct cfg_command instance_commands[] = {
+    CFG_KEY("name", set_name),
+    CFG_UINT("drain_timeout", struct config, drain_timeout_s, 0, 3600,
+             "is not a number of seconds from 0 to 3600"),
+};
+
 int cfg_instance_key(struct loader *ld, const char *name, const char *v)
 {
-	static const char *const keys[] = {"name", "drain_timeout"};
-	struct config *cfg = ld->cfg;
-	unsigned long n;
-	unsigned k;
-	for (k = 0; k < 2; k++)
-		if (strcmp(name, keys[k]) == 0)
-			break;
-	if (k == 2)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [instance]", name);
-	if (ld->seen_instance & (1u << k))
-		return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [instance]", name);
-	ld->seen_instance |= 1u << k;
-	if (k == 0) {
-		if (!config_instance_name_valid(v))
-			return cfg_fail_at(ld, ld->line,
-			                   "instance name '%s' is not valid (1-%d of A-Z a-z 0-9 _ -)", v,
-			                   CFG_MAX_INSTANCE_NAME);
-		cfg->instance_name = strdup(v);
-		return cfg->instance_name ? 1 : cfg_fail_at(ld, ld->line, "out of memory");
-	}
-	if (!cfg_parse_uint(v, 0, 3600, &n))
-		return cfg_fail_at(ld, ld->line, "drain_timeout must be 0-3600 seconds, not '%s'", v);
-	cfg->drain_timeout_s = (unsigned)n;
-	return 1;
+	return cfg_table_key(ld, instance_commands, CFG_N(instance_commands), "instance",
+	                     &ld->seen_instance, ld->cfg, name, v);
 }
 
 int cfg_instance_finish(struct loader *ld)

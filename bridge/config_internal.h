@@ -1,7 +1,8 @@
 /* config_internal.h - what config.c and config_route.c share while loading.
  *
- * The loader state and the value parsers; nothing here is visible outside the
- * configuration code. */
+ * The loader state and the entry points of the section files; the value parsers are in
+ * config_value.h and the key tables' machinery in config_table.h. Nothing here is
+ * visible outside the configuration code. */
 #ifndef XC_CONFIG_INTERNAL_H
 #define XC_CONFIG_INTERNAL_H
 
@@ -9,6 +10,8 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "config_table.h"
+#include "config_value.h"
 
 struct loader {
 	struct config *cfg;
@@ -23,7 +26,7 @@ struct loader {
 	bool in_xmpp;
 	bool in_control;
 	bool in_metrics;
-	bool seen_metrics;
+	unsigned seen_metrics; /* bit 31: the section; below: its keys seen */
 	unsigned seen_control;
 	bool in_daemon;
 	unsigned seen_daemon;
@@ -38,15 +41,6 @@ struct loader {
 	char *component, *secret; /* component mode, until the mode is known */
 };
 
-int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-bool cfg_parse_bool(const char *v, bool *out);
-bool cfg_parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out);
-bool cfg_parse_size(const char *v, size_t min, size_t max, size_t *out);
-void cfg_ascii_lower(char *s);
-bool cfg_split_bare_jid(const char *jid, char **local, char **domain);
-char *cfg_resolve_path(struct loader *ld, const char *v);
-
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v);
 /* Defaults and checks of one route once the file is read. */
 int cfg_route_finish(struct loader *ld, struct route_cfg *r);
@@ -57,7 +51,6 @@ int cfg_note_key(struct loader *ld, const char *name, const char *value);
 
 /* config_metrics.c */
 int cfg_metrics_key(struct loader *ld, const char *name, const char *v);
-bool cfg_parse_listen(const char *v, char **host, unsigned *port);
 /* [daemon] (config_daemon.c) */
 int cfg_daemon_enter(struct loader *ld);
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v);

@@ -6,56 +6,26 @@
 #include "config.h"
 #include "config_internal.h"
 
-#include <arpa/inet.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
-bool cfg_parse_listen(const char *v, char **host, unsigned *port)
+static int set_listen(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
 {
-	const char *h = v, *colon;
-	unsigned char tmp[16];
-	unsigned long p;
-	size_t hl;
-	char *copy;
-
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-		if (!close || close[1] != ':')
-			return false;
-		h++;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(h, ':');
-		if (!colon || memchr(h, ':', (size_t)(colon - h)))
-			return false;
-		hl = (size_t)(colon - h);
-	}
-	if (!cfg_parse_uint(colon + 1, 1, 65535, &p))
-		return false;
-	copy = strndup(h, hl);
-	if (!copy)
-		return false;
-	if (inet_pton(AF_INET, copy, tmp) != 1 && inet_pton(AF_INET6, copy, tmp) != 1) {
-		free(copy);
-		return false;
-	}
-	*host = copy;
-	*port = (unsigned)p;
-	return true;
-}
-
-int cfg_metrics_key(struct loader *ld, const char *name, const char *v)
-{
-	struct config *cfg = ld->cfg;
-	if (strcmp(name, "listen") != 0)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [metrics]", name);
-	if (cfg->metrics_host)
-		return cfg_fail_at(ld, ld->line, "duplicate key 'listen' in [metrics]");
+	struct config *cfg = conf;
+	(void)cmd;
 	if (!cfg_parse_listen(v, &cfg->metrics_host, &cfg->metrics_port))
 		return cfg_fail_at(ld, ld->line,
 		                   "listen '%s' is not ADDRESS:PORT (numeric, e.g. 127.0.0.1:9150 or "
 		                   "[::1]:9150)",
 		                   v);
 	return 1;
+}
+
+static const struct cfg_command metrics_commands[] = {
+    CFG_KEY("listen", set_listen),
+};
+
+int cfg_metrics_key(struct loader *ld, const char *name, const char *v)
+{
+	return cfg_table_key(ld, metrics_commands, CFG_N(metrics_commands), "metrics",
+	                     &ld->seen_metrics, ld->cfg, name, v);
 }

@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -189,7 +191,7 @@ bad_tcp:
 static char *interpreter_path(struct loader *ld, const char *key, const char *v)
 {
 	struct stat st;
-	char *path = cfg_resolve_path(ld, v);
+	char *path = cfg_resolve_path(ld->dir, v);
 	const char *why = NULL;
 	if (!path || stat(path, &st) != 0)
 		why = strerror(errno);
@@ -270,159 +272,138 @@ static int check_interpreters(struct loader *ld, struct route_cfg *r)
 	return 1;
 }
 
-enum route_key {
-	RK_CGI,
-	RK_TIMEOUT,
-	RK_MAX_CONCURRENCY,
-	RK_MAX_QUEUE,
-	RK_MAX_OUTPUT,
-	RK_MESSAGE_REPLIES,
-	RK_ALLOW,
-	RK_ENV,
-	RK_FASTCGI,
-	RK_SCRIPT_FILENAME,
-	RK_PARAM,
-	RK_CONNECT_TIMEOUT,
-	RK_CGI_DIR,
-	RK_DESCRIPTION,
-	RK_SOAP,
-	RK_HTTP,
-	RK_SEND_ALLOW,
-	RK_INTERPRETER,
-	RK_ASSIGN,
-	RK_BACKEND_REST,
-	RK_COUNT
+/* ---- setters of the route's keys: conf is the struct route_cfg ---- */
+
+static int set_cgi(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct route_cfg *r = conf;
+	struct stat st;
+	(void)cmd;
+	r->cgi = cfg_resolve_path(ld->dir, v);
+	if (!r->cgi || stat(r->cgi, &st) != 0)
+		return cfg_fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cfg_fail_at(ld, ld->line, "cgi %s: not a regular file", v);
+	r->cgi_line = ld->line; /* executable: checked once interpreters are known */
+	return 1;
+}
+
+static int set_cgi_dir(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct route_cfg *r = conf;
+	struct stat st;
+	(void)cmd;
+	r->cgi_dir = cfg_resolve_path(ld->dir, v);
+	if (!r->cgi_dir || stat(r->cgi_dir, &st) != 0)
+		return cfg_fail_at(ld, ld->line, "cgi_dir %s: %s", v, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return cfg_fail_at(ld, ld->line, "cgi_dir %s: not a directory", v);
+	return 1;
+}
+
+static int set_allow(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct route_cfg *r = conf;
+	return add_allow(ld, &r->allow, &r->n_allow, cmd->name, v);
+}
+
+static int set_send_allow(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                          const char *v)
+{
+	struct route_cfg *r = conf;
+	return add_allow(ld, &r->send_allow, &r->n_send_allow, cmd->name, v);
+}
+
+static int set_env(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct route_cfg *r = conf;
+	return add_env(ld, r, &r->env, &r->n_env, cmd->name, v);
+}
+
+static int set_param(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct route_cfg *r = conf;
+	return add_env(ld, r, &r->params, &r->n_params, cmd->name, v);
+}
+
+static int set_fastcgi(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd;
+	return add_backend(ld, conf, v);
+}
+
+static int set_script_filename(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                               const char *v)
+{
+	(void)cmd;
+	if (v[0] != '/')
+		return cfg_fail_at(ld, ld->line, "script_filename '%s' is not an absolute path", v);
+	((struct route_cfg *)conf)->script_filename = strdup(v);
+	return 1;
+}
+
+static int set_description(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                           const char *v)
+{
+	const char *why;
+	(void)cmd;
+	if (strlen(v) > 200)
+		return cfg_fail_at(ld, ld->line, "description is over 200 bytes");
+	/* it goes out in disco answers: nothing a server would refuse */
+	if ((why = xml_check_text(v, strlen(v), true)))
+		return cfg_fail_at(ld, ld->line, "description has %s (UTF-8 text only)", why);
+	((struct route_cfg *)conf)->description = strdup(v);
+	return 1;
+}
+
+static int set_interpreter(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                           const char *v)
+{
+	struct route_cfg *r = conf;
+	r->interpreter = interpreter_path(ld, cmd->name, v);
+	return r->interpreter != NULL;
+}
+
+static int set_assign(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	(void)cmd;
+	return add_assign(ld, conf, v);
+}
+
+static const struct cfg_command route_commands[] = {
+    CFG_KEY("cgi", set_cgi),
+    CFG_UINT("timeout", struct route_cfg, timeout_s, 1, 86400,
+             "is not a number of seconds (1-86400)"),
+    CFG_UINT("max_concurrency", struct route_cfg, max_concurrency, 1, 65536,
+             "is not a number (1-65536)"),
+    CFG_UINT("max_queue", struct route_cfg, max_queue, 0, 1000000, "is not a number (0-1000000)"),
+    CFG_SIZE("max_output", struct route_cfg, max_output, 1024, 64 * 1024 * 1024,
+             "is not a size (1k-64M)"),
+    CFG_BOOL("message_replies", struct route_cfg, message_replies),
+    CFG_LIST("allow", set_allow),
+    CFG_LIST("env", set_env),
+    CFG_LIST("fastcgi", set_fastcgi),
+    CFG_KEY("script_filename", set_script_filename),
+    CFG_LIST("param", set_param),
+    CFG_UINT("connect_timeout", struct route_cfg, connect_timeout_s, 1, 3600,
+             "is not a number of seconds (1-3600)"),
+    CFG_KEY("cgi_dir", set_cgi_dir),
+    CFG_KEY("description", set_description),
+    CFG_BOOL("soap", struct route_cfg, soap),
+    CFG_BOOL("http", struct route_cfg, http),
+    CFG_LIST("send_allow", set_send_allow),
+    CFG_KEY("interpreter", set_interpreter),
+    CFG_LIST("assign", set_assign),
+    CFG_UINT("backend_rest", struct route_cfg, backend_rest_s, 0, 3600,
+             "is not a number of seconds (0-3600)"),
 };
-static const char *const route_keys[RK_COUNT] = {"cgi",
-                                                 "timeout",
-                                                 "max_concurrency",
-                                                 "max_queue",
-                                                 "max_output",
-                                                 "message_replies",
-                                                 "allow",
-                                                 "env",
-                                                 "fastcgi",
-                                                 "script_filename",
-                                                 "param",
-                                                 "connect_timeout",
-                                                 "cgi_dir",
-                                                 "description",
-                                                 "soap",
-                                                 "http",
-                                                 "send_allow",
-                                                 "interpreter",
-                                                 "assign",
-                                                 "backend_rest"};
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
-	unsigned long n;
-	struct stat st;
-	const char *why;
-	int k;
-	for (k = 0; k < RK_COUNT; k++)
-		if (strcmp(name, route_keys[k]) == 0)
-			break;
-	if (k == RK_COUNT)
-		return cfg_fail_at(ld, ld->line, "unknown key '%s' in [route \"%s\"]", name, r->name);
-	if (k != RK_ALLOW && k != RK_ENV && k != RK_FASTCGI && k != RK_PARAM && k != RK_SEND_ALLOW &&
-	    k != RK_ASSIGN) {
-		if (ld->seen_route & (1u << k))
-			return cfg_fail_at(ld, ld->line, "duplicate key '%s' in [route \"%s\"]", name, r->name);
-		ld->seen_route |= 1u << k;
-	}
-	switch ((enum route_key)k) {
-	case RK_CGI:
-		r->cgi = cfg_resolve_path(ld, v);
-		if (!r->cgi || stat(r->cgi, &st) != 0)
-			return cfg_fail_at(ld, ld->line, "cgi %s: %s", v, strerror(errno));
-		if (!S_ISREG(st.st_mode))
-			return cfg_fail_at(ld, ld->line, "cgi %s: not a regular file", v);
-		r->cgi_line = ld->line; /* executable: checked once interpreters are known */
-		break;
-	case RK_TIMEOUT:
-		if (!cfg_parse_uint(v, 1, 86400, &n))
-			return cfg_fail_at(ld, ld->line, "timeout '%s' is not a number of seconds (1-86400)",
-			                   v);
-		r->timeout_s = (unsigned)n;
-		break;
-	case RK_MAX_CONCURRENCY:
-		if (!cfg_parse_uint(v, 1, 65536, &n))
-			return cfg_fail_at(ld, ld->line, "max_concurrency '%s' is not a number (1-65536)", v);
-		r->max_concurrency = (unsigned)n;
-		break;
-	case RK_MAX_QUEUE:
-		if (!cfg_parse_uint(v, 0, 1000000, &n))
-			return cfg_fail_at(ld, ld->line, "max_queue '%s' is not a number (0-1000000)", v);
-		r->max_queue = (unsigned)n;
-		break;
-	case RK_MAX_OUTPUT:
-		if (!cfg_parse_size(v, 1024, 64 * 1024 * 1024, &r->max_output))
-			return cfg_fail_at(ld, ld->line, "max_output '%s' is not a size (1k-64M)", v);
-		break;
-	case RK_MESSAGE_REPLIES:
-		if (!cfg_parse_bool(v, &r->message_replies))
-			return cfg_fail_at(ld, ld->line, "message_replies '%s' is not yes or no", v);
-		break;
-	case RK_ALLOW:
-		return add_allow(ld, &r->allow, &r->n_allow, "allow", v);
-	case RK_SEND_ALLOW:
-		return add_allow(ld, &r->send_allow, &r->n_send_allow, "send_allow", v);
-	case RK_ENV:
-		return add_env(ld, r, &r->env, &r->n_env, "env", v);
-	case RK_PARAM:
-		return add_env(ld, r, &r->params, &r->n_params, "param", v);
-	case RK_FASTCGI:
-		return add_backend(ld, r, v);
-	case RK_SCRIPT_FILENAME:
-		if (v[0] != '/')
-			return cfg_fail_at(ld, ld->line, "script_filename '%s' is not an absolute path", v);
-		r->script_filename = strdup(v);
-		break;
-	case RK_CGI_DIR:
-		r->cgi_dir = cfg_resolve_path(ld, v);
-		if (!r->cgi_dir || stat(r->cgi_dir, &st) != 0)
-			return cfg_fail_at(ld, ld->line, "cgi_dir %s: %s", v, strerror(errno));
-		if (!S_ISDIR(st.st_mode))
-			return cfg_fail_at(ld, ld->line, "cgi_dir %s: not a directory", v);
-		break;
-	case RK_DESCRIPTION:
-		if (strlen(v) > 200)
-			return cfg_fail_at(ld, ld->line, "description is over 200 bytes");
-		/* it goes out in disco answers: nothing a server would refuse */
-		if ((why = xml_check_text(v, strlen(v), true)))
-			return cfg_fail_at(ld, ld->line, "description has %s (UTF-8 text only)", why);
-		r->description = strdup(v);
-		break;
-	case RK_SOAP:
-		if (!cfg_parse_bool(v, &r->soap))
-			return cfg_fail_at(ld, ld->line, "soap '%s' is not yes or no", v);
-		break;
-	case RK_HTTP:
-		if (!cfg_parse_bool(v, &r->http))
-			return cfg_fail_at(ld, ld->line, "http '%s' is not yes or no", v);
-		break;
-	case RK_CONNECT_TIMEOUT:
-		if (!cfg_parse_uint(v, 1, 3600, &n))
-			return cfg_fail_at(ld, ld->line,
-			                   "connect_timeout '%s' is not a number of seconds (1-3600)", v);
-		r->connect_timeout_s = (unsigned)n;
-		break;
-	case RK_INTERPRETER:
-		r->interpreter = interpreter_path(ld, "interpreter", v);
-		return r->interpreter != NULL;
-	case RK_ASSIGN:
-		return add_assign(ld, r, v);
-	case RK_BACKEND_REST:
-		if (!cfg_parse_uint(v, 0, 3600, &n))
-			return cfg_fail_at(ld, ld->line,
-			                   "backend_rest '%s' is not a number of seconds (0-3600)", v);
-		r->backend_rest_s = (unsigned)n;
-		break;
-	case RK_COUNT:
-		break;
-	}
-	return 1;
+	char label[128];
+	snprintf(label, sizeof label, "route \"%s\"", r->name);
+	return cfg_table_key(ld, route_commands, CFG_N(route_commands), label, &ld->seen_route, r, name,
+	                     v);
 }
 
 int cfg_route_finish(struct loader *ld, struct route_cfg *r)

@@ -1,4 +1,6 @@
-/* control_proto.c - parsing control requests and preparing their stanzas (pure). */
+/* control_proto.c - parsing control requests and preparing their stanzas (pure). A
+ * message is built with stanza_build.h; a caller's stanza is checked, and stamped with
+ * its to and from there too. */
 #include "control_proto.h"
 
 #include <errno.h>
@@ -9,7 +11,7 @@
 #include <string.h>
 
 #include "jid_check.h"
-#include "reply.h"
+#include "stanza_build.h"
 #include "xml_check.h"
 
 static const char *const verbs[] = {"message", "normal", "stanza", "iq"};
@@ -123,8 +125,7 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 {
 	xmlDocPtr doc;
 	xmlNodePtr root;
-	xmlBufferPtr b;
-	char *out = NULL, *clean;
+	char *out;
 	const char *name;
 
 	*caller_id = NULL;
@@ -134,13 +135,10 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 		return NULL;
 	}
 	if (rq->verb == CTL_MESSAGE || rq->verb == CTL_NORMAL) {
-		doc = xmlNewDoc(BAD_CAST "1.0");
-		root = xmlNewDocNode(doc, NULL, BAD_CAST "message", NULL);
-		xmlDocSetRootElement(doc, root);
-		xmlNewProp(root, BAD_CAST "type", BAD_CAST(rq->verb == CTL_MESSAGE ? "chat" : "normal"));
-		clean = reply_clean_text(payload, len, len * 3, false);
-		xmlNewTextChild(root, NULL, BAD_CAST "body", BAD_CAST(clean ? clean : ""));
-		free(clean);
+		struct stanza_head h = {"message", rq->verb == CTL_MESSAGE ? "chat" : "normal", NULL,
+		                        rq->to, from};
+		root = stanza_begin(&doc, &h);
+		stanza_add_text(root, "body", payload, len);
 	} else {
 		/* the same check as every outgoing stanza's, so a refusal is explained here */
 		doc = xml_check_read(payload, len, XML_CHECK_STANZA, why);
@@ -179,14 +177,9 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 		}
 		drop_client_ns(root);
 		drop_ns_defs(root);
+		stanza_address(root, rq->to, from);
 	}
-	xmlSetProp(root, BAD_CAST "to", BAD_CAST rq->to);
-	xmlSetProp(root, BAD_CAST "from", BAD_CAST from);
-	b = xmlBufferCreate();
-	if (b && xmlNodeDump(b, doc, root, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	xmlFreeDoc(doc);
+	out = stanza_serialize(doc);
 	if (!out) {
 		*why = "out of memory";
 		free(*caller_id);

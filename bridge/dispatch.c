@@ -1,26 +1,26 @@
 /* dispatch.c - request lifecycle: ACL, queueing, handler start, the one reply (see dispatch.h).
  *
- * A request is QUEUED while its route is at max_concurrency, RUNNING while its handler
- * runs and DONE once answered; answer() is the only way to DONE and frees the request.
- * The stanza is copied out of libstrophe at once (environment and stdin bytes), so a
- * request never refers to libstrophe memory after dispatch_stanza() returns. */
+ * A request is QUEUED while its route is at max_concurrency, RUNNING while its route's
+ * backend runs its job and DONE once answered; answer() is the only way to DONE and
+ * frees the request. What the job holds and what the reply says is stanza_job.c's; how
+ * the job runs is the backend's (backend.h): this file only carries a request from one
+ * to the other. The stanza is copied out of libstrophe at once (environment and stdin
+ * bytes), so a request never refers to libstrophe memory after dispatch_stanza()
+ * returns. */
 #include "dispatch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgi_runner.h"
-#include "fcgi_pool.h"
+#include "backend_set.h"
 #include "grant.h"
-#include "http_xmpp.h"
 #include "log.h"
 #include "reply.h"
-#include "request.h"
 #include "route.h"
 #include "route_stats.h"
-#include "soap_fault.h"
 #include "stanza_depth.h"
+#include "stanza_job.h"
 
 /* Refusals while the instance drains or stops: service-unavailable, type wait. */
 #define SHUTDOWN_TEXT "the bridge is shutting down; send again"
@@ -33,16 +33,11 @@ struct request {
 	struct route_rt *route;
 	struct reply_target target;
 	char *type, *id, *to, *from; /* storage for target's strings */
+	bool must_answer;            /* an iq get/set */
 	char *script;                /* a cgi_dir executable, else NULL */
-	enum bridge_failure refusal; /* how build() refuses: bad-request unless set */
-	bool is_http;                /* an XEP-0332 request: answered with <resp> */
-	struct http_req http;
 	char sender[320];
-	struct cgi_env env;
-	char *input;
-	size_t input_len;
-	struct cgi_job *job;    /* CGI routes */
-	struct fcgi_call *call; /* FastCGI routes */
+	struct stanza_job job; /* environment and stdin for the handler */
+	void *call;            /* the running job's handle from its route's backend, else NULL */
 	struct reply_sink sink;
 	char token[GRANT_TOKEN_LEN + 1]; /* XMPP_CGI_TOKEN while running, else "" */
 	uint64_t started_ms;
@@ -61,8 +56,7 @@ int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *
 	if (!d->routes)
 		return -1;
 	d->n_routes = cfg->n_routes;
-	d->fcgi = fcgi_backends_new(loop);
-	if (!d->fcgi)
+	if (backend_set_new(d) != 0)
 		return -1;
 	for (size_t i = 0; i < cfg->n_routes; i++) {
 		d->routes[i] = route_rt_new(d, &cfg->routes[i]);
@@ -110,9 +104,7 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 		return NULL;
 	route->cfg = rc;
 	route->stats = stats_for(d, rc->name);
-	if (rc->n_fastcgi)
-		route->pool = fcgi_route_new(d->fcgi, rc);
-	if (!route->stats || (rc->n_fastcgi && !route->pool)) {
+	if (!route->stats || backend_set_open(d, rc, &route->backend) != 0) {
 		route_rt_free(d, route);
 		return NULL;
 	}
@@ -121,8 +113,8 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 
 void route_rt_free(struct dispatcher *d, struct route_rt *route)
 {
-	if (route->pool)
-		fcgi_route_free(route->pool); /* its backends stay, shared */
+	if (route->backend.ops)
+		route->backend.ops->close(route->backend.self);
 	stats_release(d, route->stats);
 	free(route);
 }
@@ -137,15 +129,12 @@ struct route_rt *dispatcher_route(struct dispatcher *d, const char *name)
 
 static void request_free(struct request *r)
 {
-	cgi_env_free(&r->env);
-	free(r->input);
+	stanza_job_free(&r->job);
 	free(r->type);
 	free(r->id);
 	free(r->to);
 	free(r->from);
 	free(r->script);
-	if (r->is_http)
-		http_req_free(&r->http);
 	free(r);
 }
 
@@ -162,8 +151,9 @@ static void unlink_running(struct request *r)
 
 static void start_next(struct route_rt *route);
 
-/* A CGI handler answers when its output ends and may go on working: the route's limit
- * counts its process until it has ended, not only its request until the answer. */
+/* A job of a backend that outlives_answer (a CGI handler answers when its output ends
+ * and may go on working): the route's limit counts the job until its backend says it
+ * ended, not only its request until the answer. */
 static bool has_room(const struct route_rt *route)
 {
 	unsigned max = route->cfg->max_concurrency;
@@ -187,15 +177,14 @@ static void answer(struct request *r, char *xml, const char *what)
 
 	/* An iq get/set is answered exactly once: if building its reply failed (out of
 	 * memory), a bare internal-server-error still goes out. */
-	if (!xml && reply_required(r->target.kind, r->target.type)) {
+	if (!xml && r->must_answer) {
 		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
 	}
 	if (r->token[0])
 		grant_revoke(d->grants, r->token); /* the handler acts for this request no more */
-	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED &&
-	    reply_required(r->target.kind, r->target.type)) {
+	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED && r->must_answer) {
 		free(xml);
 		xml = reply_failure(&r->target, FAIL_HANDLER, "the reply was not XML a server accepts");
 		what = "reply refused by the outbound check";
@@ -228,30 +217,19 @@ static void answer_failure(struct request *r, enum bridge_failure f, const char 
 	answer(r, reply_failure(&r->target, f, text), text ? text : bridge_failure_text(f));
 }
 
-/* Parsing every body twice costs a third of a FastCGI request's instructions: look for
- * a SOAP Fault only in an XML body that mentions one. */
-static bool may_be_soap_fault(const struct cgi_response *resp)
-{
-	return resp->body.len && reply_is_xml_type(resp->content_type) &&
-	       memmem(resp->body.data, resp->body.len, "Fault", 5);
-}
-
-static void on_handler_done(void *ud, struct cgi_response *resp, enum bridge_failure f)
+static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_failure bf)
 {
 	struct request *r = ud;
+	enum bridge_failure f = bridge_failure_of_backend(bf);
 	const char *why = NULL;
 	char what[64];
 	char *xml;
-	r->job = NULL;
 	r->call = NULL;
 	if (f != FAIL_NONE) {
 		answer_failure(r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
 		return;
 	}
-	if (r->is_http)
-		xml = http_resp_build_for(&r->target, resp, &r->http);
-	else if (!may_be_soap_fault(resp) || !(xml = soap_fault_reply(&r->target, resp)))
-		xml = reply_from_response(&r->target, resp, &why);
+	xml = stanza_job_reply(&r->job, &r->target, resp, &why);
 	if (why)
 		log_warn("route %s: %s", r->route->cfg->name, why);
 	snprintf(what, sizeof what, "status %d%s", resp->status, why ? ", bad XML body" : "");
@@ -265,25 +243,26 @@ static void start(struct request *r)
 	const char *script = r->script ? r->script : route->cfg->cgi;
 	const char *interpreter = script ? config_route_interpreter(route->cfg, script) : NULL;
 	char *argv[] = {(char *)interpreter, (char *)script, NULL};
-	struct cgi_spec spec;
+	struct backend_job job;
+	struct backend_refusal refusal = {BACKEND_UNAVAILABLE, NULL};
 	char tag[96];
 	int err = 0;
 
 	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
 	/* the handler may send through the control socket as its own route, while it runs */
 	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
-	                  cgi_env_set(&r->env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
+	                  cgi_env_set(&r->job.env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
 		err = UV_ENOMEM;
-	spec = (struct cgi_spec){.path = script,
-	                         .argv = interpreter ? argv : NULL,
-	                         .envp = r->env.vars,
-	                         .input = r->input,
-	                         .input_len = r->input_len,
-	                         .timeout_ms = route->cfg->timeout_s * 1000u,
-	                         .max_output = route->cfg->max_output,
-	                         .log_tag = tag,
-	                         .ended = on_handler_ended,
-	                         .ended_ud = route};
+	job = (struct backend_job){.path = script,
+	                           .argv = interpreter ? argv : NULL,
+	                           .envp = r->job.env.vars,
+	                           .input = r->job.input,
+	                           .input_len = r->job.input_len,
+	                           .timeout_ms = route->cfg->timeout_s * 1000u,
+	                           .max_output = route->cfg->max_output,
+	                           .log_tag = tag,
+	                           .ended = on_handler_ended,
+	                           .ended_ud = route};
 	r->state = REQ_RUNNING;
 	r->run_ms = uv_now(d->loop);
 	route->running++;
@@ -297,22 +276,11 @@ static void start(struct request *r)
 		answer_failure(r, FAIL_UNAVAILABLE, NULL);
 		return;
 	}
-	if (route->pool) {
-		r->call = fcgi_call_start(route->pool, &spec, on_handler_done, r);
-		if (!r->call) {
-			log_error("route %s: out of memory", route->cfg->name);
-			answer_failure(r, FAIL_UNAVAILABLE, NULL);
-		}
-		return;
-	}
-	r->job = cgi_run(d->loop, &spec, on_handler_done, r, &err);
-	if (r->job)
-		route->cgi_procs++;
-	else {
-		log_error("route %s: cannot start %s: %s", route->cfg->name,
-		          interpreter ? interpreter : script, uv_strerror(err));
-		answer_failure(r, FAIL_HANDLER, "the handler could not be started");
-	}
+	r->call = route->backend.ops->start(route->backend.self, &job, on_handler_done, r, &refusal);
+	if (!r->call) /* the backend logged why */
+		answer_failure(r, bridge_failure_of_backend(refusal.kind), refusal.text);
+	else if (route->backend.ops->outlives_answer)
+		route->cgi_procs++; /* until on_handler_ended */
 }
 
 static void start_next(struct route_rt *route)
@@ -333,133 +301,38 @@ static void start_next(struct route_rt *route)
 	route->starting = false;
 }
 
-static char *dup_attr(xmpp_stanza_t *s, const char *name)
-{
-	const char *v = xmpp_stanza_get_attribute(s, name);
-	return v ? strdup(v) : NULL;
-}
-
-/* An iq carrying an XEP-0332 <req> becomes an HTTP-style request: method, path, query
- * and headers overlay the environment and the body replaces the stanza on stdin. */
-static const char *http_request(struct request *r, const char *path_info)
-{
-	const char *why = NULL;
-	struct kv *vars = NULL;
-	size_t n = 0;
-	int rc = http_req_parse(r->input, r->input_len, &r->http, &why);
-	if (rc == HTTP_REQ_NO)
-		return NULL;
-	if (rc == HTTP_REQ_UNSUPPORTED) {
-		r->refusal = FAIL_NOT_IMPLEMENTED;
-		return why ? why : "this XEP-0332 data transfer is not supported";
-	}
-	if (rc != HTTP_REQ_YES)
-		return why ? why : "malformed XEP-0332 request";
-	r->is_http = true; /* r->http now needs freeing */
-	if (http_req_env(&r->http, path_info, &vars, &n, &why) != 0)
-		return why ? why : "malformed XEP-0332 headers";
-	for (size_t i = 0; i < n; i++)
-		if (cgi_env_set(&r->env, vars[i].name, vars[i].value,
-		                strcmp(vars[i].name, "CONTENT_TYPE") == 0) != 0) {
-			http_env_free(vars, n);
-			return "out of memory";
-		}
-	http_env_free(vars, n);
-	free(r->input);
-	r->input_len = r->http.body.len;
-	r->input = malloc(r->input_len + 1);
-	if (!r->input)
-		return "out of memory";
-	if (r->input_len)
-		memcpy(r->input, r->http.body.data, r->input_len);
-	return NULL;
-}
-
-/* Copies what the request needs out of the stanza. Returns a refusal reason or NULL. */
-static const char *build(struct request *r, const struct dispatch_target *tgt,
-                         xmpp_stanza_t *stanza, xmpp_ctx_t *ctx)
-{
-	const struct route_cfg *rc = r->route->cfg;
-	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
-	char *text = NULL;
-	size_t text_len = 0;
-	const char *reason = NULL;
-	int n_attrs;
-
-	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
-		return "the stanza cannot be serialized";
-	r->input = request_stdin_document(text, text_len, &r->input_len);
-	xmpp_free(ctx, text);
-	if (!r->input)
-		return "out of memory";
-
-	n_attrs = xmpp_stanza_get_attribute_count(stanza);
-	if (n_attrs > REQ_MAX_ATTRS + 8)
-		return "too many attributes on the stanza";
-	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
-	for (int i = 0; i < n_attrs; i++) /* libstrophe's parser dropped the prefix */
-		if (strcmp(attrs[2 * i], "lang") == 0 && !xmpp_stanza_get_attribute(stanza, "xml:lang"))
-			attrs[2 * i] = "xml:lang";
-	struct request_meta m = {.stanza_name = xmpp_stanza_get_name(stanza),
-	                         .attrs = attrs,
-	                         .n_attrs = (size_t)n_attrs,
-	                         .route = tgt->name,
-	                         .path_info = tgt->path_info,
-	                         .script = r->script ? r->script
-	                                   : rc->cgi ? rc->cgi
-	                                             : rc->script_filename,
-	                         .server_name = r->d->cfg->domain,
-	                         .server_port = r->d->cfg->port,
-	                         .remote_addr = r->sink.remote_addr ? r->sink.remote_addr : "127.0.0.1",
-	                         .remote_user = r->sender,
-	                         .path = r->d->path_env,
-	                         .content_length = r->input_len,
-	                         .extra = rc->env,
-	                         .n_extra = rc->n_env,
-	                         .control_socket = r->d->cfg->control_socket,
-	                         .params = rc->params,
-	                         .n_params = rc->n_params};
-	if (request_build_env(&m, &r->env, &reason) != 0)
-		return reason;
-	return r->target.kind == KIND_IQ ? http_request(r, tgt->path_info) : NULL;
-}
-
-void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xmpp_stanza_t *stanza,
-                     const struct reply_sink *sink)
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
+                     const struct inbound *in, const struct reply_sink *sink)
 {
 	struct route_rt *route = tgt->route;
-	const char *name = xmpp_stanza_get_name(stanza);
-	enum stanza_kind kind = stanza_kind_of(name);
-	const char *type = xmpp_stanza_get_type(stanza);
-	const char *from = xmpp_stanza_get_from(stanza);
 	const char *refusal;
 	struct request *r;
 
-	if (kind == KIND_OTHER || !reply_allowed(kind, type))
+	if (!in->answerable)
 		return; /* errors and iq results are never handled nor answered */
 	r = calloc(1, sizeof *r);
 	if (!r) {
-		log_error("out of memory: %s dropped", name);
+		log_error("out of memory: %s dropped", in->name);
 		return;
 	}
 	r->d = d;
 	r->route = route;
 	r->sink = *sink;
 	r->started_ms = uv_now(d->loop);
-	r->type = type ? strdup(type) : NULL;
-	r->id = dup_attr(stanza, "id");
-	r->to = from ? strdup(from) : NULL;
-	r->from = sink->from ? strdup(sink->from) : NULL;
-	r->target = (struct reply_target){.kind = kind,
+	r->type = in->type ? strdup(in->type) : NULL;
+	r->id = in->id ? strdup(in->id) : NULL;
+	r->to = in->from ? strdup(in->from) : NULL;
+	r->from = in->reply_from ? strdup(in->reply_from) : NULL;
+	r->must_answer = in->must_answer;
+	r->target = (struct reply_target){.kind = in->kind,
 	                                  .type = r->type,
 	                                  .id = r->id,
 	                                  .to = r->to,
 	                                  .from = r->from,
 	                                  .message_replies = route->cfg->message_replies};
-	if (!from || !jid_bare(from, r->sender, sizeof r->sender))
-		r->sender[0] = '\0';
+	memcpy(r->sender, in->sender, sizeof r->sender);
 	d->in_flight++;
-	route_stats_request(route->stats, kind);
+	route_stats_request(route->stats, in->kind);
 
 	if (d->check_acl && !route_allows(route->cfg, r->sender)) {
 		answer_failure(r, FAIL_FORBIDDEN, NULL);
@@ -469,14 +342,20 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xm
 		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 		return;
 	}
-	if (stanza_too_deep(stanza)) { /* build() serializes it recursively */
+	if (in->too_deep) { /* build() serializes it recursively */
 		answer_failure(r, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT);
 		return;
 	}
 	r->script = tgt->script ? strdup(tgt->script) : NULL;
-	refusal = build(r, tgt, stanza, xmpp_stanza_get_context(stanza));
+	struct stanza_job_place at = {.cfg = d->cfg,
+	                              .route = route->cfg,
+	                              .name = tgt->name,
+	                              .path_info = tgt->path_info,
+	                              .script = r->script,
+	                              .path_env = d->path_env};
+	refusal = stanza_job_build(&r->job, in, &at);
 	if (refusal) {
-		answer_failure(r, r->refusal ? r->refusal : FAIL_BAD_REQUEST, refusal);
+		answer_failure(r, r->job.refusal ? r->job.refusal : FAIL_BAD_REQUEST, refusal);
 		return;
 	}
 	if (has_room(route)) {
@@ -517,24 +396,20 @@ void dispatcher_stop(struct dispatcher *d)
 		refuse_queued(d->routes[i]);
 	for (struct route_rt *route = d->draining; route; route = route->next_draining)
 		refuse_queued(route);
-	for (struct request *r = d->running; r; r = r->next) {
-		if (r->job)
-			cgi_abort(r->job);
+	for (struct request *r = d->running; r; r = r->next)
 		if (r->call)
-			fcgi_call_abort(r->call);
-	}
+			r->route->backend.ops->abort(r->route->backend.self, r->call);
 }
 
 void dispatcher_close_backends(struct dispatcher *d)
 {
-	/* fcgi_backends_free() frees every route's fcgi_route too */
+	/* backend_set_free() releases every route's backend too */
 	for (size_t i = 0; i < d->n_routes; i++)
 		if (d->routes[i])
-			d->routes[i]->pool = NULL;
+			d->routes[i]->backend = (struct route_backend){0};
 	for (struct route_rt *route = d->draining; route; route = route->next_draining)
-		route->pool = NULL;
-	fcgi_backends_free(d->fcgi);
-	d->fcgi = NULL;
+		route->backend = (struct route_backend){0};
+	backend_set_free(d);
 }
 
 void dispatcher_free(struct dispatcher *d)

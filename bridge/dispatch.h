@@ -1,29 +1,29 @@
 /* dispatch.h - one request's life, from inbound stanza to exactly one reply.
  *
- * dispatch_stanza() checks the sender, builds the CGI request, queues it or starts
- * its handler within the route's concurrency limit, and when the handler is done sends
- * the reply through the sink the XMPP side handed down. Every path, including refusal,
+ * dispatch_stanza() checks the sender, builds the handler's job from the inbound record
+ * (stanza_job.h), queues it or starts it on the route's backend (backend.h) within the
+ * route's concurrency limit, and when the job is done sends the reply through the sink
+ * the XMPP side handed down. Every path, including refusal,
  * overload, failure and shutdown, ends in the single function that answers. */
 #ifndef XC_DISPATCH_H
 #define XC_DISPATCH_H
 
 #include <stdbool.h>
-#include <strophe.h>
 #include <uv.h>
 
+#include "backend.h"
 #include "config.h"
+#include "inbound.h"
 
 struct request;
 
 /* Where replies go: the XMPP link in daemon mode, stdout with --once. send returns
  * SINK_REFUSED when the stanza failed the outbound check (xml_check_stanza) and was not
- * sent. */
+ * sent. Output only: what the stanza says of itself is in its struct inbound. */
 enum { SINK_SENT = 0, SINK_REFUSED = -2 };
 struct reply_sink {
 	int (*send)(void *ud, const char *xml);
 	void *ud;
-	const char *from;        /* our address to stamp on replies, or NULL */
-	const char *remote_addr; /* REMOTE_ADDR for handlers */
 };
 
 struct fcgi_backends;
@@ -36,10 +36,11 @@ struct route_stats;
  * (reload.c); its cfg stays valid until then. */
 struct route_rt {
 	const struct route_cfg *cfg;
-	struct fcgi_route *pool; /* FastCGI routes only: its backends, shared with other routes */
+	struct route_backend backend; /* runs its handler jobs (backend_set.h) */
 	unsigned running;
-	unsigned cgi_procs; /* CGI handlers alive, answered or not: they count against
-	                       max_concurrency until they exit */
+	unsigned cgi_procs; /* jobs alive on a backend that outlives_answer (CGI processes),
+	                       answered or not: they count against max_concurrency until they
+	                       end */
 	unsigned queued;
 	bool starting; /* inside start_next: a failed start must not recurse into it */
 	bool draining;
@@ -56,7 +57,7 @@ struct dispatcher {
 	size_t n_routes;
 	struct route_rt *draining; /* routes a reload took out, until their requests end */
 	struct route_stats *stats; /* one per route name in use */
-	/* FastCGI backends, one per address, whatever routes name it */
+	/* FastCGI backends, one per address, whatever routes name it (backend_set.c) */
 	struct fcgi_backends *fcgi;
 	struct request *running; /* every started request, for shutdown */
 	unsigned in_flight;      /* requests not yet answered */
@@ -82,14 +83,17 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc);
 /* Frees a route with no running or queued request left. */
 void route_rt_free(struct dispatcher *d, struct route_rt *route);
 struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
-void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt, xmpp_stanza_t *stanza,
-                     const struct reply_sink *sink);
+/* in: read where the stanza entered; it and its stanza need to live only during the
+ * call. */
+void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
+                     const struct inbound *in, const struct reply_sink *sink);
 /* Refuses new stanzas (service-unavailable, type wait: send again, to another instance)
  * while the running and queued requests go on to their answers. */
 void dispatcher_drain(struct dispatcher *d);
 /* Refuses queued requests and kills running handlers; their replies still go out. */
 void dispatcher_stop(struct dispatcher *d);
-/* Closes FastCGI connections; every request must be answered first. */
+/* Closes the routes' backends (FastCGI connections); every request must be answered
+ * first. */
 void dispatcher_close_backends(struct dispatcher *d);
 void dispatcher_free(struct dispatcher *d);
 

@@ -1,11 +1,11 @@
 /* fcgi_conn.c - one FastCGI connection: connect with a deadline, write records, read
- * and dispatch them to the calls it carries, notice its loss.
+ * and parse them, find the call a record is for, notice the connection's loss.
  *
  * Part of the pool (fcgi_pool.c owns backends, calls and balancing); the shared state
- * is in fcgi_internal.h. The connection never decides a call's fate alone: it reports
- * END_REQUEST, loss and protocol errors, and fcgi_pool.c's functions answer. A
- * connection belongs to a backend, not to a route: its calls may come from any route
- * naming that backend, so what concerns the backend is logged under its address. */
+ * is in fcgi_internal.h. The connection never decides a call's fate: everything it
+ * learns goes to the pool through the one function fcgi_conn_event (connected, connect
+ * failed, a record, idle, lost, protocol error, closed), and the pool answers calls,
+ * moves them or closes the connection. */
 #include <fastcgi.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,7 +15,6 @@
 
 #include "fcgi_internal.h"
 #include "fcgi_record.h"
-#include "log.h"
 
 static char read_scratch[64 * 1024];
 
@@ -41,6 +40,19 @@ int fcgi_conn_write(struct conn *c, struct write_req *w)
 	return 0;
 }
 
+void fcgi_conn_ask_values(struct conn *c)
+{
+	struct write_req *w = calloc(1, sizeof *w);
+	if (!w)
+		return;
+	if (fcgi_encode_get_values(&w->data) != 0) {
+		buf_free(&w->data);
+		free(w);
+		return;
+	}
+	fcgi_conn_write(c, w);
+}
+
 void fcgi_send_abort(struct conn *c, uint16_t id)
 {
 	struct write_req *w = calloc(1, sizeof *w);
@@ -63,7 +75,7 @@ static void on_conn_handle_closed(uv_handle_t *h)
 		free(c);
 }
 
-/* Closes c; calls still on it must have been detached or are failed here. */
+/* Closes c; the pool is told (CONN_EV_CLOSED) while calls may still be on it. */
 void fcgi_conn_close(struct conn *c)
 {
 	struct backend *be = c->be;
@@ -77,44 +89,9 @@ void fcgi_conn_close(struct conn *c)
 			break;
 		}
 	be->n_conns--;
-	while (c->calls) {
-		struct fcgi_call *call = c->calls;
-		fcgi_detach(call);
-		fcgi_fail_soon(call, call->got_bytes ? FAIL_HANDLER : FAIL_UNAVAILABLE);
-	}
+	fcgi_conn_event(c, &(struct conn_report){.event = CONN_EV_CLOSED});
 	uv_close(&c->h.handle, on_conn_handle_closed);
 	uv_close((uv_handle_t *)&c->connect_timer, on_conn_handle_closed);
-}
-
-/* The connection died before an answer: move calls that got nothing, fail the rest. */
-static void conn_lost(struct conn *c, const char *why)
-{
-	struct fcgi_call *moving = NULL;
-	log_debug("fastcgi %s: connection lost: %s", c->be->addr->text, why);
-	while (c->calls) {
-		struct fcgi_call *call = c->calls;
-		fcgi_detach(call);
-		if (!call->got_bytes && c->reused && call->retries == 0) {
-			call->retries++;
-			call->next_waiting = moving;
-			moving = call;
-			continue;
-		}
-		if (!call->got_bytes)
-			log_warn("%s: the backend closed the connection without answering (%s)", call->err_tag,
-			         why);
-		else
-			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
-		fcgi_finish(call, FAIL_HANDLER);
-	}
-	fcgi_conn_close(c);
-	while (moving) {
-		struct fcgi_call *call = moving;
-		moving = call->next_waiting;
-		call->next_waiting = NULL;
-		call->state = CALL_WAITING;
-		fcgi_assign(call);
-	}
 }
 
 static struct fcgi_call *call_by_id(struct conn *c, uint16_t id)
@@ -134,49 +111,12 @@ static void unretire(struct conn *c, uint16_t id)
 		}
 }
 
-static void on_end(struct conn *c, struct fcgi_call *call, const struct fcgi_event *ev)
-{
-	struct backend *be = c->be;
-	switch (ev->protocol_status) {
-	case FCGI_REQUEST_COMPLETE:
-		fcgi_finish(call, FAIL_NONE);
-		break;
-	case FCGI_CANT_MPX_CONN:
-		/* It said it could; believe the refusal and send it again alone. */
-		log_warn("fastcgi %s: refused multiplexing; not multiplexing any more", be->addr->text);
-		be->mpxs = 0;
-		fcgi_detach(call);
-		call->state = CALL_WAITING;
-		fcgi_assign(call);
-		break;
-	case FCGI_OVERLOADED:
-		log_warn("fastcgi %s: overloaded; resting %d ms", be->addr->text, FCGI_OVERLOAD_MS);
-		fcgi_backend_overloaded(be);
-		fcgi_finish(call, FAIL_BUSY);
-		break;
-	default:
-		log_warn("%s: request refused (protocol status %u: unknown role)", call->err_tag,
-		         ev->protocol_status);
-		fcgi_finish(call, FAIL_HANDLER);
-		break;
-	}
-}
-
 static int on_record(void *ud, const struct fcgi_event *ev)
 {
 	struct conn *c = ud;
 	struct fcgi_call *call;
-	if (ev->type == FCGI_EV_VALUES) {
-		struct backend *be = c->be;
-		be->max_conns = ev->max_conns > 0 ? ev->max_conns : 0;
-		be->max_reqs = ev->max_reqs > 0 ? ev->max_reqs : 0;
-		be->mpxs = ev->mpxs_conns == 1 ? 1 : 0;
-		be->values_known = true;
-		log_debug("fastcgi %s: max_conns %ld, max_reqs %ld, multiplexing %s", be->addr->text,
-		          be->max_conns, be->max_reqs, be->mpxs ? "yes" : "no");
-		fcgi_serve_waiting(be);
-		return 0;
-	}
+	if (ev->type == FCGI_EV_VALUES)
+		return fcgi_conn_event(c, &(struct conn_report){.event = CONN_EV_VALUES, .record = ev});
 	if (ev->type == FCGI_EV_UNKNOWN)
 		return 0;
 	call = call_by_id(c, ev->id);
@@ -185,33 +125,8 @@ static int on_record(void *ud, const struct fcgi_event *ev)
 			unretire(c, ev->id);
 		return 0; /* an aborted or timed-out call */
 	}
-	switch (ev->type) {
-	case FCGI_EV_STDOUT:
-		if (!call->got_bytes)
-			fcgi_note_served(c);
-		call->got_bytes = true;
-		if (ev->len && response_feed(&call->resp, ev->data, ev->len) == RESP_ERROR &&
-		    call->resp.error == RESP_E_TOO_LARGE) {
-			bool closed;
-			log_warn("%s: output over %zu bytes", call->err_tag, call->resp.max_total);
-			closed = fcgi_abandon(call);
-			fcgi_finish(call, FAIL_TOO_LARGE);
-			return closed ? 1 : 0;
-		}
-		break;
-	case FCGI_EV_STDERR:
-		if (!call->got_bytes)
-			fcgi_note_served(c);
-		call->got_bytes = true;
-		stderr_log_feed(&call->err_log, ev->data, ev->len);
-		break;
-	case FCGI_EV_END:
-		on_end(c, call, ev);
-		break;
-	default:
-		break;
-	}
-	return 0;
+	return fcgi_conn_event(
+	    c, &(struct conn_report){.event = CONN_EV_RECORD, .call = call, .record = ev});
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -221,16 +136,6 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(read_scratch, sizeof read_scratch);
 }
 
-static void trim_idle(struct backend *be)
-{
-	unsigned idle = 0;
-	for (struct conn *c = be->conns, *next; c; c = next) {
-		next = c->next;
-		if (c->state == CONN_READY && c->n_calls == 0 && ++idle > FCGI_MAX_IDLE)
-			fcgi_conn_close(c);
-	}
-}
-
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct conn *c = s->data;
@@ -238,107 +143,51 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->state == CONN_CLOSING)
 		return;
 	if (nread < 0) {
-		if (c->n_calls)
-			conn_lost(c, nread == UV_EOF ? "end of file" : uv_strerror((int)nread));
-		else
-			fcgi_conn_close(c); /* an idle connection the backend closed */
+		fcgi_conn_event(c, &(struct conn_report){.event = CONN_EV_LOST,
+		                                         .why = nread == UV_EOF ? "end of file"
+		                                                                : uv_strerror((int)nread)});
 		return;
 	}
 	rc = fcgi_parse(&c->parser, buf->base, (size_t)nread, on_record, c);
 	if (c->state == CONN_CLOSING)
 		return;
-	if (rc < 0) {
-		log_warn("fastcgi %s: protocol error: %s", c->be->addr->text, c->parser.error);
-		while (c->calls) {
-			struct fcgi_call *call = c->calls;
-			fcgi_detach(call);
-			fcgi_finish(call, FAIL_HANDLER);
-		}
-		fcgi_conn_close(c);
-		return;
-	}
-	if (c->state == CONN_READY && c->n_calls == 0) {
-		c->reused = true;
-		trim_idle(c->be);
-	}
-}
-
-/* The backend could not be reached: the calls waiting for this connection, of which
- * nothing was sent, go to another backend of their route, or fail if it has none left
- * for them. So do the calls queued on the backend when it has no other connection:
- * they were waiting for this one. */
-static void connect_failed(struct conn *c, const char *why)
-{
-	struct backend *be = c->be;
-	struct fcgi_call *moving = c->calls;
-	fcgi_backend_failed(be, why);
-	for (struct fcgi_call *call = moving; call; call = call->next_on_conn) {
-		c->n_calls--;
-		be->outstanding--;
-		call->conn = NULL;
-		fcgi_mark_tried(call, be);
-	}
-	c->calls = NULL;
-	fcgi_conn_close(c);
-	if (be->n_conns == 0)
-		for (struct fcgi_call *call = be->waiting_head; call; call = call->next_waiting)
-			fcgi_mark_tried(call, be);
-	while (moving) {
-		struct fcgi_call *call = moving;
-		moving = call->next_on_conn;
-		call->next_on_conn = NULL;
-		call->state = CALL_WAITING;
-		fcgi_assign(call);
-	}
-	fcgi_serve_waiting(be);
+	if (rc < 0)
+		fcgi_conn_event(
+		    c, &(struct conn_report){.event = CONN_EV_PROTOCOL_ERROR, .why = c->parser.error});
+	else if (c->state == CONN_READY && c->n_calls == 0)
+		fcgi_conn_event(c, &(struct conn_report){.event = CONN_EV_IDLE});
 }
 
 static void on_connected(uv_connect_t *req, int status)
 {
 	struct conn *c = req->data;
-	struct backend *be = c->be;
 	if (c->state == CONN_CLOSING)
 		return;
 	uv_timer_stop(&c->connect_timer);
 	if (status < 0) {
-		connect_failed(c, uv_strerror(status));
+		fcgi_conn_event(
+		    c, &(struct conn_report){.event = CONN_EV_CONNECT_FAILED, .why = uv_strerror(status)});
 		return;
 	}
 	c->state = CONN_READY;
-	if (be->state == BACKEND_DISABLED) {
-		log_info("fastcgi %s: connected again after %u failed attempt%s", be->addr->text,
-		         be->failures, be->failures == 1 ? "" : "s");
-		be->state = BACKEND_UP;
-	}
-	be->failures = 0;
 	uv_read_start(&c->h.stream, on_alloc, on_read);
-	if (!be->values_asked) {
-		struct write_req *w = calloc(1, sizeof *w);
-		be->values_asked = true;
-		if (w && fcgi_encode_get_values(&w->data) == 0)
-			fcgi_conn_write(c, w);
-		else if (w) {
-			buf_free(&w->data);
-			free(w);
-		}
-	}
-	for (struct fcgi_call *call = c->calls; call; call = call->next_on_conn)
-		if (call->state == CALL_ATTACHED)
-			fcgi_send_call(call);
+	fcgi_conn_event(c, &(struct conn_report){.event = CONN_EV_CONNECTED});
 }
 
 static void on_connect_timeout(uv_timer_t *t)
 {
 	/* Closing the handle cancels the connect; on_connected then sees state CLOSING,
 	 * so the calls are handled here. */
-	connect_failed(t->data, "timed out");
+	fcgi_conn_event(t->data,
+	                &(struct conn_report){.event = CONN_EV_CONNECT_FAILED, .why = "timed out"});
 }
 
-struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms)
+struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms, int *err)
 {
 	uv_loop_t *loop = be->all->loop;
 	struct conn *c = calloc(1, sizeof *c);
 	int rc;
+	*err = 0;
 	if (!c)
 		return NULL;
 	c->be = be;
@@ -368,7 +217,7 @@ struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms)
 	be->conns = c;
 	be->n_conns++;
 	if (rc != 0) {
-		fcgi_backend_failed(be, uv_strerror(rc));
+		*err = rc;
 		fcgi_conn_close(c);
 		return NULL;
 	}

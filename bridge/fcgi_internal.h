@@ -92,17 +92,17 @@ struct fcgi_call {
 	struct conn *conn;
 	struct backend *waiting_on; /* CALL_WAITING: whose queue holds it */
 	uint16_t id;
-	struct cgi_spec spec;
+	struct backend_job spec;
 	char tag[96];
 	char err_tag[160];
 	struct stderr_log err_log;
 	struct cgi_response resp;
-	enum bridge_failure failing;
+	enum backend_failure failing;
 	bool got_bytes;
 	unsigned retries; /* on a fresh connection after a dead kept-alive one */
 	uint64_t tried;   /* bit i: route->backends[i] refused this call's connection */
 	uv_timer_t timer;
-	cgi_done_cb cb;
+	backend_done_cb cb;
 	void *ud;
 	struct fcgi_call *next_on_conn;
 	struct fcgi_call *next_waiting;
@@ -113,34 +113,40 @@ struct write_req {
 	struct buf data;
 };
 
-/* fcgi_pool.c */
-void fcgi_finish(struct fcgi_call *call, enum bridge_failure f);
-void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f);
-void fcgi_detach(struct fcgi_call *call);
-void fcgi_assign(struct fcgi_call *call);
-/* A connect to be failed: no other call of this one goes there. */
-void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be);
-void fcgi_serve_waiting(struct backend *be);
-/* The last connect to be failed: DISABLED, and the routes apply their backend_rest. */
-void fcgi_backend_failed(struct backend *be, const char *why);
-/* Some route lists it among its backends. */
-bool fcgi_backend_named(const struct backend *be);
-/* It answered FCGI_OVERLOADED: every route leaves it alone FCGI_OVERLOAD_MS. */
-void fcgi_backend_overloaded(struct backend *be);
-void fcgi_send_call(struct fcgi_call *call);
-unsigned fcgi_conn_capacity(const struct backend *be);
-/* Makes the backend stop working on a call we give up; true if the connection closed. */
-bool fcgi_abandon(struct fcgi_call *call);
+/* What a connection tells the pool. The pool alone decides what becomes of the calls
+ * (answered, moved, failed) and of the connection (kept, closed). */
+enum conn_event {
+	CONN_EV_CONNECTED,      /* the connect succeeded: the attached calls may be sent */
+	CONN_EV_CONNECT_FAILED, /* why: refused or timed out; nothing was sent on it */
+	CONN_EV_VALUES,         /* record: the backend's FCGI_GET_VALUES answer */
+	CONN_EV_RECORD,         /* record: STDOUT, STDERR or END_REQUEST of call */
+	CONN_EV_IDLE,           /* its records read, no call left on it */
+	CONN_EV_LOST,           /* why: end of file or a read error */
+	CONN_EV_PROTOCOL_ERROR, /* why: the backend broke the protocol */
+	CONN_EV_CLOSED,         /* closing now; calls still on it are the pool's to fail */
+};
 
-/* A call on c received its first byte: the backend serves c. */
-void fcgi_note_served(struct conn *c);
+struct conn_report {
+	enum conn_event event;
+	struct fcgi_call *call;          /* CONN_EV_RECORD */
+	const struct fcgi_event *record; /* CONN_EV_VALUES, CONN_EV_RECORD */
+	const char *why;                 /* CONN_EV_CONNECT_FAILED, LOST, PROTOCOL_ERROR */
+};
+
+/* fcgi_pool.c */
+/* The one way a connection reports to the pool. Non-zero: stop reading c's records. */
+int fcgi_conn_event(struct conn *c, const struct conn_report *r);
+/* Some route lists it among its backends (fcgi_info.c). */
+bool fcgi_backend_named(const struct backend *be);
 
 /* fcgi_conn.c */
-/* Connects within timeout_ms; NULL if that failed at once (the backend is then
- * DISABLED) or memory ran out. */
-struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms);
+/* Connects within timeout_ms; NULL if that failed at once (*err: the libuv error; 0 when
+ * memory ran out). */
+struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms, int *err);
 void fcgi_conn_close(struct conn *c);
 int fcgi_conn_write(struct conn *c, struct write_req *w);
+/* Asks the backend for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS. */
+void fcgi_conn_ask_values(struct conn *c);
 void fcgi_send_abort(struct conn *c, uint16_t id);
 
 #endif

@@ -8,7 +8,8 @@
  * answer arrived is moved: to another backend of its route when the connect failed, to
  * a fresh connection (once) when a kept-alive one turned out dead. A call that finds no
  * room waits in its backend's queue, with the calls of every other route naming it, and
- * is served in order when a call of that backend ends. */
+ * is served in order when a call of that backend ends. Connections report what happens
+ * on them through fcgi_conn_event; only this file decides what becomes of a call. */
 #include "fcgi_pool.h"
 
 #include <fastcgi.h>
@@ -26,6 +27,11 @@
 #include "log.h"
 #include "stderr_log.h"
 
+static void fcgi_finish(struct fcgi_call *call, enum backend_failure f);
+static void fcgi_fail_soon(struct fcgi_call *call, enum backend_failure f);
+static void fcgi_assign(struct fcgi_call *call);
+static void fcgi_serve_waiting(struct backend *be);
+
 /* ---- calls ---- */
 
 static void on_call_timer_closed(uv_handle_t *h)
@@ -35,7 +41,7 @@ static void on_call_timer_closed(uv_handle_t *h)
 	free(call);
 }
 
-void fcgi_detach(struct fcgi_call *call)
+static void fcgi_detach(struct fcgi_call *call)
 {
 	struct conn *c = call->conn;
 	struct fcgi_call **pp;
@@ -83,7 +89,7 @@ static bool conn_serving(const struct conn *c)
 	return false;
 }
 
-void fcgi_note_served(struct conn *c)
+static void fcgi_note_served(struct conn *c)
 {
 	struct backend *be = c->be;
 	unsigned serving = 1; /* c itself, whose first byte this is */
@@ -114,7 +120,7 @@ static void release_idle(struct conn *c)
 }
 
 /* The one way out of a call. */
-void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
+static void fcgi_finish(struct fcgi_call *call, enum backend_failure f)
 {
 	struct backend *be = call->be; /* the last it was attached to: room there, maybe */
 	struct conn *c = call->conn;
@@ -127,9 +133,9 @@ void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
 	fcgi_detach(call);
 	call->state = CALL_DONE;
 	stderr_log_flush(&call->err_log);
-	if (f == FAIL_NONE && response_finish(&call->resp) == RESP_ERROR) {
+	if (f == BACKEND_OK && response_finish(&call->resp) == RESP_ERROR) {
 		log_warn("%s: malformed output: %s", call->err_tag, response_error_text(call->resp.error));
-		f = FAIL_HANDLER;
+		f = BACKEND_HANDLER;
 	}
 	uv_timer_stop(&call->timer);
 	call->cb(call->ud, &call->resp, f);
@@ -143,7 +149,7 @@ void fcgi_finish(struct fcgi_call *call, enum bridge_failure f)
 /* The backend must stop working on a call we give up: abort it where several calls
  * share the connection, otherwise close the connection (libfcgi ignores ABORT_REQUEST).
  * Returns true if the connection was closed. */
-bool fcgi_abandon(struct fcgi_call *call)
+static bool fcgi_abandon(struct fcgi_call *call)
 {
 	struct conn *c = call->conn;
 	if (!c || call->state != CALL_SENT)
@@ -167,11 +173,11 @@ static void on_call_timer(uv_timer_t *t)
 	}
 	log_warn("%s: no answer within %u ms", call->err_tag, call->spec.timeout_ms);
 	fcgi_abandon(call);
-	fcgi_finish(call, FAIL_TIMEOUT);
+	fcgi_finish(call, BACKEND_TIMEOUT);
 }
 
 /* Answers asynchronously: fcgi_call_start() must not call back before it returns. */
-void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f)
+static void fcgi_fail_soon(struct fcgi_call *call, enum backend_failure f)
 {
 	if (call->state == CALL_WAITING)
 		unqueue(call);
@@ -181,7 +187,7 @@ void fcgi_fail_soon(struct fcgi_call *call, enum bridge_failure f)
 	uv_timer_start(&call->timer, on_call_timer, 0, 0);
 }
 
-void fcgi_send_call(struct fcgi_call *call)
+static void fcgi_send_call(struct fcgi_call *call)
 {
 	struct conn *c = call->conn;
 	struct write_req *w = calloc(1, sizeof *w);
@@ -195,20 +201,20 @@ void fcgi_send_call(struct fcgi_call *call)
 			buf_free(&w->data);
 		free(w);
 		log_error("%s: cannot encode the request", call->err_tag);
-		fcgi_fail_soon(call, FAIL_BAD_REQUEST);
+		fcgi_fail_soon(call, BACKEND_BAD_JOB);
 		return;
 	}
 	call->state = CALL_SENT;
 	if (fcgi_conn_write(c, w) != 0) {
 		fcgi_detach(call);
 		fcgi_conn_close(c);
-		fcgi_fail_soon(call, FAIL_UNAVAILABLE);
+		fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
 	}
 }
 
 /* ---- backends ---- */
 
-void fcgi_backend_failed(struct backend *be, const char *why)
+static void fcgi_backend_failed(struct backend *be, const char *why)
 {
 	/* One warning per outage: a route with this backend alone tries it for each call. */
 	if (be->state != BACKEND_DISABLED)
@@ -221,13 +227,13 @@ void fcgi_backend_failed(struct backend *be, const char *why)
 	be->failures++;
 }
 
-void fcgi_backend_overloaded(struct backend *be)
+static void fcgi_backend_overloaded(struct backend *be)
 {
 	be->state = BACKEND_OVERLOADED;
 	be->rest_until = uv_now(be->all->loop) + FCGI_OVERLOAD_MS;
 }
 
-unsigned fcgi_conn_capacity(const struct backend *be)
+static unsigned fcgi_conn_capacity(const struct backend *be)
 {
 	if (be->mpxs != 1)
 		return 1;
@@ -298,7 +304,7 @@ static struct conn *conn_with_room(struct backend *be, bool *may_open)
 
 _Static_assert(CFG_MAX_BACKENDS <= 64, "fcgi_call.tried has a bit per backend of a route");
 
-void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be)
+static void fcgi_mark_tried(struct fcgi_call *call, const struct backend *be)
 {
 	for (size_t i = 0; i < call->route->n_backends; i++)
 		if (call->route->backends[i] == be)
@@ -350,7 +356,7 @@ static void enqueue(struct fcgi_call *call, struct backend *be)
 	be->n_waiting++;
 }
 
-void fcgi_assign(struct fcgi_call *call)
+static void fcgi_assign(struct fcgi_call *call)
 {
 	unsigned connect_ms = call->route->cfg->connect_timeout_s * 1000u;
 	/* Each turn either ends or marks one more backend tried: at most n_backends + 1. */
@@ -360,7 +366,7 @@ void fcgi_assign(struct fcgi_call *call)
 		bool may_open;
 		enum fcgi_verdict v = pick(call, &be);
 		if (v == FCGI_UNAVAILABLE || v == FCGI_BUSY) {
-			fcgi_fail_soon(call, v == FCGI_BUSY ? FAIL_BUSY : FAIL_UNAVAILABLE);
+			fcgi_fail_soon(call, v == FCGI_BUSY ? BACKEND_BUSY : BACKEND_UNAVAILABLE);
 			return;
 		}
 		c = conn_with_room(be, &may_open);
@@ -372,8 +378,12 @@ void fcgi_assign(struct fcgi_call *call)
 			be->state = BACKEND_UP; /* its rest is over */
 		else if (be->state == BACKEND_DISABLED)
 			log_debug("%s: trying fastcgi %s again", call->tag, be->addr->text);
-		if (!c)
-			c = fcgi_conn_open(be, connect_ms);
+		if (!c) {
+			int err;
+			c = fcgi_conn_open(be, connect_ms, &err);
+			if (!c && err)
+				fcgi_backend_failed(be, uv_strerror(err));
+		}
 		if (c) {
 			attach(call, c);
 			return;
@@ -419,12 +429,232 @@ static void serve_queue(struct backend *be)
 
 /* Room may have come on be: its own queue first, then the calls waiting elsewhere
  * whose routes also name be. */
-void fcgi_serve_waiting(struct backend *be)
+static void fcgi_serve_waiting(struct backend *be)
 {
 	serve_queue(be);
 	for (struct backend *o = be->all->backends; o; o = o->next)
 		if (o != be && o->waiting_head)
 			serve_queue(o);
+}
+
+/* ---- what connections report (fcgi_conn_event) ---- */
+
+static void conn_connected(struct conn *c)
+{
+	struct backend *be = c->be;
+	if (be->state == BACKEND_DISABLED) {
+		log_info("fastcgi %s: connected again after %u failed attempt%s", be->addr->text,
+		         be->failures, be->failures == 1 ? "" : "s");
+		be->state = BACKEND_UP;
+	}
+	be->failures = 0;
+	if (!be->values_asked) {
+		be->values_asked = true;
+		fcgi_conn_ask_values(c);
+	}
+	for (struct fcgi_call *call = c->calls; call; call = call->next_on_conn)
+		if (call->state == CALL_ATTACHED)
+			fcgi_send_call(call);
+}
+
+/* The backend could not be reached: the calls waiting for this connection, of which
+ * nothing was sent, go to another backend of their route, or fail if it has none left
+ * for them. So do the calls queued on the backend when it has no other connection:
+ * they were waiting for this one. */
+static void conn_connect_failed(struct conn *c, const char *why)
+{
+	struct backend *be = c->be;
+	struct fcgi_call *moving = NULL, **tail = &moving;
+	fcgi_backend_failed(be, why);
+	while (c->calls) { /* kept in their order */
+		struct fcgi_call *call = c->calls;
+		fcgi_detach(call);
+		fcgi_mark_tried(call, be);
+		*tail = call;
+		tail = &call->next_on_conn;
+	}
+	fcgi_conn_close(c);
+	if (be->n_conns == 0)
+		for (struct fcgi_call *call = be->waiting_head; call; call = call->next_waiting)
+			fcgi_mark_tried(call, be);
+	while (moving) {
+		struct fcgi_call *call = moving;
+		moving = call->next_on_conn;
+		call->next_on_conn = NULL;
+		call->state = CALL_WAITING;
+		fcgi_assign(call);
+	}
+	fcgi_serve_waiting(be);
+}
+
+static void conn_values(struct conn *c, const struct fcgi_event *ev)
+{
+	struct backend *be = c->be;
+	be->max_conns = ev->max_conns > 0 ? ev->max_conns : 0;
+	be->max_reqs = ev->max_reqs > 0 ? ev->max_reqs : 0;
+	be->mpxs = ev->mpxs_conns == 1 ? 1 : 0;
+	be->values_known = true;
+	log_debug("fastcgi %s: max_conns %ld, max_reqs %ld, multiplexing %s", be->addr->text,
+	          be->max_conns, be->max_reqs, be->mpxs ? "yes" : "no");
+	fcgi_serve_waiting(be);
+}
+
+static void call_ended(struct conn *c, struct fcgi_call *call, const struct fcgi_event *ev)
+{
+	struct backend *be = c->be;
+	switch (ev->protocol_status) {
+	case FCGI_REQUEST_COMPLETE:
+		fcgi_finish(call, BACKEND_OK);
+		break;
+	case FCGI_CANT_MPX_CONN:
+		/* It said it could; believe the refusal and send it again alone. */
+		log_warn("fastcgi %s: refused multiplexing; not multiplexing any more", be->addr->text);
+		be->mpxs = 0;
+		fcgi_detach(call);
+		call->state = CALL_WAITING;
+		fcgi_assign(call);
+		break;
+	case FCGI_OVERLOADED:
+		log_warn("fastcgi %s: overloaded; resting %d ms", be->addr->text, FCGI_OVERLOAD_MS);
+		fcgi_backend_overloaded(be);
+		fcgi_finish(call, BACKEND_BUSY);
+		break;
+	default:
+		log_warn("%s: request refused (protocol status %u: unknown role)", call->err_tag,
+		         ev->protocol_status);
+		fcgi_finish(call, BACKEND_HANDLER);
+		break;
+	}
+}
+
+/* Non-zero when c was closed under the parser. */
+static int call_record(struct conn *c, struct fcgi_call *call, const struct fcgi_event *ev)
+{
+	switch (ev->type) {
+	case FCGI_EV_STDOUT:
+		if (!call->got_bytes)
+			fcgi_note_served(c);
+		call->got_bytes = true;
+		if (ev->len && response_feed(&call->resp, ev->data, ev->len) == RESP_ERROR &&
+		    call->resp.error == RESP_E_TOO_LARGE) {
+			bool closed;
+			log_warn("%s: output over %zu bytes", call->err_tag, call->resp.max_total);
+			closed = fcgi_abandon(call);
+			fcgi_finish(call, BACKEND_TOO_LARGE);
+			return closed ? 1 : 0;
+		}
+		break;
+	case FCGI_EV_STDERR:
+		if (!call->got_bytes)
+			fcgi_note_served(c);
+		call->got_bytes = true;
+		stderr_log_feed(&call->err_log, ev->data, ev->len);
+		break;
+	case FCGI_EV_END:
+		call_ended(c, call, ev);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Its calls answered: keep it for the next, up to FCGI_MAX_IDLE idle ones a backend. */
+static void conn_idle(struct conn *c)
+{
+	unsigned idle = 0;
+	c->reused = true;
+	for (struct conn *o = c->be->conns, *next; o; o = next) {
+		next = o->next;
+		if (o->state == CONN_READY && o->n_calls == 0 && ++idle > FCGI_MAX_IDLE)
+			fcgi_conn_close(o);
+	}
+}
+
+/* The connection died before an answer: move calls that got nothing, fail the rest. */
+static void conn_lost(struct conn *c, const char *why)
+{
+	struct fcgi_call *moving = NULL;
+	if (!c->n_calls) {
+		fcgi_conn_close(c); /* an idle connection the backend closed */
+		return;
+	}
+	log_debug("fastcgi %s: connection lost: %s", c->be->addr->text, why);
+	while (c->calls) {
+		struct fcgi_call *call = c->calls;
+		fcgi_detach(call);
+		if (!call->got_bytes && c->reused && call->retries == 0) {
+			call->retries++;
+			call->next_waiting = moving;
+			moving = call;
+			continue;
+		}
+		if (!call->got_bytes)
+			log_warn("%s: the backend closed the connection without answering (%s)", call->err_tag,
+			         why);
+		else
+			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
+		fcgi_finish(call, BACKEND_HANDLER);
+	}
+	fcgi_conn_close(c);
+	while (moving) {
+		struct fcgi_call *call = moving;
+		moving = call->next_waiting;
+		call->next_waiting = NULL;
+		call->state = CALL_WAITING;
+		fcgi_assign(call);
+	}
+}
+
+static void conn_protocol_error(struct conn *c, const char *why)
+{
+	log_warn("fastcgi %s: protocol error: %s", c->be->addr->text, why);
+	while (c->calls) {
+		struct fcgi_call *call = c->calls;
+		fcgi_detach(call);
+		fcgi_finish(call, BACKEND_HANDLER);
+	}
+	fcgi_conn_close(c);
+}
+
+/* Calls still on a closing connection: answered on the next loop turn. */
+static void conn_closed(struct conn *c)
+{
+	while (c->calls) {
+		struct fcgi_call *call = c->calls;
+		fcgi_detach(call);
+		fcgi_fail_soon(call, call->got_bytes ? BACKEND_HANDLER : BACKEND_UNAVAILABLE);
+	}
+}
+
+int fcgi_conn_event(struct conn *c, const struct conn_report *r)
+{
+	switch (r->event) {
+	case CONN_EV_CONNECTED:
+		conn_connected(c);
+		break;
+	case CONN_EV_CONNECT_FAILED:
+		conn_connect_failed(c, r->why);
+		break;
+	case CONN_EV_VALUES:
+		conn_values(c, r->record);
+		break;
+	case CONN_EV_RECORD:
+		return call_record(c, r->call, r->record);
+	case CONN_EV_IDLE:
+		conn_idle(c);
+		break;
+	case CONN_EV_LOST:
+		conn_lost(c, r->why);
+		break;
+	case CONN_EV_PROTOCOL_ERROR:
+		conn_protocol_error(c, r->why);
+		break;
+	case CONN_EV_CLOSED:
+		conn_closed(c);
+		break;
+	}
+	return 0;
 }
 
 /* ---- API ---- */
@@ -499,8 +729,8 @@ struct fcgi_route *fcgi_route_new(struct fcgi_backends *all, const struct route_
 	return route;
 }
 
-struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spec *spec,
-                                  cgi_done_cb cb, void *ud)
+struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct backend_job *spec,
+                                  backend_done_cb cb, void *ud)
 {
 	struct fcgi_call *call = calloc(1, sizeof *call);
 	uv_loop_t *loop = route->all->loop;
@@ -531,7 +761,7 @@ void fcgi_call_abort(struct fcgi_call *call)
 		fcgi_detach(call);
 		fcgi_conn_close(c);
 	}
-	fcgi_fail_soon(call, FAIL_UNAVAILABLE);
+	fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
 }
 
 bool fcgi_backend_named(const struct backend *be)
@@ -582,4 +812,40 @@ void fcgi_backends_free(struct fcgi_backends *all)
 		backend_free(be);
 	}
 	free(all);
+}
+
+/* ---- the FastCGI backend: self is the route's fcgi_route ---- */
+
+static void *fcgi_backend_start(void *self, const struct backend_job *job, backend_done_cb cb,
+                                void *ud, struct backend_refusal *refusal)
+{
+	struct fcgi_call *call = fcgi_call_start(self, job, cb, ud);
+	if (!call) {
+		log_error("%s: out of memory", job->log_tag);
+		*refusal = (struct backend_refusal){BACKEND_UNAVAILABLE, NULL};
+	}
+	return call;
+}
+
+static void fcgi_backend_abort(void *self, void *handle)
+{
+	(void)self;
+	fcgi_call_abort(handle);
+}
+
+static void fcgi_backend_close(void *self) { fcgi_route_free(self); }
+
+static const struct backend_ops fcgi_backend_ops = {.name = "fastcgi",
+                                                    .start = fcgi_backend_start,
+                                                    .abort = fcgi_backend_abort,
+                                                    .close = fcgi_backend_close};
+
+int fcgi_backend_open(struct fcgi_backends *all, const struct route_cfg *route,
+                      struct route_backend *out)
+{
+	struct fcgi_route *r = fcgi_route_new(all, route);
+	if (!r)
+		return -1;
+	*out = (struct route_backend){.ops = &fcgi_backend_ops, .self = r};
+	return 0;
 }

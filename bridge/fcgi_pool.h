@@ -8,17 +8,18 @@
  * idle connection left by one route serves the next request of any route, and no
  * route holds workers another one waits for. A route is a set of such backends; a call
  * takes the same spec a CGI run takes (environment as PARAMS, stanza as STDIN, limits,
- * all per call) and ends with the same callback, so dispatch treats both kinds of route
- * alike. Modelled on lighttpd's gw_backend: least-outstanding balancing, a backend that
- * fails to connect rests for the route's backend_rest while its calls go to another,
- * but never the last backend a route has (fcgi_balance.h), retries only while nothing
- * was received. */
+ * all per call) and ends with the same callback: fcgi_backend_open() hands a route's
+ * backends to dispatch as one backend (backend.h), as cgi_runner.h does for CGI.
+ * Modelled on lighttpd's gw_backend: least-outstanding balancing, a backend that fails
+ * to connect rests for the route's backend_rest while its calls go to another, but
+ * never the last backend a route has (fcgi_balance.h), retries only while nothing was
+ * received. */
 #ifndef XC_FCGI_POOL_H
 #define XC_FCGI_POOL_H
 
 #include <uv.h>
 
-#include "cgi_runner.h"
+#include "backend.h"
 #include "config.h"
 
 #define FCGI_OVERLOAD_MS 1000   /* a backend that answered OVERLOADED rests this long */
@@ -35,9 +36,9 @@ struct fcgi_backends *fcgi_backends_new(uv_loop_t *loop);
  * route must outlive all. NULL only when out of memory. */
 struct fcgi_route *fcgi_route_new(struct fcgi_backends *all, const struct route_cfg *route);
 /* Never calls cb before returning; NULL only when out of memory. */
-struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct cgi_spec *spec,
-                                  cgi_done_cb cb, void *ud);
-/* Ends the call now with FAIL_UNAVAILABLE (shutdown). */
+struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct backend_job *spec,
+                                  backend_done_cb cb, void *ud);
+/* Ends the call now with BACKEND_UNAVAILABLE (shutdown). */
 void fcgi_call_abort(struct fcgi_call *call);
 /* Releases a route made by fcgi_route_new once no call of it is left (a reload that
  * removed or changed the route, after it drained). Its backends stay in all, shared
@@ -45,6 +46,10 @@ void fcgi_call_abort(struct fcgi_call *call);
  * connections and is left out of fcgi_backends_info(), but keeps what it learnt of the
  * application for a later reload that names its address again. */
 void fcgi_route_free(struct fcgi_route *route);
+/* The route's backends as a route_backend (backend.h): start is fcgi_call_start, abort
+ * fcgi_call_abort, close fcgi_route_free. 0, or -1 when out of memory. */
+int fcgi_backend_open(struct fcgi_backends *all, const struct route_cfg *route,
+                      struct route_backend *out);
 /* What the metrics show of one backend address (fcgi_info.c). */
 struct fcgi_backend_info {
 	const char *addr;     /* as the first route naming it wrote it */

@@ -3,12 +3,11 @@
  *
  * Owns: the iq result holding <resp statusCode statusMessage version>, the handler's
  * headers as XEP-0131 headers with the real Content-Length, the choice of body encoding
- * (<xml>, <text> or <base64>), base64 encoding and the standard reason phrases. Every
- * byte a handler wrote goes through libxml2 escaping, and text through reply_clean_text,
- * so nothing it prints can make the bridge write a stanza the server would reject. */
+ * (<xml>, <text> or <base64>), base64 encoding and the standard reason phrases. The iq
+ * envelope, cleaned text and the parsed <xml> payload come from stanza_build.h, so
+ * nothing a handler prints can make the bridge write a stanza the server would reject. */
 #include "http_xmpp.h"
 
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -145,24 +144,10 @@ static bool textual_type(const char *ct)
 /* True if the bytes are UTF-8 holding only characters XML allows. */
 static bool xml_text_ok(const char *s, size_t len)
 {
-	char *clean = reply_clean_text(s, len, len * 3, false);
+	char *clean = stanza_clean_text(s, len, len * 3, false);
 	bool ok = clean && strlen(clean) == len && memcmp(clean, s, len) == 0;
 	free(clean);
 	return ok;
-}
-
-static xmlNodePtr xml_body_of(xmlDocPtr doc, const struct buf *body)
-{
-	const char *why;
-	return reply_xml_body(doc, body, &why);
-}
-
-static void add_text_child(xmlNodePtr parent, const char *name, const char *s, size_t len)
-{
-	char *clean = reply_clean_text(s, len, len * 3, false);
-	xmlNodePtr c = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-	xmlNodeAddContent(c, BAD_CAST(clean ? clean : ""));
-	free(clean);
 }
 
 static void add_data(xmlDocPtr doc, xmlNodePtr resp_el, const struct cgi_response *resp)
@@ -170,14 +155,16 @@ static void add_data(xmlDocPtr doc, xmlNodePtr resp_el, const struct cgi_respons
 	const struct buf *body = &resp->body;
 	xmlNodePtr data = xmlNewChild(resp_el, NULL, BAD_CAST "data", NULL), payload;
 	char *b64;
-	if (reply_is_xml_type(resp->content_type) && (payload = xml_body_of(doc, body))) {
+	const char *why;
+	if (reply_is_xml_type(resp->content_type) &&
+	    (payload = stanza_xml_payload(doc, body->data, body->len, &why))) {
 		xmlNodePtr x = xmlNewChild(data, NULL, BAD_CAST "xml", NULL);
 		xmlAddChild(x, payload);
 		return;
 	}
 	if ((textual_type(resp->content_type) || reply_is_xml_type(resp->content_type)) &&
 	    xml_text_ok(body->data, body->len)) {
-		add_text_child(data, "text", body->data, body->len);
+		stanza_add_text(data, "text", body->data, body->len);
 		return;
 	}
 	b64 = b64_encode((const unsigned char *)body->data, body->len);
@@ -190,46 +177,34 @@ char *http_resp_build_for(const struct reply_target *t, const struct cgi_respons
 {
 	xmlDocPtr doc;
 	xmlNodePtr iq, r, hs, h;
-	xmlBufferPtr b;
-	char code[16], len[32], *out = NULL;
+	char code[16], len[32];
 	const char *phrase = http_reason_phrase(resp->status);
 	char *msg = NULL;
 
 	if (t->kind != KIND_IQ || !reply_allowed(t->kind, t->type))
 		return NULL;
-	doc = xmlNewDoc(BAD_CAST "1.0");
-	iq = xmlNewDocNode(doc, NULL, BAD_CAST "iq", NULL);
-	xmlDocSetRootElement(doc, iq);
-	xmlNewProp(iq, BAD_CAST "type", BAD_CAST "result");
-	if (t->id)
-		xmlNewProp(iq, BAD_CAST "id", BAD_CAST t->id);
-	if (t->to)
-		xmlNewProp(iq, BAD_CAST "to", BAD_CAST t->to);
-	if (t->from)
-		xmlNewProp(iq, BAD_CAST "from", BAD_CAST t->from);
+	iq = stanza_begin(&doc, &(struct stanza_head){"iq", "result", t->id, t->to, t->from});
 
-	r = xmlNewChild(iq, NULL, BAD_CAST(req && req->resp_name ? req->resp_name : "resp"), NULL);
-	xmlSetNs(r, xmlNewNs(r, BAD_CAST HTTP_XMPP_NS, NULL));
+	r = stanza_add_child(iq, req && req->resp_name ? req->resp_name : "resp", HTTP_XMPP_NS);
 	xmlNewProp(r, BAD_CAST "version", BAD_CAST(req && req->version ? req->version : "1.1"));
 	snprintf(code, sizeof code, "%d", resp->status);
 	xmlNewProp(r, BAD_CAST "statusCode", BAD_CAST code);
 	if (resp->status_text && *resp->status_text)
-		msg = reply_clean_text(resp->status_text, strlen(resp->status_text), REPLY_MAX_ERROR_TEXT,
-		                       true);
+		msg = stanza_clean_text(resp->status_text, strlen(resp->status_text), STANZA_MAX_ERROR_TEXT,
+		                        true);
 	if ((msg && *msg) || phrase)
 		xmlNewProp(r, BAD_CAST "statusMessage", BAD_CAST(msg && *msg ? msg : phrase));
 	free(msg);
 
-	hs = xmlNewChild(r, NULL, BAD_CAST "headers", NULL);
-	xmlSetNs(hs, xmlNewNs(hs, BAD_CAST HTTP_SHIM_NS, NULL));
+	hs = stanza_add_child(r, "headers", HTTP_SHIM_NS);
 	for (size_t i = 0; i < resp->n_headers; i++) {
 		const struct resp_header *rh = &resp->headers[i];
 		char *name;
 		if (strcasecmp(rh->name, "Content-Length") == 0)
 			continue; /* replaced by the real length below */
-		name = reply_clean_text(rh->name, strlen(rh->name), HTTP_MAX_HEADER_NAME, true);
-		add_text_child(hs, "header", rh->value, strlen(rh->value));
-		xmlNewProp(hs->last, BAD_CAST "name", BAD_CAST(name ? name : ""));
+		name = stanza_clean_text(rh->name, strlen(rh->name), HTTP_MAX_HEADER_NAME, true);
+		h = stanza_add_text(hs, "header", rh->value, strlen(rh->value));
+		xmlNewProp(h, BAD_CAST "name", BAD_CAST(name ? name : ""));
 		free(name);
 	}
 	snprintf(len, sizeof len, "%zu", resp->body.len);
@@ -238,13 +213,7 @@ char *http_resp_build_for(const struct reply_target *t, const struct cgi_respons
 
 	if (resp->body.len)
 		add_data(doc, r, resp);
-
-	b = xmlBufferCreate();
-	if (b && xmlNodeDump(b, doc, iq, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	xmlFreeDoc(doc);
-	return out;
+	return stanza_serialize(doc);
 }
 
 char *http_resp_build(const struct reply_target *t, const struct cgi_response *resp)

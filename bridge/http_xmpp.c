@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "request.h"
+#include "stanza_build.h"
 
 /* ---- small helpers ---- */
 
@@ -37,14 +38,6 @@ static bool el_is(xmlNodePtr n, const char *ns, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0 &&
 	       (ns ? (n->ns && strcmp((const char *)n->ns->href, ns) == 0) : true);
-}
-
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
 }
 
 /* True if n has element children, or (when text_too) non-whitespace text children. */
@@ -259,12 +252,12 @@ out:
 
 static int parse_data(struct http_req *r, xmlNodePtr data, const char **why)
 {
-	xmlNodePtr c = first_element(data->children);
+	xmlNodePtr c = stanza_first_element(data->children);
 	const char *n;
 	xmlChar *content;
 	int rc = 0;
 
-	if (c && first_element(c->next)) {
+	if (c && stanza_first_element(c->next)) {
 		*why = "data must hold exactly one of text, xml or base64";
 		return HTTP_REQ_BAD;
 	}
@@ -288,7 +281,7 @@ static int parse_data(struct http_req *r, xmlNodePtr data, const char **why)
 		return HTTP_REQ_BAD;
 	}
 	if (!strcmp(n, "xml")) {
-		xmlNodePtr el = first_element(c->children);
+		xmlNodePtr el = stanza_first_element(c->children);
 		r->body_kind = HTTP_BODY_XML;
 		for (xmlNodePtr t = c->children; t; t = t->next) {
 			if ((t->type == XML_TEXT_NODE || t->type == XML_CDATA_SECTION_NODE) &&
@@ -297,7 +290,7 @@ static int parse_data(struct http_req *r, xmlNodePtr data, const char **why)
 				return HTTP_REQ_BAD;
 			}
 		}
-		if (el && first_element(el->next)) {
+		if (el && stanza_first_element(el->next)) {
 			*why = "xml data must hold a single element";
 			return HTTP_REQ_BAD;
 		}
@@ -391,7 +384,7 @@ int http_req_parse(const char *iq_xml, size_t len, struct http_req *out, const c
 	if (!d)
 		return HTTP_REQ_NO;
 	root = xmlDocGetRootElement(d);
-	req = root && el_is(root, NULL, "iq") ? first_element(root->children) : NULL;
+	req = root && el_is(root, NULL, "iq") ? stanza_first_element(root->children) : NULL;
 	if (req && (el_is(req, HTTP_XMPP_NS, "req") || el_is(req, HTTP_XMPP_NS, "request"))) {
 		rc = parse_req(out, req, why);
 		if (rc != HTTP_REQ_YES)

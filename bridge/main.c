@@ -171,7 +171,8 @@ static int run_once(struct daemon *dm, const char *route_name)
 {
 	struct route_rt *route;
 	struct once_out out = {0};
-	struct reply_sink sink = {.send = once_send, .ud = &out, .remote_addr = "127.0.0.1"};
+	struct reply_sink sink = {.send = once_send, .ud = &out};
+	struct inbound in;
 	char *input = malloc(ONCE_MAX_INPUT + 1);
 	size_t len = 0, n;
 	char path_info[80], err[512];
@@ -207,7 +208,8 @@ static int run_once(struct daemon *dm, const char *route_name)
 	dm->disp.check_acl = false;
 	snprintf(path_info, sizeof path_info, "/%s", route_name);
 	struct dispatch_target tgt = {.route = route, .name = route_name, .path_info = path_info};
-	dispatch_stanza(&dm->disp, &tgt, stanza, &sink);
+	inbound_read(&in, stanza, "127.0.0.1", false);
+	dispatch_stanza(&dm->disp, &tgt, &in, &sink);
 	stanza_release_flat(stanza); /* stdin may nest deeper than any server allows */
 	while (dm->disp.in_flight && uv_run(dm->loop, UV_RUN_ONCE))
 		;

@@ -1,20 +1,14 @@
 /* reply.c - builds reply stanzas from responses and failures (pure; see reply.h).
  *
- * The stanza is assembled as a libxml2 tree and serialized once. Handler text goes
- * through reply_clean_text first, so nothing a handler prints can make the bridge write
- * a stanza the server would reject as malformed. */
+ * Decides which reply is due (result, chat message, error or none) and what it holds;
+ * the envelope, the error element, cleaned text and the parsed payload come from
+ * stanza_build.h, which also serializes the stanza once. */
 #include "reply.h"
 
-#include <ctype.h>
-#include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include "xml_check.h"
-
-#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 enum stanza_kind stanza_kind_of(const char *name)
 {
@@ -68,93 +62,19 @@ bool reply_is_xml_type(const char *ct)
 	return len > 4 && strncasecmp(ct + len - 4, "+xml", 4) == 0 && memchr(ct, '/', len);
 }
 
-char *reply_clean_text(const char *s, size_t len, size_t cap, bool trim)
+static xmlNodePtr new_stanza(xmlDocPtr *doc, const struct reply_target *t, const char *type)
 {
-	static const char replacement[] = "\xEF\xBF\xBD";
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	char *out, *o;
-	if (trim) {
-		while (p < end && isspace(*p))
-			p++;
-		while (end > p && isspace(end[-1]))
-			end--;
-	}
-	out = malloc((size_t)(end - p) * 3 + 1);
-	if (!out)
-		return NULL;
-	o = out;
-	while (p < end) {
-		size_t n = xml_char_len(p, (size_t)(end - p));
-		size_t add = n ? n : 3;
-		if ((size_t)(o - out) + add > cap)
-			break;
-		if (n) {
-			memcpy(o, p, n);
-			p += n;
-		} else {
-			memcpy(o, replacement, 3);
-			p++;
-		}
-		o += add;
-	}
-	*o = '\0';
-	return out;
-}
-
-static xmlNodePtr new_stanza(xmlDocPtr doc, const struct reply_target *t, const char *type)
-{
-	xmlNodePtr n = xmlNewDocNode(doc, NULL, BAD_CAST kind_name(t->kind), NULL);
-	xmlDocSetRootElement(doc, n);
-	xmlNewProp(n, BAD_CAST "type", BAD_CAST type);
-	if (t->id)
-		xmlNewProp(n, BAD_CAST "id", BAD_CAST t->id);
-	if (t->to)
-		xmlNewProp(n, BAD_CAST "to", BAD_CAST t->to);
-	if (t->from)
-		xmlNewProp(n, BAD_CAST "from", BAD_CAST t->from);
-	return n;
-}
-
-static char *serialize(xmlDocPtr doc)
-{
-	xmlBufferPtr b = xmlBufferCreate();
-	char *out = NULL;
-	if (b && xmlNodeDump(b, doc, xmlDocGetRootElement(doc), 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	xmlFreeDoc(doc);
-	return out;
+	struct stanza_head h = {kind_name(t->kind), type, t->id, t->to, t->from};
+	return stanza_begin(doc, &h);
 }
 
 static char *build_error(const struct reply_target *t, const struct stanza_error *e,
                          const char *text, size_t text_len)
 {
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root = new_stanza(doc, t, "error");
-	xmlNodePtr err = xmlNewChild(root, NULL, BAD_CAST "error", NULL);
-	xmlNodePtr cond;
-	xmlNsPtr ns;
-	char *clean;
-
-	xmlNewProp(err, BAD_CAST "type", BAD_CAST e->type);
-	cond = xmlNewChild(err, NULL, BAD_CAST e->condition, NULL);
-	ns = xmlNewNs(cond, BAD_CAST STANZAS_NS, NULL);
-	xmlSetNs(cond, ns);
-	if (e->uri) {
-		clean = reply_clean_text(e->uri, strlen(e->uri), REPLY_MAX_ERROR_TEXT, true);
-		xmlNodeAddContent(cond, BAD_CAST(clean ? clean : ""));
-		free(clean);
-	}
-	if (text && text_len) {
-		clean = reply_clean_text(text, text_len, REPLY_MAX_ERROR_TEXT, true);
-		if (clean && *clean) {
-			xmlNodePtr tx = xmlNewChild(err, NULL, BAD_CAST "text", NULL);
-			xmlSetNs(tx, xmlNewNs(tx, BAD_CAST STANZAS_NS, NULL));
-			xmlNodeAddContent(tx, BAD_CAST clean);
-		}
-		free(clean);
-	}
-	return serialize(doc);
+	xmlDocPtr doc;
+	xmlNodePtr root = new_stanza(&doc, t, "error");
+	stanza_add_error(root, e->type, e->condition, e->uri, text, text_len);
+	return stanza_serialize(doc);
 }
 
 char *reply_failure(const struct reply_target *t, enum bridge_failure f, const char *text)
@@ -166,39 +86,6 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 	if (!text)
 		text = bridge_failure_text(f);
 	return build_error(t, &e, text, strlen(text));
-}
-
-/* RFC 6120 11.1: comments and processing instructions must not appear in the stream
- * (the server would close it); they carry no data, so they are dropped. The recursion
- * is bounded: trees come from xml_check_read, at most XML_CHECK_MAX_DEPTH deep. */
-void reply_strip_restricted(xmlNodePtr n)
-{
-	xmlNodePtr c, next;
-	for (c = n->children; c; c = next) {
-		next = c->next;
-		if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE) {
-			xmlUnlinkNode(c);
-			xmlFreeNode(c);
-		} else if (c->type == XML_ELEMENT_NODE) {
-			reply_strip_restricted(c);
-		}
-	}
-}
-
-/* Parses an XML body into a standalone element; NULL (with *why) if unusable. */
-xmlNodePtr reply_xml_body(xmlDocPtr into, const struct buf *body, const char **why)
-{
-	xmlDocPtr d;
-	xmlNodePtr copy;
-	d = xml_check_read(body->data, body->len, XML_CHECK_DOCUMENT, why);
-	if (!d)
-		return NULL;
-	reply_strip_restricted(xmlDocGetRootElement(d));
-	copy = xmlDocCopyNode(xmlDocGetRootElement(d), into, 1);
-	xmlFreeDoc(d);
-	if (!copy)
-		*why = "out of memory";
-	return copy;
 }
 
 char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
@@ -224,24 +111,18 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 	if (t->kind == KIND_MESSAGE && (!t->message_replies || resp->body.len == 0))
 		return NULL;
 	type = t->kind == KIND_IQ ? "result" : "chat";
-	doc = xmlNewDoc(BAD_CAST "1.0");
+	root = new_stanza(&doc, t, type);
 	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
-		payload = reply_xml_body(doc, &resp->body, &why);
+		payload = stanza_xml_payload(doc, resp->body.data, resp->body.len, &why);
 		if (!payload) {
 			xmlFreeDoc(doc);
 			if (log_reason)
 				*log_reason = why;
 			return reply_failure(t, FAIL_BAD_XML, why);
 		}
-	}
-	root = new_stanza(doc, t, type);
-	if (payload) {
 		xmlAddChild(root, payload);
 	} else if (resp->body.len) {
-		char *clean = reply_clean_text(resp->body.data, resp->body.len, resp->body.len * 3, false);
-		xmlNodePtr b = xmlNewChild(root, NULL, BAD_CAST "body", NULL);
-		xmlNodeAddContent(b, BAD_CAST(clean ? clean : ""));
-		free(clean);
+		stanza_add_text(root, "body", resp->body.data, resp->body.len);
 	}
-	return serialize(doc);
+	return stanza_serialize(doc);
 }

@@ -2,7 +2,7 @@
  *
  * The result is serialized XML ready for the stream, or NULL when no reply is due (a
  * successful message or presence, anything answering a stanza of type error or an iq
- * result). libxml2 parses XML bodies and does all escaping. */
+ * result). The stanza itself is made by stanza_build.h. */
 #ifndef XC_REPLY_H
 #define XC_REPLY_H
 
@@ -11,9 +11,10 @@
 #include <stddef.h>
 
 #include "response.h"
+#include "stanza_build.h"
 #include "stanza_error.h"
 
-#define REPLY_MAX_ERROR_TEXT 1024
+#define REPLY_MAX_ERROR_TEXT STANZA_MAX_ERROR_TEXT
 
 struct reply_target {
 	enum stanza_kind kind;
@@ -35,13 +36,5 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
                           const char **log_reason);
 char *reply_failure(const struct reply_target *t, enum bridge_failure f, const char *text);
 bool reply_is_xml_type(const char *content_type);
-/* A well-formed XML body without a DTD, comments and PIs dropped (RFC 6120 11.1), as a
- * copy of its root element in doc; NULL with *why otherwise. */
-xmlNodePtr reply_xml_body(xmlDocPtr doc, const struct buf *body, const char **why);
-/* Drops comments and processing instructions below n. */
-void reply_strip_restricted(xmlNodePtr n);
-/* Valid UTF-8 without characters XML forbids (replaced by U+FFFD), optionally trimmed,
- * cut to at most cap bytes on a character boundary. Returns malloc'd text. */
-char *reply_clean_text(const char *s, size_t len, size_t cap, bool trim);
 
 #endif

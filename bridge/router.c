@@ -9,6 +9,7 @@
 
 #include "cgi_dir.h"
 #include "control.h"
+#include "inbound.h"
 #include "log.h"
 #include "relay.h"
 #include "reply.h"
@@ -22,9 +23,10 @@ static int sink_send(void *ud, const char *xml)
 }
 
 /* An iq get/set whose answer fails the outbound check still gets one answer. */
-static void send_reply(struct xmpp_link *link, char *xml, const struct reply_target *t)
+static void send_reply(struct xmpp_link *link, char *xml, const struct inbound *in,
+                       const struct reply_target *t)
 {
-	if (xml && link_send(link, xml) == LINK_REFUSED && reply_required(t->kind, t->type)) {
+	if (xml && link_send(link, xml) == LINK_REFUSED && in->must_answer) {
 		free(xml);
 		xml = reply_failure(t, FAIL_HANDLER, "the answer was not XML a server accepts");
 		if (xml)
@@ -86,50 +88,44 @@ static const struct route_cfg *find_route(const struct config *cfg, const char *
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza)
 {
 	const struct config *cfg = rt->cfg;
-	const char *name = xmpp_stanza_get_name(stanza);
-	const char *type = xmpp_stanza_get_type(stanza);
-	const char *from = xmpp_stanza_get_from(stanza);
-	const char *to = xmpp_stanza_get_to(stanza);
-	enum stanza_kind kind = stanza_kind_of(name);
+	struct inbound in;
 	char route_name[72], path_info[600], script[PATH_MAX] = "";
 	const char *extra = NULL, *node = NULL;
 	const struct route_cfg *rc = NULL;
 	struct route_rt *route = NULL;
 	enum service_query q;
 	int addressed;
-	struct reply_target t = {.kind = kind,
-	                         .type = type,
-	                         .id = xmpp_stanza_get_id(stanza),
-	                         .to = from,
-	                         .from = cfg->mode == MODE_COMPONENT ? to : NULL};
-	struct reply_sink sink = {
-	    .send = sink_send, .ud = link, .from = t.from, .remote_addr = link_remote_addr(link)};
+	struct reply_target t;
+	struct reply_sink sink = {.send = sink_send, .ud = link};
 
-	if (stanza_too_deep(stanza)) { /* before anything walks it recursively */
+	/* the one reading of the stanza: everything below reads in */
+	inbound_read(&in, stanza, link_remote_addr(link), cfg->mode == MODE_COMPONENT);
+	t = inbound_reply_target(&in, false);
+	if (in.too_deep) { /* before anything walks it recursively */
 		log_warn("%s: %s from %s refused: %s", link_route(link)[0] ? "route" : "component",
-		         name ? name : "stanza", from ? from : "-", STANZA_TOO_DEEP_TEXT);
-		if (reply_allowed(kind, type))
-			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &t);
+		         in.name ? in.name : "stanza", in.from ? in.from : "-", STANZA_TOO_DEEP_TEXT);
+		if (in.answerable)
+			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &in, &t);
 		return;
 	}
 	if (relay_take(cfg, rt->ctl, link, stanza))
 		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
-	if (!reply_allowed(kind, type))
+	if (!in.answerable)
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {
 		size_t bl = strlen(link_bare_jid(link));
 		/* presence among the bridge's own resources is not a request */
-		if (kind == KIND_PRESENCE && from && strncmp(from, link_bare_jid(link), bl) == 0 &&
-		    (!from[bl] || from[bl] == '/'))
+		if (in.kind == KIND_PRESENCE && in.from && strncmp(in.from, link_bare_jid(link), bl) == 0 &&
+		    (!in.from[bl] || in.from[bl] == '/'))
 			return;
 		snprintf(route_name, sizeof route_name, "%s", link_route(link));
 		addressed = 1;
 	} else {
-		addressed =
-		    to ? split_component_address(to, cfg->domain, route_name, sizeof route_name, &extra)
-		       : -1;
+		addressed = in.to ? split_component_address(in.to, cfg->domain, route_name,
+		                                            sizeof route_name, &extra)
+		                  : -1;
 		if (addressed < 0) {
-			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &t);
+			send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &in, &t);
 			return;
 		}
 	}
@@ -140,14 +136,14 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		route = rc ? dispatcher_route(rt->disp, rc->name) : NULL;
 	}
 
-	q = kind == KIND_IQ ? service_query_of(type, child_ns(stanza, &node)) : SQ_NONE;
+	q = in.kind == KIND_IQ ? service_query_of(in.type, child_ns(stanza, &node)) : SQ_NONE;
 	if (!addressed && q == SQ_NONE) {
 		/* the component itself runs no handler */
-		if (kind != KIND_PRESENCE)
+		if (in.kind != KIND_PRESENCE)
 			send_reply(link,
-			           reply_failure(&t, kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
+			           reply_failure(&t, in.kind == KIND_IQ ? FAIL_UNAVAILABLE : FAIL_NO_ROUTE,
 			                         "this address runs no handler"),
-			           &t);
+			           &in, &t);
 		return;
 	}
 	if (addressed && !rc) {
@@ -157,10 +153,10 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			route = dispatcher_route(rt->disp, "*");
 		} else {
 			log_info("%s: no route \"%s\" for %s from %s",
-			         link_route(link)[0] ? "route" : "component", route_name, name,
-			         from ? from : "-");
-			if (kind != KIND_PRESENCE)
-				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &t);
+			         link_route(link)[0] ? "route" : "component", route_name, in.name,
+			         in.from ? in.from : "-");
+			if (in.kind != KIND_PRESENCE)
+				send_reply(link, reply_failure(&t, FAIL_NO_ROUTE, NULL), &in, &t);
 			return;
 		}
 	}
@@ -176,7 +172,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		v.n_dir_names = n_names;
 		char *xml = service_reply(q, &t, &v);
 		/* every iq get is answered, even when building the answer failed */
-		send_reply(link, xml ? xml : reply_failure(&t, FAIL_HANDLER, "out of memory"), &t);
+		send_reply(link, xml ? xml : reply_failure(&t, FAIL_HANDLER, "out of memory"), &in, &t);
 		cgi_dir_names_free(names, n_names);
 		return;
 	}
@@ -188,5 +184,5 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	                              .name = rc->cgi_dir ? route_name : rc->name,
 	                              .path_info = path_info,
 	                              .script = rc->cgi_dir ? script : NULL};
-	dispatch_stanza(rt->disp, &tgt, stanza, &sink);
+	dispatch_stanza(rt->disp, &tgt, &in, &sink);
 }

@@ -1,4 +1,5 @@
-/* service.c - disco, ping and version answers built with libxml2 (pure; see service.h). */
+/* service.c - disco, ping and version answers (pure; see service.h). The iq result
+ * envelope comes from stanza_build.h; this file builds only the <query> payload. */
 #include "service.h"
 
 #include <libxml/tree.h>
@@ -9,6 +10,7 @@
 #include <strings.h>
 
 #include "autoconfig.h"
+#include "stanza_build.h"
 
 enum service_query service_query_of(const char *type, const char *child_ns)
 {
@@ -116,27 +118,15 @@ char *service_reply(enum service_query q, const struct reply_target *t,
 {
 	xmlDocPtr doc;
 	xmlNodePtr root, query;
-	xmlBufferPtr b;
-	char *out = NULL;
 
 	if (v->node && (q == SQ_DISCO_INFO || q == SQ_DISCO_ITEMS))
 		return reply_failure(t, FAIL_NO_ROUTE, "no such node");
-	doc = xmlNewDoc(BAD_CAST "1.0");
-	root = xmlNewDocNode(doc, NULL, BAD_CAST "iq", NULL);
-	xmlDocSetRootElement(doc, root);
-	xmlNewProp(root, BAD_CAST "type", BAD_CAST "result");
-	if (t->id)
-		xmlNewProp(root, BAD_CAST "id", BAD_CAST t->id);
-	if (t->to)
-		xmlNewProp(root, BAD_CAST "to", BAD_CAST t->to);
-	if (t->from)
-		xmlNewProp(root, BAD_CAST "from", BAD_CAST t->from);
+	root = stanza_begin(&doc, &(struct stanza_head){"iq", "result", t->id, t->to, t->from});
 	if (q != SQ_PING) {
 		const char *ns = q == SQ_DISCO_INFO    ? NS_DISCO_INFO
 		                 : q == SQ_DISCO_ITEMS ? NS_DISCO_ITEMS
 		                                       : NS_VERSION;
-		query = xmlNewChild(root, NULL, BAD_CAST "query", NULL);
-		xmlSetNs(query, xmlNewNs(query, BAD_CAST ns, NULL));
+		query = stanza_add_child(root, "query", ns);
 		if (q == SQ_DISCO_INFO)
 			disco_info(query, v);
 		else if (q == SQ_DISCO_ITEMS)
@@ -152,10 +142,5 @@ char *service_reply(enum service_query q, const struct reply_target *t,
 			}
 		}
 	}
-	b = xmlBufferCreate();
-	if (b && xmlNodeDump(b, doc, root, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	xmlFreeDoc(doc);
-	return out;
+	return stanza_serialize(doc);
 }

@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stanza_build.h"
 #include "xml_check.h"
-
-#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 /* SOAP 1.2 Part 1 section 5.4.6 fault codes -> XEP-0072 condition and error type.
  * Sender: modify, as XEP-0072's example ("should not be resent without change").
@@ -73,20 +72,13 @@ int soap_is_envelope(const char *body, size_t len)
 	return v;
 }
 
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
-}
-
 /* The first element child of parent called name in namespace ns (NULL: none). */
 static xmlNodePtr child(xmlNodePtr parent, const char *ns, const char *name)
 {
 	if (!parent)
 		return NULL;
-	for (xmlNodePtr c = first_element(parent->children); c; c = first_element(c->next))
+	for (xmlNodePtr c = stanza_first_element(parent->children); c;
+	     c = stanza_first_element(c->next))
 		if (strcmp((const char *)c->name, name) == 0 && has_ns(c, ns))
 			return c;
 	return NULL;
@@ -158,51 +150,20 @@ static xmlChar *fault_reason(xmlNodePtr fault, int version)
 	return n ? xmlNodeGetContent(n) : NULL;
 }
 
-static xmlNodePtr ns_child(xmlNodePtr parent, const char *name, const char *ns)
-{
-	xmlNodePtr c = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-	xmlSetNs(c, xmlNewNs(c, BAD_CAST ns, NULL));
-	return c;
-}
-
 static char *build(const struct reply_target *t, xmlNodePtr envelope,
                    const struct soap_fault_info *info, const xmlChar *reason)
 {
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr root, err;
-	xmlBufferPtr b;
-	char *out = NULL;
+	struct stanza_head h = {t->kind == KIND_IQ ? "iq" : "message", "error", t->id, t->to, t->from};
+	xmlDocPtr doc;
+	xmlNodePtr root = stanza_begin(&doc, &h), err;
+	const char *text = (const char *)reason;
 
-	root = xmlNewDocNode(doc, NULL, BAD_CAST(t->kind == KIND_IQ ? "iq" : "message"), NULL);
-	xmlDocSetRootElement(doc, root);
-	xmlNewProp(root, BAD_CAST "type", BAD_CAST "error");
-	if (t->id)
-		xmlNewProp(root, BAD_CAST "id", BAD_CAST t->id);
-	if (t->to)
-		xmlNewProp(root, BAD_CAST "to", BAD_CAST t->to);
-	if (t->from)
-		xmlNewProp(root, BAD_CAST "from", BAD_CAST t->from);
 	xmlAddChild(root, xmlDocCopyNode(envelope, doc, 1));
-
-	err = xmlNewChild(root, NULL, BAD_CAST "error", NULL);
-	xmlNewProp(err, BAD_CAST "type", BAD_CAST info->type);
-	ns_child(err, "undefined-condition", STANZAS_NS);
-	if (reason) {
-		char *clean = reply_clean_text((const char *)reason, strlen((const char *)reason),
-		                               REPLY_MAX_ERROR_TEXT, true);
-		if (clean && *clean)
-			xmlNodeAddContent(ns_child(err, "text", STANZAS_NS), BAD_CAST clean);
-		free(clean);
-	}
+	err = stanza_add_error(root, info->type, "undefined-condition", NULL, text,
+	                       text ? strlen(text) : 0);
 	if (info->condition)
-		ns_child(err, info->condition, SOAP_FAULT_NS);
-
-	b = xmlBufferCreate();
-	if (b && xmlNodeDump(b, doc, root, 0, 0) >= 0)
-		out = strdup((const char *)xmlBufferContent(b));
-	xmlBufferFree(b);
-	xmlFreeDoc(doc);
-	return out;
+		stanza_add_child(err, info->condition, SOAP_FAULT_NS);
+	return stanza_serialize(doc);
 }
 
 char *soap_fault_reply_info(const struct reply_target *t, const struct cgi_response *resp,
@@ -225,11 +186,11 @@ char *soap_fault_reply_info(const struct reply_target *t, const struct cgi_respo
 	version = envelope_version(env);
 	ns = version == SOAP_12 ? SOAP12_ENV_NS : SOAP11_ENV_NS;
 	body = version ? child(env, ns, "Body") : NULL;
-	fault = body ? first_element(body->children) : NULL;
+	fault = body ? stanza_first_element(body->children) : NULL;
 	if (fault && strcmp((const char *)fault->name, "Fault") == 0 && has_ns(fault, ns)) {
 		xmlChar *reason = fault_reason(fault, version);
 		classify(d, fault, version, info);
-		reply_strip_restricted(env);
+		stanza_strip_restricted(env);
 		out = build(t, env, info, reason);
 		xmlFree(reason);
 	}

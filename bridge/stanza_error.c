@@ -189,3 +189,24 @@ const char *bridge_failure_text(enum bridge_failure f)
 	}
 	return "unknown failure";
 }
+
+enum bridge_failure bridge_failure_of_backend(enum backend_failure f)
+{
+	switch (f) {
+	case BACKEND_OK:
+		return FAIL_NONE;
+	case BACKEND_TIMEOUT:
+		return FAIL_TIMEOUT;
+	case BACKEND_TOO_LARGE:
+		return FAIL_TOO_LARGE;
+	case BACKEND_BUSY:
+		return FAIL_BUSY;
+	case BACKEND_UNAVAILABLE:
+		return FAIL_UNAVAILABLE;
+	case BACKEND_BAD_JOB:
+		return FAIL_BAD_REQUEST;
+	case BACKEND_HANDLER:
+		break;
+	}
+	return FAIL_HANDLER;
+}

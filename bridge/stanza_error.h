@@ -5,6 +5,8 @@
 #ifndef XC_STANZA_ERROR_H
 #define XC_STANZA_ERROR_H
 
+#include "backend.h"
+
 enum bridge_failure {
 	FAIL_NONE,
 	FAIL_TIMEOUT,         /* handler exceeded its time limit */
@@ -32,5 +34,7 @@ void stanza_error_for_status(int status, const char *location, struct stanza_err
 void stanza_error_for_failure(enum bridge_failure f, enum stanza_kind kind,
                               struct stanza_error *out);
 const char *bridge_failure_text(enum bridge_failure f);
+/* A backend's neutral failure kind (backend.h) as the bridge failure it answers with. */
+enum bridge_failure bridge_failure_of_backend(enum backend_failure f);
 
 #endif

@@ -16,7 +16,7 @@ FUZZ_FLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 	-fno-omit-frame-pointer -g -O1
 COMPILE_FLAGS = $(subst =fuzzer$(comma),=fuzzer-no-link$(comma),$(FUZZ_FLAGS))
 comma = ,
-PKGS = libxml-2.0 inih fcgi expat icu-uc
+PKGS = libxml-2.0 inih fcgi expat icu-uc libstrophe
 CPPFLAGS_FUZZ = -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -I$(builddir) -I$(srcdir)/bridge \
 	-I$(srcdir)/fuzz $(shell pkg-config --cflags $(PKGS))
 LIBS_FUZZ = $(shell pkg-config --libs $(PKGS))
@@ -27,9 +27,9 @@ export XC_FUZZ_KNOWN
 
 HARNESSES = fuzz_response fuzz_fcgi_record fuzz_reply fuzz_request fuzz_http_req \
 	fuzz_http_resp fuzz_control fuzz_config
-PURE = buf log config config_route route request response stanza_error reply fcgi_record \
-	stderr_log service http_xmpp http_resp soap_fault control_proto \
-	config_daemon config_diff config_instance config_metrics fcgi_addr jid_check xml_check
+# The pure sources are libpure.a's, read from Makefile.am: the list lives in one place.
+PURE = $(shell sed -n '/^bridge_libpure_a_SOURCES/,/^bridge_libpure_a_CFLAGS/p' \
+	$(srcdir)/Makefile.am | grep -o 'bridge/[a-z_0-9]*\.c' | sed 's|bridge/||;s|\.c$$||')
 HELPERS = oracle target
 
 OBJ = $(builddir)/fuzz/obj

@@ -470,7 +470,7 @@ static void test_instance_section(void **state)
 	expect_error(XMPP_OK ROUTE_OK "[instance]\nname = a b\n", 7,
 	             "instance name 'a b' is not valid (1-48 of A-Z a-z 0-9 _ -)");
 	expect_error(XMPP_OK ROUTE_OK "[instance]\ndrain_timeout = 3601\n", 7,
-	             "drain_timeout must be 0-3600 seconds, not '3601'");
+	             "drain_timeout '3601' is not a number of seconds from 0 to 3600");
 	expect_error(XMPP_OK ROUTE_OK "[instance]\nname = a\nname = b\n", 8,
 	             "duplicate key 'name' in [instance]");
 	expect_error(XMPP_OK ROUTE_OK "[instance]\n[instance]\n", 7, "duplicate section [instance]");

@@ -16,7 +16,7 @@
  * comments and processing instructions never copied into the stream (RFC 6120 11.1);
  * message and presence rules (no reply on success unless message_replies, then a chat
  * message; errors as type error); no reply to type error or iq result; id, to and
- * from carried over. Last, reply_clean_text: invalid UTF-8 and characters XML forbids
+ * from carried over. Last, stanza_clean_text: invalid UTF-8 and characters XML forbids
  * replaced by U+FFFD, tab/newline/CR kept, the cap respected on a character boundary,
  * trimming. */
 #include <setjmp.h>
@@ -902,11 +902,11 @@ static void test_reply_failure(void **state)
 	}
 }
 
-/* ---- reply_clean_text ---- */
+/* ---- stanza_clean_text ---- */
 
 static void expect_clean(const char *in, size_t len, size_t cap, bool trim, const char *want)
 {
-	char *out = reply_clean_text(in, len, cap, trim);
+	char *out = stanza_clean_text(in, len, cap, trim);
 	assert_non_null(out);
 	assert_string_equal(out, want);
 	assert_true(strlen(out) <= cap);
@@ -982,10 +982,10 @@ static void test_clean_len(void **state)
 	char *out;
 	(void)state;
 	/* only len bytes are read */
-	out = reply_clean_text("abcdef", 3, 100, false);
+	out = stanza_clean_text("abcdef", 3, 100, false);
 	assert_string_equal(out, "abc");
 	free(out);
-	out = reply_clean_text("ab\xc3\xa9", 3, 100, false);
+	out = stanza_clean_text("ab\xc3\xa9", 3, 100, false);
 	assert_string_equal(out, "ab" REPL);
 	free(out);
 }

@@ -1,0 +1,122 @@
+/* stanza_job.c - an inbound stanza -> a handler job, a response -> the reply (see
+ * stanza_job.h). */
+#include "stanza_job.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "soap_fault.h"
+
+/* An iq carrying an XEP-0332 <req> becomes an HTTP-style request: method, path, query
+ * and headers overlay the environment and the body replaces the stanza on stdin. */
+static const char *http_request(struct stanza_job *j, const char *path_info)
+{
+	const char *why = NULL;
+	struct kv *vars = NULL;
+	size_t n = 0;
+	int rc = http_req_parse(j->input, j->input_len, &j->http, &why);
+	if (rc == HTTP_REQ_NO)
+		return NULL;
+	if (rc == HTTP_REQ_UNSUPPORTED) {
+		j->refusal = FAIL_NOT_IMPLEMENTED;
+		return why ? why : "this XEP-0332 data transfer is not supported";
+	}
+	if (rc != HTTP_REQ_YES)
+		return why ? why : "malformed XEP-0332 request";
+	j->is_http = true; /* j->http now needs freeing */
+	if (http_req_env(&j->http, path_info, &vars, &n, &why) != 0)
+		return why ? why : "malformed XEP-0332 headers";
+	for (size_t i = 0; i < n; i++)
+		if (cgi_env_set(&j->env, vars[i].name, vars[i].value,
+		                strcmp(vars[i].name, "CONTENT_TYPE") == 0) != 0) {
+			http_env_free(vars, n);
+			return "out of memory";
+		}
+	http_env_free(vars, n);
+	free(j->input);
+	j->input_len = j->http.body.len;
+	j->input = malloc(j->input_len + 1);
+	if (!j->input)
+		return "out of memory";
+	if (j->input_len)
+		memcpy(j->input, j->http.body.data, j->input_len);
+	return NULL;
+}
+
+const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
+                             const struct stanza_job_place *at)
+{
+	xmpp_stanza_t *stanza = in->stanza;
+	const struct route_cfg *rc = at->route;
+	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
+	char *text = NULL;
+	size_t text_len = 0;
+	const char *reason = NULL;
+	int n_attrs;
+
+	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
+		return "the stanza cannot be serialized";
+	j->input = request_stdin_document(text, text_len, &j->input_len);
+	xmpp_free(xmpp_stanza_get_context(stanza), text);
+	if (!j->input)
+		return "out of memory";
+
+	n_attrs = xmpp_stanza_get_attribute_count(stanza);
+	if (n_attrs > REQ_MAX_ATTRS + 8)
+		return "too many attributes on the stanza";
+	n_attrs = xmpp_stanza_get_attributes(stanza, attrs, 2 * (REQ_MAX_ATTRS + 8)) / 2;
+	for (int i = 0; i < n_attrs; i++) /* libstrophe's parser dropped the prefix */
+		if (strcmp(attrs[2 * i], "lang") == 0 && !xmpp_stanza_get_attribute(stanza, "xml:lang"))
+			attrs[2 * i] = "xml:lang";
+	struct request_meta m = {.stanza_name = in->name,
+	                         .attrs = attrs,
+	                         .n_attrs = (size_t)n_attrs,
+	                         .route = at->name,
+	                         .path_info = at->path_info,
+	                         .script = at->script ? at->script
+	                                   : rc->cgi  ? rc->cgi
+	                                              : rc->script_filename,
+	                         .server_name = at->cfg->domain,
+	                         .server_port = at->cfg->port,
+	                         .remote_addr = in->remote_addr,
+	                         .remote_user = in->sender,
+	                         .path = at->path_env,
+	                         .content_length = j->input_len,
+	                         .extra = rc->env,
+	                         .n_extra = rc->n_env,
+	                         .control_socket = at->cfg->control_socket,
+	                         .params = rc->params,
+	                         .n_params = rc->n_params};
+	if (request_build_env(&m, &j->env, &reason) != 0)
+		return reason;
+	return in->kind == KIND_IQ ? http_request(j, at->path_info) : NULL;
+}
+
+void stanza_job_free(struct stanza_job *j)
+{
+	cgi_env_free(&j->env);
+	free(j->input);
+	if (j->is_http)
+		http_req_free(&j->http);
+	memset(j, 0, sizeof *j);
+}
+
+/* Parsing every body twice costs a third of a FastCGI request's instructions: look for
+ * a SOAP Fault only in an XML body that mentions one. */
+static bool may_be_soap_fault(const struct cgi_response *resp)
+{
+	return resp->body.len && reply_is_xml_type(resp->content_type) &&
+	       memmem(resp->body.data, resp->body.len, "Fault", 5);
+}
+
+char *stanza_job_reply(const struct stanza_job *j, const struct reply_target *t,
+                       const struct cgi_response *resp, const char **why)
+{
+	char *xml;
+	*why = NULL;
+	if (j->is_http)
+		return http_resp_build_for(t, resp, &j->http);
+	if (may_be_soap_fault(resp) && (xml = soap_fault_reply(t, resp)))
+		return xml;
+	return reply_from_response(t, resp, why);
+}

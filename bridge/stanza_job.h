@@ -1,0 +1,51 @@
+/* stanza_job.h - the mapping between XMPP and a handler: stanza -> job, response -> reply.
+ *
+ * stanza_job_build() turns an inbound stanza (inbound.h) into what a backend runs: the
+ * CGI environment and the bytes for stdin (the stanza as a document; for an XEP-0332
+ * <req>, its HTTP method, path, headers and body instead). stanza_job_reply() turns the
+ * handler's CGI response into the reply stanza: an XEP-0332 <resp>, a SOAP Fault as a
+ * stanza error, or the reply.c mapping. dispatch.c only carries the job from one to the
+ * other; the failures a backend reports are mapped in stanza_error.c. */
+#ifndef XC_STANZA_JOB_H
+#define XC_STANZA_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "http_xmpp.h"
+#include "inbound.h"
+#include "reply.h"
+#include "request.h"
+
+struct stanza_job {
+	struct cgi_env env;
+	char *input; /* stdin bytes */
+	size_t input_len;
+	bool is_http; /* an XEP-0332 request: answered with <resp> */
+	struct http_req http;
+	enum bridge_failure refusal; /* how build refused: bad-request unless set */
+};
+
+/* Where the stanza goes, for the environment. */
+struct stanza_job_place {
+	const struct config *cfg;
+	const struct route_cfg *route;
+	const char *name;      /* the route name as addressed: XMPP_ROUTE */
+	const char *path_info; /* "/route" or "/route/extra" */
+	const char *script;    /* a cgi_dir executable, or NULL for the route's own */
+	const char *path_env;  /* PATH handed to handlers */
+};
+
+/* Fills j (zeroed) from in. Returns NULL, or why the stanza cannot become a request
+ * (j->refusal then says how to answer, if not bad-request); j needs stanza_job_free
+ * either way. Reads in->stanza only during the call. */
+const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
+                             const struct stanza_job_place *at);
+void stanza_job_free(struct stanza_job *j);
+/* The reply to the job's stanza for a complete response; NULL only when out of memory
+ * or when none is due. *why says why the body was unusable, when it was. */
+char *stanza_job_reply(const struct stanza_job *j, const struct reply_target *t,
+                       const struct cgi_response *resp, const char **why);
+
+#endif
