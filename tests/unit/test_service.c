@@ -1,0 +1,338 @@
+/* test_service.c - unit tests for bridge/service.c, what the bridge answers itself.
+ *
+ * Which iqs are service queries (only gets, by the child's namespace); disco#info of the
+ * bridge and of a route (identity, SOAP and HTTP features when configured); disco#items
+ * in client mode (route JIDs as resources, descriptions as names) and component mode
+ * (localparts, cgi_dir names with a mixed-case one listed by resource, a name a route
+ * shadows left out, no items below a route); ping and version; a node answered
+ * item-not-found. Configurations are read with config_load from a temporary directory,
+ * and answers are checked by parsing them with libxml2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "autoconfig.h"
+#include "config.h"
+#include "service.h"
+
+static char dir[256];
+
+static int setup(void **state)
+{
+	char path[300];
+	FILE *f;
+	(void)state;
+	snprintf(dir, sizeof dir, "%s/xc-test-service-XXXXXX",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof path, "%s/h.sh", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	return chmod(path, 0755);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define CLIENT "[xmpp]\njid = bridge@example.org\npassword = pw\n"
+#define COMPONENT "[xmpp]\nmode = component\ncomponent = cgi.example.org\nsecret = pw\n"
+/* %1$s is the directory with h.sh */
+#define ROUTES                                                                                     \
+	"[route \"echo\"]\ncgi = %1$s/h.sh\n"                                                          \
+	"[route \"calc\"]\ncgi = %1$s/h.sh\ndescription = A calculator\nsoap = yes\n"                  \
+	"[route \"web\"]\ncgi = %1$s/h.sh\nhttp = yes\n"
+
+static void load(const char *xmpp, struct config *cfg)
+{
+	char path[300], text[2048], err[512];
+	FILE *f;
+	snprintf(path, sizeof path, "%s/test.conf", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(xmpp, f);
+	snprintf(text, sizeof text, ROUTES, dir);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	if (config_load(path, cfg, err, sizeof err) != 0)
+		fail_msg("config refused: %s", err);
+}
+
+static const struct reply_target target = {
+    .kind = KIND_IQ, .type = "get", .id = "q1", .to = "alice@example.org/pc", .from = NULL};
+
+/* The reply parsed: checks the envelope and returns the document. */
+static xmlDocPtr answer(enum service_query q, const struct service_view *v)
+{
+	char *xml = service_reply(q, &target, v);
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	xmlChar *type, *id, *to;
+	assert_non_null(xml);
+	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+	if (!doc)
+		fail_msg("not well-formed: %s", xml);
+	free(xml);
+	root = xmlDocGetRootElement(doc);
+	assert_string_equal((const char *)root->name, "iq");
+	type = xmlGetProp(root, BAD_CAST "type");
+	id = xmlGetProp(root, BAD_CAST "id");
+	to = xmlGetProp(root, BAD_CAST "to");
+	assert_string_equal((char *)id, "q1");
+	assert_string_equal((char *)to, "alice@example.org/pc");
+	assert_non_null(type);
+	xmlFree(type);
+	xmlFree(id);
+	xmlFree(to);
+	return doc;
+}
+
+static const char *root_type(xmlDocPtr doc, char *buf, size_t len)
+{
+	xmlChar *t = xmlGetProp(xmlDocGetRootElement(doc), BAD_CAST "type");
+	snprintf(buf, len, "%s", t ? (char *)t : "");
+	xmlFree(t);
+	return buf;
+}
+
+static xmlNodePtr query_of(xmlDocPtr doc, const char *ns)
+{
+	xmlNodePtr q = xmlDocGetRootElement(doc)->children;
+	assert_non_null(q);
+	assert_string_equal((const char *)q->name, "query");
+	assert_non_null(q->ns);
+	assert_string_equal((const char *)q->ns->href, ns);
+	return q;
+}
+
+/* How many children named `name` have attribute attr = value (value NULL: any). */
+static int children_with(xmlNodePtr q, const char *name, const char *attr, const char *value)
+{
+	int n = 0;
+	for (xmlNodePtr c = q->children; c; c = c->next) {
+		xmlChar *v;
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, name) != 0)
+			continue;
+		v = xmlGetProp(c, BAD_CAST attr);
+		if (v && (!value || strcmp((char *)v, value) == 0))
+			n++;
+		xmlFree(v);
+	}
+	return n;
+}
+
+/* The item with this jid has this name. */
+static void expect_item(xmlNodePtr q, const char *jid, const char *name)
+{
+	for (xmlNodePtr c = q->children; c; c = c->next) {
+		xmlChar *j = xmlGetProp(c, BAD_CAST "jid"), *nm = xmlGetProp(c, BAD_CAST "name");
+		int match = j && strcmp((char *)j, jid) == 0;
+		if (match)
+			assert_string_equal((char *)nm, name);
+		xmlFree(j);
+		xmlFree(nm);
+		if (match)
+			return;
+	}
+	fail_msg("no item %s", jid);
+}
+
+static void test_query_of(void **state)
+{
+	(void)state;
+	assert_int_equal(service_query_of("get", NS_DISCO_INFO), SQ_DISCO_INFO);
+	assert_int_equal(service_query_of("get", NS_DISCO_ITEMS), SQ_DISCO_ITEMS);
+	assert_int_equal(service_query_of("get", NS_PING), SQ_PING);
+	assert_int_equal(service_query_of("get", NS_VERSION), SQ_VERSION);
+	assert_int_equal(service_query_of("set", NS_PING), SQ_NONE);
+	assert_int_equal(service_query_of("result", NS_DISCO_INFO), SQ_NONE);
+	assert_int_equal(service_query_of(NULL, NS_PING), SQ_NONE);
+	assert_int_equal(service_query_of("get", NULL), SQ_NONE);
+	assert_int_equal(service_query_of("get", "urn:xmpp:http"), SQ_NONE);
+	assert_int_equal(service_query_of("get", "urn:xmpp:ping:extra"), SQ_NONE);
+}
+
+static void test_disco_info(void **state)
+{
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	xmlNodePtr q;
+	char t[16];
+	(void)state;
+	load(CLIENT, &cfg);
+	v.cfg = &cfg;
+	/* the bridge itself: no SOAP, no HTTP */
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	q = query_of(doc, NS_DISCO_INFO);
+	assert_int_equal(children_with(q, "identity", "category", "component"), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_DISCO_INFO), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_DISCO_ITEMS), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_PING), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_VERSION), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_SOAP), 0);
+	assert_int_equal(children_with(q, "feature", "var", NS_HTTP), 0);
+	xmlFreeDoc(doc);
+	/* a SOAP route: automation/soap named by its description */
+	v.route = config_route(&cfg, "calc");
+	v.route_name = "calc";
+	assert_non_null(v.route);
+	doc = answer(SQ_DISCO_INFO, &v);
+	q = query_of(doc, NS_DISCO_INFO);
+	assert_int_equal(children_with(q, "identity", "type", "soap"), 1);
+	assert_int_equal(children_with(q, "identity", "name", "A calculator"), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_SOAP), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_HTTP), 0);
+	xmlFreeDoc(doc);
+	/* an HTTP route named by its name */
+	v.route = config_route(&cfg, "web");
+	v.route_name = "web";
+	doc = answer(SQ_DISCO_INFO, &v);
+	q = query_of(doc, NS_DISCO_INFO);
+	assert_int_equal(children_with(q, "identity", "name", "web"), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_HTTP), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_SOAP), 0);
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+}
+
+static void test_items_client(void **state)
+{
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	xmlNodePtr q;
+	(void)state;
+	load(CLIENT, &cfg);
+	v.cfg = &cfg;
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "jid", NULL), 3);
+	expect_item(q, "bridge@example.org/echo", "echo");
+	expect_item(q, "bridge@example.org/calc", "A calculator");
+	expect_item(q, "bridge@example.org/web", "web");
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+}
+
+static void test_items_component(void **state)
+{
+	char *names[] = {"Mixed", "echo", "tool"}; /* "echo" is shadowed by the route */
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	xmlNodePtr q;
+	(void)state;
+	load(COMPONENT, &cfg);
+	v.cfg = &cfg;
+	v.dir_names = names;
+	v.n_dir_names = 3;
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "jid", NULL), 5);
+	expect_item(q, "echo@cgi.example.org", "echo");
+	expect_item(q, "calc@cgi.example.org", "A calculator");
+	expect_item(q, "web@cgi.example.org", "web");
+	expect_item(q, "tool@cgi.example.org", "tool");
+	expect_item(q, "cgi.example.org/Mixed", "Mixed");
+	xmlFreeDoc(doc);
+	/* below a route there is nothing */
+	v.route = config_route(&cfg, "echo");
+	v.route_name = "echo";
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "jid", NULL), 0);
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+}
+
+static void test_ping_version(void **state)
+{
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	xmlNodePtr q, c;
+	char t[16];
+	int seen = 0;
+	(void)state;
+	load(CLIENT, &cfg);
+	v.cfg = &cfg;
+	doc = answer(SQ_PING, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	assert_null(xmlDocGetRootElement(doc)->children);
+	xmlFreeDoc(doc);
+	doc = answer(SQ_VERSION, &v);
+	q = query_of(doc, NS_VERSION);
+	for (c = q->children; c; c = c->next) {
+		xmlChar *text = xmlNodeGetContent(c);
+		if (strcmp((const char *)c->name, "name") == 0) {
+			assert_string_equal((char *)text, PACKAGE_NAME);
+			seen |= 1;
+		} else if (strcmp((const char *)c->name, "version") == 0) {
+			assert_string_equal((char *)text, PACKAGE_VERSION);
+			seen |= 2;
+		}
+		xmlFree(text);
+	}
+	assert_int_equal(seen, 3);
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+}
+
+static void test_node_not_found(void **state)
+{
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	char t[16];
+	(void)state;
+	load(CLIENT, &cfg);
+	v.cfg = &cfg;
+	v.node = "http://jabber.org/protocol/commands";
+	for (int q = SQ_DISCO_INFO; q <= SQ_DISCO_ITEMS; q++) {
+		char *xml = service_reply((enum service_query)q, &target, &v);
+		assert_non_null(xml);
+		doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+		assert_non_null(doc);
+		assert_string_equal(root_type(doc, t, sizeof t), "error");
+		assert_non_null(strstr(xml, "item-not-found"));
+		xmlFreeDoc(doc);
+		free(xml);
+	}
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_query_of),     cmocka_unit_test(test_disco_info),
+	    cmocka_unit_test(test_items_client), cmocka_unit_test(test_items_component),
+	    cmocka_unit_test(test_ping_version), cmocka_unit_test(test_node_not_found),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
