@@ -158,6 +158,13 @@ class Bench:
                 for d in ("native.localhost", "native-echo.localhost"):
                     f.write('\nComponent "%s"\n    component_secret = "%s"\n'
                             % (d, self.prosody.component_secret))
+        else:
+            # XEP-0198 for the rows with stream management (the load generator and
+            # the native responders switch it off themselves)
+            with open(self.prosody.cfg) as f:
+                text = f.read()
+            with open(self.prosody.cfg, "w") as f:
+                f.write(text.replace('"ping", "posix" }', '"ping", "posix", "smacks" }'))
         self.prosody.start()
         self.work = os.path.join(self.prosody.dir, "bench")
         os.makedirs(self.work)
@@ -169,9 +176,12 @@ class Bench:
         self.sock_mpx = os.path.join(w, "mpx.sock")
         start_logged([FCGI_ECHO, "-s", self.sock_bridge], os.path.join(w, "fcgi-echo-bridge.log"))
         start_logged([FCGI_ECHO, "-s", self.sock_nginx], os.path.join(w, "fcgi-echo-nginx.log"))
+        # fcgi-echo serves one kept connection at a time: the second bridge has its own
+        self.sock_sm = os.path.join(w, "fcgi-echo-sm.sock")
+        start_logged([FCGI_ECHO, "-s", self.sock_sm], os.path.join(w, "fcgi-echo-sm.log"))
         start_logged([MPX, "-s", self.sock_mpx, "-d", "1000", "-n", "64", "-r", "4096"],
                      os.path.join(w, "mpx.log"))
-        for s in (self.sock_bridge, self.sock_nginx, self.sock_mpx):
+        for s in (self.sock_bridge, self.sock_nginx, self.sock_mpx, self.sock_sm):
             wait_file(s)
 
         log("starting the bridge")
@@ -187,7 +197,13 @@ class Bench:
         if a.mode == "component":
             self.bridge = ComponentBridge(self.prosody, routes, "api.localhost")
         else:
-            self.bridge = H.Bridge(self.prosody, routes)
+            self.bridge = H.Bridge(self.prosody, routes,
+                                   extra_xmpp={"stream_management": "no"})
+            # a second bridge, one route, stream management on (the default)
+            self.bridge_sm = H.Bridge(self.prosody, [
+                FastCGIRoute("fcgi-sm", "unix:" + self.sock_sm, timeout=30,
+                             max_concurrency=64, max_queue=4096)], name="bridge-sm")
+            self.bridge_sm.start()
         self.bridge.start()
         self.bridge_pid = self.bridge.proc.pid
         self.prosody_pid = self.prosody.proc.pid
@@ -278,7 +294,8 @@ http {{
 
     # -- measurements ----------------------------------------------------
 
-    def loadgen(self, to, window, requests=None, secs=None, warmup=None, watch=True):
+    def loadgen(self, to, window, requests=None, secs=None, warmup=None, watch=True,
+                pid=None):
         a = self.a
         self.seq += 1
         argv = [os.path.join(self.bin, "loadgen"),
@@ -291,7 +308,7 @@ http {{
             argv += ["--duration", str(secs or a.secs), "--warmup", str(a.warmup if warmup is None
                                                                           else warmup)]
         if watch:
-            argv += ["--watch", str(self.bridge_pid)]
+            argv += ["--watch", str(pid or self.bridge_pid)]
         argv += ["--watch", str(self.prosody_pid)]
         r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            timeout=(secs or a.secs) + a.warmup + 60, start_new_session=True)
@@ -402,8 +419,42 @@ http {{
         kv["ticks_ms_per_s"] = kv["w0_ticks_ms"] / secs
         self.res["idle"] = kv
 
+    def sm_rows(self):
+        for w in (1, 16):
+            self.xmpp_row("fcgi_sm%d" % w, "bridge FastCGI (fcgi-echo), stream management on",
+                          self.target("fcgi-sm"), w, pid=self.bridge_sm.proc.pid)
+
+    def run_sm_only(self):
+        """--sm-only: W=1 with stream management off and on, nothing else."""
+        self.setup()
+        self.xmpp_row("fcgi1", "bridge FastCGI (fcgi-echo)", self.target("fcgi"), 1)
+        self.sm_rows()
+        self.background_end = cpu_busy(1.0)
+        R = self.res
+        out = ["Machine: " + self.machine(), "Bridge: %s" % self.bridge_info(),
+               "Background load: %.2f cores busy before the run, %.2f after it" % (
+                   self.background, self.background_end),
+               "Run: %s, client mode, %g s measured after %g s warm-up per row." % (
+                   time.strftime("%Y-%m-%d %H:%M %Z"), self.a.secs, self.a.warmup), "",
+               "| path | window | replies/s | p50 ms | p99 ms | bridge CPU us/req "
+               "| bridge RSS MB |", "|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            out.append("| %s | %s | %.0f | %.2f | %.2f | %.1f | %.1f |" % (
+                r["path"] + (" (%s)" % r["note"] if r["note"] else ""), r["window"],
+                r["rps"], r["p50"], r["p99"], r["cpu"], r["rss"]))
+        d = R["fcgi_sm1"]["p50"] - R["fcgi1"]["p50"]
+        out.append("")
+        out.append("- [%s] W=1 p50 with stream management at most 0.3 ms above without: "
+                   "%.3f - %.3f = %+.3f ms" % ("met" if d <= 0.3 else "MISSED",
+                                               R["fcgi_sm1"]["p50"], R["fcgi1"]["p50"], d))
+        sys.stdout.write("\n".join(out) + "\n")
+        if self.a.verbose:
+            log("bridge-sm log tail:\n" + H.tail(self.bridge_sm.log))
+
     def run(self):
         a = self.a
+        if a.sm_only:
+            return self.run_sm_only()
         self.setup()
         mode = a.mode
         for w in (1, 16, 64) if a.only != "fastcgi" else ():
@@ -414,6 +465,8 @@ http {{
                           self.target("native-echo"), w, bridge=False)
         for w in (1, 16, 64):
             self.xmpp_row("fcgi%d" % w, "bridge FastCGI (fcgi-echo)", self.target("fcgi"), w)
+        if mode == "client":
+            self.sm_rows()
         if a.only == "fastcgi":
             self.background_end = cpu_busy(1.0)
             return
@@ -552,6 +605,11 @@ http {{
             ok = v["answered"] == 1000 and v["max"] <= 2000
             target(ok, "1000 in flight, %s, all answered within 2 s: %d/1000 answered, max "
                    "latency %.0f ms" % (what, v["answered"], v["max"]))
+        if "fcgi_sm1" in R:
+            d = R["fcgi_sm1"]["p50"] - R["fcgi1"]["p50"]
+            target(d <= 0.3, "(issue 12) W=1 p50 with stream management at most 0.3 ms above "
+                   "without (FastCGI): %.3f - %.3f = %+.3f ms" % (
+                       R["fcgi_sm1"]["p50"], R["fcgi1"]["p50"], d))
         target(idle["ms_per_s"] < 1.0, "idle CPU < 1 ms/s: %.3f ms/s" % idle["ms_per_s"])
         rss = max(R["fcgi1000"]["w0_rssmax_kb"], R["cgi1000"]["w0_rssmax_kb"]) / 1024.0
         target(rss < 16, "RSS < 16 MB with 1000 in flight: %.1f MB" % rss)
@@ -580,6 +638,8 @@ def main():
     ap.add_argument("--mode", choices=("client", "component"), default="client",
                     help="how the bridge and the native responders connect")
     ap.add_argument("--results", help="also write the report to this file")
+    ap.add_argument("--sm-only", action="store_true",
+                    help="only W=1 with stream management off and on (client mode)")
     ap.add_argument("-v", "--verbose", action="store_true", help="raw lines on stderr")
     a = ap.parse_args()
     for p in (H.BRIDGE_BIN, FCGI_ECHO, MPX):
@@ -588,7 +648,8 @@ def main():
     b = Bench(a)
     try:
         b.run()
-        b.report()
+        if not a.sm_only:
+            b.report()
     except H.HarnessError as e:
         log("failed: %s" % e)
         if getattr(b, "bridge", None):

@@ -112,6 +112,9 @@ enum xmpp_key {
 	XK_COMPONENT,
 	XK_SECRET,
 	XK_SECRET_FILE,
+	XK_STREAM_MANAGEMENT,
+	XK_ACK_TIMEOUT,
+	XK_RESEND_MAX_AGE,
 	XK_COUNT
 };
 
@@ -260,6 +263,11 @@ static const struct cfg_command xmpp_commands[XK_COUNT] = {
     [XK_COMPONENT] = CFG_KEY("component", set_component),
     [XK_SECRET] = CFG_KEY("secret", set_secret),
     [XK_SECRET_FILE] = CFG_KEY("secret_file", set_secret_file),
+    [XK_STREAM_MANAGEMENT] = CFG_BOOL("stream_management", struct config, stream_management),
+    [XK_ACK_TIMEOUT] = CFG_UINT("ack_timeout", struct config, ack_timeout_s, 1, 3600,
+                                "is not a number of seconds from 1 to 3600"),
+    [XK_RESEND_MAX_AGE] = CFG_UINT("resend_max_age", struct config, resend_max_age_s, 0, 86400,
+                                   "is not a number of seconds from 0 to 86400"),
 };
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
@@ -557,6 +565,9 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof *cfg);
 	cfg->path = strdup(path);
 	cfg->tls = TLS_REQUIRED;
+	cfg->stream_management = true;
+	cfg->ack_timeout_s = CFG_DEFAULT_ACK_TIMEOUT;
+	cfg->resend_max_age_s = CFG_DEFAULT_RESEND_MAX_AGE;
 	cfg->daemon_uid = cfg->daemon_gid = -1;
 	cfg->drain_timeout_s = CFG_DEFAULT_DRAIN_TIMEOUT;
 	slash = strrchr(path, '/');

@@ -71,6 +71,10 @@ struct config {
 	unsigned port;
 	enum tls_mode tls;
 	char *cafile;
+	/* XEP-0198 and answers across a lost connection (xmpp-cgi.conf(5)) */
+	bool stream_management;    /* client mode: use it when the server offers it */
+	unsigned ack_timeout_s;    /* an unanswered ack request this old ends the connection */
+	unsigned resend_max_age_s; /* answers older than this are not sent again in a new session */
 	struct route_cfg *routes;
 	size_t n_routes;
 	/* [control]: the local socket handlers send stanzas through; NULL: none */
@@ -117,6 +121,8 @@ struct config {
 #define CFG_DEFAULT_CONTROL_MAX_LINE 1024
 #define CFG_DEFAULT_CONTROL_MAX_CONNECTIONS 64
 #define CFG_DEFAULT_CONTROL_IDLE_TIMEOUT 60
+#define CFG_DEFAULT_ACK_TIMEOUT 30
+#define CFG_DEFAULT_RESEND_MAX_AGE 60
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_ASSIGN 32
 #define CFG_DEFAULT_DRAIN_TIMEOUT 30

@@ -83,6 +83,7 @@ modules:
   mod_disco: {{}}
   mod_ping: {{}}
   mod_roster: {{}}
+  mod_stream_mgmt: {{}}
   mod_version: {{}}
 """
 

@@ -119,6 +119,14 @@ class ClientMode(EjabberdTest):
                              r"bridge@localhost/%s\n" % route)
         self.assertNotIn("PLAIN", log)
 
+    def test_stream_management_is_on(self):
+        # mod_stream_mgmt offers XEP-0198; every route enables it, resumable.
+        log = self.env.bridge.read_log()
+        for route in [r.name for r in routes()]:
+            self.assertIn("route %s: stream management on, resumable" % route, log)
+        r = self.alice.query(self.to("echo"))
+        self.assertResultFrom(r, self.to("echo"))
+
     def test_unknown_attributes_do_not_arrive(self):
         # ejabberd re-encodes the stanza: a data-* attribute the handler
         # would read (status.sh's data-status) is gone on the way.

@@ -412,6 +412,26 @@ static void test_route_name_valid(void **state)
 }
 
 /* [daemon]: names resolved when the file is read; the group defaults to the user's. */
+/* XEP-0198 keys: defaults, values, refusals. */
+static void test_stream_management_keys(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK, &cfg);
+	assert_true(cfg.stream_management);
+	assert_int_equal(cfg.ack_timeout_s, CFG_DEFAULT_ACK_TIMEOUT);
+	assert_int_equal(cfg.resend_max_age_s, CFG_DEFAULT_RESEND_MAX_AGE);
+	config_free(&cfg);
+	load_ok(XMPP_OK "stream_management = no\nack_timeout = 5\nresend_max_age = 0\n" ROUTE_OK, &cfg);
+	assert_false(cfg.stream_management);
+	assert_int_equal(cfg.ack_timeout_s, 5);
+	assert_int_equal(cfg.resend_max_age_s, 0);
+	config_free(&cfg);
+	expect_error(XMPP_OK "stream_management = maybe\n" ROUTE_OK, 4, "stream_management 'maybe'");
+	expect_error(XMPP_OK "ack_timeout = 0\n" ROUTE_OK, 4, "ack_timeout '0'");
+	expect_error(XMPP_OK "resend_max_age = -1\n" ROUTE_OK, 4, "resend_max_age '-1'");
+}
+
 static void test_daemon_section(void **state)
 {
 	struct config cfg;
@@ -1018,6 +1038,7 @@ int main(void)
 	    cmocka_unit_test(test_repeatable_keys),
 	    cmocka_unit_test(test_err_unknown_key),
 	    cmocka_unit_test(test_daemon_section),
+	    cmocka_unit_test(test_stream_management_keys),
 	    cmocka_unit_test(test_err_unknown_section),
 	    cmocka_unit_test(test_err_bad_header),
 	    cmocka_unit_test(test_err_bad_route_name),
