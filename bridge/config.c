@@ -435,6 +435,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->in_control = false;
 	ld->in_metrics = false;
 	ld->in_daemon = false;
+	ld->in_instance = false;
 	ld->seen_route = 0;
 	if (strcmp(section, "metrics") == 0) {
 		if (ld->seen_metrics)
@@ -459,6 +460,8 @@ static int enter_section(struct loader *ld, const char *section)
 	}
 	if (strcmp(section, "daemon") == 0)
 		return cfg_daemon_enter(ld);
+	if (strcmp(section, "instance") == 0)
+		return cfg_instance_enter(ld);
 	if (strcmp(section, "xmpp") == 0) {
 		ld->in_xmpp = true;
 		if (!ld->xmpp_line)
@@ -524,6 +527,8 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		return cfg_metrics_key(ld, name, value);
 	if (ld->in_daemon)
 		return cfg_daemon_key(ld, name, value);
+	if (ld->in_instance)
+		return cfg_instance_key(ld, name, value);
 	return cfg_route_key(ld, ld->route, name, value);
 }
 
@@ -538,6 +543,8 @@ static int config_finish(struct loader *ld)
 	if (ld->seen_metrics && !cfg->metrics_host)
 		return cfg_fail_at(ld, ld->line, "[metrics] needs listen = ADDRESS:PORT");
 	if (!cfg_daemon_finish(ld))
+		return 0;
+	if (!cfg_instance_finish(ld))
 		return 0;
 	if (!cfg->n_routes)
 		return cfg_fail_at(ld, ld->line, "no [route \"NAME\"] section: nothing to serve");
@@ -562,6 +569,7 @@ int config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	cfg->ack_timeout_s = CFG_DEFAULT_ACK_TIMEOUT;
 	cfg->resend_max_age_s = CFG_DEFAULT_RESEND_MAX_AGE;
 	cfg->daemon_uid = cfg->daemon_gid = -1;
+	cfg->drain_timeout_s = CFG_DEFAULT_DRAIN_TIMEOUT;
 	slash = strrchr(path, '/');
 	ld.dir = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
 	if (slash == path) {
@@ -607,6 +615,7 @@ void config_free(struct config *cfg)
 	free(cfg->metrics_keys);
 	free(cfg->daemon_keys);
 	free(cfg->daemon_user);
+	free(cfg->instance_name);
 	free(cfg->control_tokenless_uids);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -100,6 +100,10 @@ struct config {
 	bool control_tokenless_any;   /* tokenless_users = * (the default) */
 	long *control_tokenless_uids; /* else: only these users connect without a token */
 	size_t control_n_tokenless_uids;
+	/* [instance] (config_instance.c): several bridges as one component */
+	char *instance_name;      /* name = , else host-pid */
+	unsigned drain_timeout_s; /* SIGTERM waits this long for running requests */
+	char fingerprint[24];     /* config_fingerprint(), set by main.c; "" in unit tests */
 };
 
 /* Defaults, documented in xmpp-cgi.conf(5). */
@@ -121,6 +125,8 @@ struct config {
 #define CFG_DEFAULT_RESEND_MAX_AGE 60
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_ASSIGN 32
+#define CFG_DEFAULT_DRAIN_TIMEOUT 30
+#define CFG_MAX_INSTANCE_NAME 48
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */
 int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
@@ -135,7 +141,9 @@ const char *config_route_interpreter(const struct route_cfg *r, const char *scri
 /* Reload: true if both routes have the same name and the same keys and values. */
 bool config_route_same(const struct route_cfg *a, const struct route_cfg *b);
 /* Reload: the first section that differs and needs a restart ("[xmpp]", "[control]",
- * "[metrics]", "[daemon]"), or NULL. */
+ * "[metrics]", "[daemon]", "[instance]" for its name), or NULL. */
 const char *config_restart_section(const struct config *a, const struct config *b);
+/* 1-48 of A-Z a-z 0-9 _ - : it goes into addresses and iq ids unquoted. */
+bool config_instance_name_valid(const char *name);
 
 #endif

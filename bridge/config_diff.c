@@ -57,5 +57,7 @@ const char *config_restart_section(const struct config *a, const struct config *
 		return "[metrics]";
 	if (!same_text(a->daemon_keys, b->daemon_keys))
 		return "[daemon]";
+	if (!same_text(a->instance_name, b->instance_name))
+		return "[instance]"; /* iqs in flight name it */
 	return NULL;
 }

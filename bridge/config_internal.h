@@ -30,6 +30,8 @@ struct loader {
 	unsigned seen_control;
 	bool in_daemon;
 	unsigned seen_daemon;
+	bool in_instance;
+	unsigned seen_instance;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
 	bool failed;
@@ -53,5 +55,11 @@ int cfg_metrics_key(struct loader *ld, const char *name, const char *v);
 int cfg_daemon_enter(struct loader *ld);
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v);
 int cfg_daemon_finish(struct loader *ld);
+
+/* [instance] (config_instance.c) */
+int cfg_instance_enter(struct loader *ld);
+int cfg_instance_key(struct loader *ld, const char *name, const char *v);
+/* The default name, host-pid, when the file gives none. */
+int cfg_instance_finish(struct loader *ld);
 
 #endif

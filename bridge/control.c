@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -34,7 +35,7 @@ struct ctl_conn;
 struct pending {
 	struct control *ctl;
 	struct ctl_conn *conn;
-	char id[48];
+	char id[128];
 	char to[400]; /* only this address may answer */
 	char *caller_id;
 	uv_timer_t timer;
@@ -67,6 +68,8 @@ struct control {
 	struct pending *pendings;
 	unsigned long long next_id;
 	bool stopping;
+	dev_t sock_dev; /* the socket file this instance made: removed at exit only if */
+	ino_t sock_ino; /* it is still there, not another instance's */
 };
 
 struct write_req {
@@ -255,7 +258,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 	const struct ctl_request *rq = &c->rq;
 	const struct route_cfg *rc = config_route(ctl->cfg, rq->route);
 	struct xmpp_link *link;
-	char from[400], bare[400], iq_id[48];
+	char from[400], bare[400], iq_id[128];
 	char *xml, *caller_id = NULL;
 	const char *code, *why;
 	struct pending *p;
@@ -281,9 +284,10 @@ static void execute(struct ctl_conn *c, const char *payload)
 		answer(c, "fail forbidden route %s may not send to this recipient%s\n", rq->route, "");
 		return;
 	}
-	/* unguessable, so that no one else can answer in the recipient's place */
-	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x", ++ctl->next_id, (unsigned)rand(),
-	         (unsigned)rand());
+	/* unguessable, so that no one else can answer in the recipient's place; the instance
+	 * name at the end brings the answer back here from another instance (bridge/relay.c) */
+	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x.%s", ++ctl->next_id, (unsigned)rand(),
+	         (unsigned)rand(), ctl->cfg->instance_name);
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
 	if (!xml) {
 		log_info("control: route %s: stanza refused (%s): %s", rq->route, code, why);
@@ -522,8 +526,11 @@ int control_iq_answer(struct control *ctl, xmpp_stanza_t *stanza)
 		return 0;
 	for (p = ctl->pendings; p && strcmp(p->id, id) != 0; p = p->next)
 		;
-	if (!p)
-		return 1; /* ours, but its caller is gone: nothing else wants it */
+	if (!p) {
+		log_info("control: iq %s answered by %s after its caller was gone: ignored", id,
+		         xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "-");
+		return 1; /* ours, but nothing else wants it */
+	}
 	if (!answered_by_recipient(p, xmpp_stanza_get_from(stanza))) {
 		log_warn("control: iq %s answered by %s, not by %s: ignored", p->id,
 		         xmpp_stanza_get_from(stanza) ? xmpp_stanza_get_from(stanza) : "nobody", p->to);
@@ -594,13 +601,53 @@ static unsigned descriptor_share(unsigned max)
 	return max;
 }
 
+/* Whether the socket file at path is left from a run that ended: connecting is refused
+ * (ECONNREFUSED). Anything else - accepted, a full backlog (EAGAIN), no permission to
+ * tell (EACCES) - may be a live process, whose socket must not be taken. Returns 0 for
+ * stale, else the errno that says why not (0 on success becomes EISCONN). */
+static int socket_not_stale(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, err;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return errno;
+	err = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? EISCONN : errno;
+	close(fd);
+	return err == ECONNREFUSED || err == ENOENT ? 0 : err;
+}
+
+/* The listening socket, bound here rather than by uv_pipe_bind(): libuv would unlink the
+ * path when the handle closes, even when the file there is no longer this socket. Returns
+ * the descriptor or a negative errno. */
+static int bind_socket(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, err;
+	if (strlen(path) >= sizeof sa.sun_path)
+		return UV_ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 struct control *control_start(uv_loop_t *loop, const struct config *cfg,
                               const struct control_hooks *hooks)
 {
 	struct control *ctl = calloc(1, sizeof *ctl);
 	const char *path = cfg->control_socket;
 	struct stat st;
-	int rc;
+	int fd, rc;
 	if (!ctl)
 		return NULL;
 	ctl->loop = loop;
@@ -609,11 +656,34 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	ctl->max_conns = descriptor_share(cfg->control_max_connections);
 	uv_timer_init(loop, &ctl->idle_timer);
 	ctl->idle_timer.data = ctl;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path); /* left by an earlier run */
 	uv_pipe_init(loop, &ctl->listener, 0);
 	ctl->listener.data = ctl;
-	rc = uv_pipe_bind(&ctl->listener, path);
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		int why = socket_not_stale(path);
+		if (why == EISCONN || why == EAGAIN || why == EINPROGRESS) {
+			log_error("control socket %s: another process (another instance?) listens "
+			          "there; give each instance its own [control] socket",
+			          path);
+		} else if (why) {
+			log_error("control socket %s: cannot tell whether another process listens "
+			          "there (%s); not taking it",
+			          path, strerror(why));
+		} else {
+			unlink(path); /* left by an earlier run */
+		}
+		if (why) {
+			uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
+			return NULL;
+		}
+	}
+	fd = bind_socket(path);
+	rc = fd < 0 ? fd : 0;
+	if (rc == 0 && lstat(path, &st) == 0) {
+		ctl->sock_dev = st.st_dev;
+		ctl->sock_ino = st.st_ino;
+	}
+	if (rc == 0 && (rc = uv_pipe_open(&ctl->listener, fd)) != 0)
+		close(fd);
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
 	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
@@ -628,6 +698,8 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 		rc = uv_listen((uv_stream_t *)&ctl->listener, 128, on_connection);
 	if (rc != 0) {
 		log_error("control socket %s: %s", path, uv_strerror(rc));
+		if (fd >= 0)
+			unlink(path);
 		uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
 		return NULL;
 	}
@@ -637,6 +709,7 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 
 void control_stop(struct control *ctl)
 {
+	struct stat st;
 	if (!ctl)
 		return;
 	ctl->stopping = true;
@@ -649,6 +722,11 @@ void control_stop(struct control *ctl)
 	}
 	while (ctl->conns)
 		conn_close(ctl->conns);
-	unlink(ctl->cfg->control_socket);
+	if (lstat(ctl->cfg->control_socket, &st) == 0 && st.st_dev == ctl->sock_dev &&
+	    st.st_ino == ctl->sock_ino)
+		unlink(ctl->cfg->control_socket);
+	else
+		log_warn("control socket %s is no longer this instance's: left in place",
+		         ctl->cfg->control_socket);
 	uv_close((uv_handle_t *)&ctl->listener, on_listener_closed);
 }

@@ -22,6 +22,9 @@
 #include "stanza_depth.h"
 #include "stanza_job.h"
 
+/* Refusals while the instance drains or stops: service-unavailable, type wait. */
+#define SHUTDOWN_TEXT "the bridge is shutting down; send again"
+
 enum req_state { REQ_QUEUED, REQ_RUNNING, REQ_DONE };
 
 struct request {
@@ -223,8 +226,7 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_fa
 	char *xml;
 	r->call = NULL;
 	if (f != FAIL_NONE) {
-		answer_failure(
-		    r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? "the bridge is shutting down" : NULL);
+		answer_failure(r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
 		return;
 	}
 	xml = stanza_job_reply(&r->job, &r->target, resp, &why);
@@ -336,8 +338,8 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 		answer_failure(r, FAIL_FORBIDDEN, NULL);
 		return;
 	}
-	if (d->stopping) {
-		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+	if (d->stopping || d->refusing) {
+		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 		return;
 	}
 	if (in->too_deep) { /* build() serializes it recursively */
@@ -373,6 +375,8 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 	route->queued++;
 }
 
+void dispatcher_drain(struct dispatcher *d) { d->refusing = true; }
+
 static void refuse_queued(struct route_rt *route)
 {
 	struct request *r;
@@ -380,7 +384,7 @@ static void refuse_queued(struct route_rt *route)
 		route->queue_head = r->next;
 		route->queued--;
 		r->next = NULL;
-		answer_failure(r, FAIL_UNAVAILABLE, "the bridge is shutting down");
+		answer_failure(r, FAIL_UNAVAILABLE, SHUTDOWN_TEXT);
 	}
 	route->queue_tail = NULL;
 }

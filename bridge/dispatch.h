@@ -63,6 +63,7 @@ struct dispatcher {
 	unsigned in_flight;      /* requests not yet answered */
 	const char *path_env;    /* PATH handed to handlers */
 	bool check_acl;          /* false with --once */
+	bool refusing;           /* SIGTERM: new stanzas refused, started and queued ones go on */
 	bool stopping;
 	/* XMPP_CGI_TOKEN: a grant per running request, when there is a control socket */
 	struct grant_table *grants;
@@ -86,6 +87,9 @@ struct route_rt *dispatcher_route(struct dispatcher *d, const char *name);
  * call. */
 void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
                      const struct inbound *in, const struct reply_sink *sink);
+/* Refuses new stanzas (service-unavailable, type wait: send again, to another instance)
+ * while the running and queued requests go on to their answers. */
+void dispatcher_drain(struct dispatcher *d);
 /* Refuses queued requests and kills running handlers; their replies still go out. */
 void dispatcher_stop(struct dispatcher *d);
 /* Closes the routes' backends (FastCGI connections); every request must be answered

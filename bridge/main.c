@@ -3,7 +3,9 @@
  * It loads the configuration, then either checks it (--check), runs one stanza through
  * a route with no server (--once), or builds the daemon: one libuv loop, one libstrophe
  * context driven from it, one XMPP link per route feeding the dispatcher. SIGTERM and
- * SIGINT stop it cleanly: handlers are killed, pending iqs answered, links closed.
+ * SIGINT drain it: new stanzas are refused with a wait error, running and queued
+ * requests finish within drain_timeout, then the links close. A second signal stops it
+ * at once: handlers are killed, pending iqs answered, links closed.
  * SIGHUP reloads the configuration (reload.c); [metrics] serves metrics.c's page. */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include "autoconfig.h"
 #include "cgi_runner.h"
 #include "config.h"
+#include "config_fingerprint.h"
 #include "control.h"
 #include "dispatch.h"
 #include "grant.h"
@@ -56,9 +59,8 @@ struct daemon {
 	size_t n_links; /* one per route, or one component connection */
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t shutdown_timer;
-	uint64_t shutdown_started;
-	bool shutting_down;
-	bool links_stopping;
+	uint64_t shutdown_started; /* when the current phase began */
+	enum shutdown_phase { SD_RUNNING, SD_DRAINING, SD_CUTTING, SD_CLOSING_LINKS } phase;
 	/* READY=1 once every link is online or has failed once */
 	struct readiness ready;
 };
@@ -244,6 +246,8 @@ static void on_links_changed(void *ud, const size_t *was, size_t n)
 static void on_reload_applied(void *ud)
 {
 	struct daemon *dm = ud;
+	config_fingerprint(dm->cfg.path, dm->cfg.fingerprint, sizeof dm->cfg.fingerprint);
+	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
 	readiness_reloaded(&dm->ready);
 }
 
@@ -283,22 +287,45 @@ static void close_all(struct daemon *dm)
 	uv_close((uv_handle_t *)&dm->shutdown_timer, NULL);
 }
 
+/* Draining: until nothing is in flight or drain_timeout. Cutting: handlers killed, their
+ * answers going out (SHUTDOWN_GRACE_MS at most). Closing links: the same bound. */
+static void cut_short(struct daemon *dm)
+{
+	dm->phase = SD_CUTTING;
+	dm->shutdown_started = uv_now(dm->loop);
+	dispatcher_stop(&dm->disp);
+}
+
 static void on_shutdown_tick(uv_timer_t *t)
 {
 	struct daemon *dm = t->data;
-	bool late = uv_now(dm->loop) - dm->shutdown_started > SHUTDOWN_GRACE_MS;
+	uint64_t age = uv_now(dm->loop) - dm->shutdown_started;
 	size_t closed = 0;
 
-	if (!dm->links_stopping && (dm->disp.in_flight == 0 || late)) {
-		dm->links_stopping = true;
+	if (dm->phase == SD_DRAINING && dm->disp.in_flight &&
+	    age >= dm->cfg.drain_timeout_s * 1000ull) {
+		log_warn("instance %s: drain_timeout (%u s) reached: %u request%s cut short",
+		         dm->cfg.instance_name, dm->cfg.drain_timeout_s, dm->disp.in_flight,
+		         dm->disp.in_flight == 1 ? "" : "s");
+		cut_short(dm);
+		return;
+	}
+	if ((dm->phase == SD_DRAINING || dm->phase == SD_CUTTING) &&
+	    (dm->disp.in_flight == 0 || (dm->phase == SD_CUTTING && age > SHUTDOWN_GRACE_MS))) {
+		if (dm->phase == SD_DRAINING)
+			log_info("instance %s: drained, closing the connection%s", dm->cfg.instance_name,
+			         dm->n_links == 1 ? "" : "s");
+		dm->phase = SD_CLOSING_LINKS;
 		for (size_t i = 0; i < dm->n_links; i++)
 			link_stop(dm->links[i]);
 		dm->shutdown_started = uv_now(dm->loop);
 		return;
 	}
+	if (dm->phase != SD_CLOSING_LINKS)
+		return;
 	for (size_t i = 0; i < dm->n_links; i++)
 		closed += link_closed(dm->links[i]) ? 1 : 0;
-	if (dm->links_stopping && (closed == dm->n_links || late)) {
+	if (closed == dm->n_links || age > SHUTDOWN_GRACE_MS) {
 		uv_timer_stop(t);
 		close_all(dm);
 	}
@@ -308,16 +335,28 @@ static void on_signal(uv_signal_t *s, int signum)
 {
 	struct daemon *dm = s->data;
 	if (signum == SIGHUP) {
-		if (!dm->shutting_down && dm->reload)
+		if (dm->phase == SD_RUNNING && dm->reload)
 			reload_now(dm->reload);
 		return;
 	}
-	if (dm->shutting_down)
+	if (dm->phase == SD_DRAINING) { /* the second signal: stop now */
+		log_info("instance %s: signal %d again: stopping now, %u request%s cut short",
+		         dm->cfg.instance_name, signum, dm->disp.in_flight,
+		         dm->disp.in_flight == 1 ? "" : "s");
+		cut_short(dm);
 		return;
-	dm->shutting_down = true;
-	log_info("signal %d: shutting down", signum);
+	}
+	if (dm->phase != SD_RUNNING)
+		return;
+	log_info("instance %s: signal %d: draining %u request%s for at most %u s, new stanzas "
+	         "refused (send the signal again to stop now)",
+	         dm->cfg.instance_name, signum, dm->disp.in_flight, dm->disp.in_flight == 1 ? "" : "s",
+	         dm->cfg.drain_timeout_s);
 	readiness_stopping(&dm->ready);
-	dispatcher_stop(&dm->disp);
+	dm->phase = SD_DRAINING;
+	dispatcher_drain(&dm->disp);
+	if (dm->cfg.drain_timeout_s == 0)
+		cut_short(dm);
 	dm->shutdown_started = uv_now(dm->loop);
 	uv_timer_start(&dm->shutdown_timer, on_shutdown_tick, 0, 50);
 }
@@ -367,6 +406,7 @@ static int run_daemon(struct daemon *dm)
 	else
 		log_info("xmpp-cgi %s starting: %zu route%s as %s@%s", PACKAGE_VERSION, dm->cfg.n_routes,
 		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
+	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
 	if (dm->cfg.control_socket) {
 		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
@@ -408,7 +448,7 @@ static int run_daemon(struct daemon *dm)
 	uv_run(dm->loop, UV_RUN_DEFAULT);
 	free(dm->links);
 	readiness_free(&dm->ready);
-	log_info("stopped");
+	log_info("instance %s stopped", dm->cfg.instance_name);
 	return 0;
 }
 
@@ -479,6 +519,7 @@ int main(int argc, char **argv)
 		config_free(&dm.cfg);
 		return 0;
 	}
+	config_fingerprint(config_path, dm.cfg.fingerprint, sizeof dm.cfg.fingerprint);
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	/* With a cafile, trust it instead of the system bundle, which OpenSSL would
 	 * otherwise load into every route's TLS context (about 1 MB each). Handlers do

@@ -7,6 +7,8 @@
  * serves the page; metrics_text.c writes it. */
 #include "metrics.h"
 
+#include "autoconfig.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +175,20 @@ static int link_families(struct buf *b, struct xmpp_link *const *links, size_t n
 	return rc;
 }
 
+/* Which instance this is and which configuration it runs: compare config across
+ * instances of one component to spot drift. "name", as Prometheus keeps "instance"
+ * for the scraped address. */
+static int instance_family(struct buf *b, const struct config *cfg)
+{
+	const char *l[] = {"name",    cfg->instance_name ? cfg->instance_name : "",
+	                   "config",  cfg->fingerprint,
+	                   "version", PACKAGE_VERSION};
+	return mt_family(b, "xmpp_cgi_instance_info", "gauge",
+	                 "This instance: its [instance] name, configuration fingerprint and "
+	                 "version; always 1.") |
+	       mt_sample(b, "xmpp_cgi_instance_info", &(struct mt_labels){l, 3}, 1);
+}
+
 char *metrics_render(const struct metrics_source *src, size_t *len)
 {
 	struct buf b = {0};
@@ -187,6 +203,7 @@ char *metrics_render(const struct metrics_source *src, size_t *len)
 		rc |= mt_sample(&b, "xmpp_cgi_reloads_total", &(struct mt_labels){no, 1},
 		                (double)src->reloads[1]);
 	}
+	rc |= instance_family(&b, src->disp->cfg);
 	if (rc) {
 		buf_free(&b);
 		return NULL;

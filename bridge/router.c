@@ -11,6 +11,7 @@
 #include "control.h"
 #include "inbound.h"
 #include "log.h"
+#include "relay.h"
 #include "reply.h"
 #include "route.h"
 #include "service.h"
@@ -107,8 +108,8 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &in, &t);
 		return;
 	}
-	if (in.kind == KIND_IQ && control_iq_answer(rt->ctl, stanza))
-		return; /* the answer to an iq a local program sent */
+	if (relay_take(cfg, rt->ctl, link, stanza))
+		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
 	if (!in.answerable)
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {

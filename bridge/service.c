@@ -134,6 +134,12 @@ char *service_reply(enum service_query q, const struct reply_target *t,
 		else {
 			add(query, "name", PACKAGE_NAME);
 			add(query, "version", PACKAGE_VERSION);
+			if (v->cfg->instance_name) { /* several instances: which one, which config */
+				char os[128];
+				snprintf(os, sizeof os, "instance %s, config %s", v->cfg->instance_name,
+				         v->cfg->fingerprint[0] ? v->cfg->fingerprint : "unknown");
+				add(query, "os", os);
+			}
 		}
 	}
 	return stanza_serialize(doc);

@@ -63,6 +63,17 @@ class ProsodyStreamErrors(unittest.TestCase):
                          r"error conflict" % re.escape(COMPONENT))
         self.assertNotIn("online as", second.read_log())
 
+    def test_second_component_takes_over_when_the_first_stops(self):
+        # Prosody's answer to several instances: a standby (xmpp-cgi(8),
+        # SEVERAL INSTANCES).
+        first = self.component("ps-active")
+        first.start()
+        second = self.component("ps-standby")
+        second.launch()
+        self.assertNamed(second, 0, r"stream error conflict")
+        self.assertEqual(first.stop(), 0)
+        second.wait_online(timeout=40)
+
     def test_replaced_client_session_gets_conflict_with_text(self):
         route = [Route("echo", script("echo.sh"))]
         first = h.Bridge(self.prosody, route, name="ps-replaced")

@@ -465,6 +465,41 @@ static void test_daemon_section(void **state)
 	expect_error(XMPP_OK ROUTE_OK "[daemon]\nuid = 0\n", 7, "unknown key 'uid' in [daemon]");
 }
 
+/* [instance]: a name for addresses and ids, and how long SIGTERM drains. */
+static void test_instance_section(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK, &cfg);
+	{ /* host-pid */
+		char pid[24];
+		size_t n = strlen(cfg.instance_name);
+		snprintf(pid, sizeof pid, "%ld", (long)getpid());
+		assert_true(config_instance_name_valid(cfg.instance_name));
+		assert_true(n > strlen(pid));
+		assert_string_equal(cfg.instance_name + n - strlen(pid), pid);
+	}
+	assert_int_equal(cfg.drain_timeout_s, CFG_DEFAULT_DRAIN_TIMEOUT);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "[instance]\nname = web-1_b\ndrain_timeout = 0\n", &cfg);
+	assert_string_equal(cfg.instance_name, "web-1_b");
+	assert_int_equal(cfg.drain_timeout_s, 0);
+	config_free(&cfg);
+	expect_error(XMPP_OK ROUTE_OK "[instance]\nname = a.b\n", 7,
+	             "instance name 'a.b' is not valid (1-48 of A-Z a-z 0-9 _ -)");
+	expect_error(XMPP_OK ROUTE_OK "[instance]\nname = a b\n", 7,
+	             "instance name 'a b' is not valid (1-48 of A-Z a-z 0-9 _ -)");
+	expect_error(XMPP_OK ROUTE_OK "[instance]\ndrain_timeout = 3601\n", 7,
+	             "drain_timeout '3601' is not a number of seconds from 0 to 3600");
+	expect_error(XMPP_OK ROUTE_OK "[instance]\nname = a\nname = b\n", 8,
+	             "duplicate key 'name' in [instance]");
+	expect_error(XMPP_OK ROUTE_OK "[instance]\n[instance]\n", 7, "duplicate section [instance]");
+	expect_error(XMPP_OK ROUTE_OK "[instance]\nid = 1\n", 7, "unknown key 'id' in [instance]");
+	assert_true(config_instance_name_valid("a"));
+	assert_false(config_instance_name_valid(""));
+	assert_false(config_instance_name_valid("0123456789012345678901234567890123456789012345678"));
+}
+
 /* ---- errors: structure ---- */
 
 static void test_err_unknown_key(void **state)
@@ -1036,6 +1071,7 @@ int main(void)
 	    cmocka_unit_test(test_fastcgi_backend_rest_and_shared_addresses),
 	    cmocka_unit_test(test_control_limits),
 	    cmocka_unit_test(test_err_control_limits),
+	    cmocka_unit_test(test_instance_section),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

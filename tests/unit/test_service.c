@@ -286,6 +286,7 @@ static void test_ping_version(void **state)
 	assert_string_equal(root_type(doc, t, sizeof t), "result");
 	assert_null(xmlDocGetRootElement(doc)->children);
 	xmlFreeDoc(doc);
+	snprintf(cfg.fingerprint, sizeof cfg.fingerprint, "0123456789abcdef");
 	doc = answer(SQ_VERSION, &v);
 	q = query_of(doc, NS_VERSION);
 	for (c = q->children; c; c = c->next) {
@@ -296,10 +297,16 @@ static void test_ping_version(void **state)
 		} else if (strcmp((const char *)c->name, "version") == 0) {
 			assert_string_equal((char *)text, PACKAGE_VERSION);
 			seen |= 2;
+		} else if (strcmp((const char *)c->name, "os") == 0) {
+			/* several instances: which one answered, with which configuration */
+			char want[128];
+			snprintf(want, sizeof want, "instance %s, config 0123456789abcdef", cfg.instance_name);
+			assert_string_equal((char *)text, want);
+			seen |= 4;
 		}
 		xmlFree(text);
 	}
-	assert_int_equal(seen, 3);
+	assert_int_equal(seen, 7);
 	xmlFreeDoc(doc);
 	config_free(&cfg);
 }
