@@ -206,6 +206,52 @@ def pid_alive(pid):
     return state not in ("Z", "X")
 
 
+def zombie_children(ppid):
+    """pids of the zombie children of `ppid`."""
+    zs = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == ppid and fields[0] == "Z":
+            zs.append(int(p))
+    return zs
+
+
+class ModuleFixture:
+    """A test module's expensive fixture, built by `make()` on first use and
+    kept for the module's other tests.  If building fails, every later use
+    fails at once with that first cause instead of trying again."""
+
+    def __init__(self, make, what="fixture"):
+        self.make = make
+        self.what = what
+        self.value = None
+        self.error = None
+
+    def get(self):
+        if self.error is not None:
+            raise HarnessError("%s failed earlier: %s"
+                               % (self.what, self.error))
+        if self.value is None:
+            try:
+                self.value = self.make()
+            except BaseException as e:
+                self.error = e
+                raise
+        return self.value
+
+    def close(self):
+        """Close the fixture if it was built (for tearDownModule)."""
+        v, self.value = self.value, None
+        if v is not None:
+            v.close()
+
+
 # ---------------------------------------------------------------------------
 # Certificates (openssl CLI): one CA, one server certificate whose SANs cover
 # every domain of the test server.

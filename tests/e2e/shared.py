@@ -113,19 +113,7 @@ class BridgeTest(unittest.TestCase):
 
     def bridge_zombies(self):
         """pids of zombie children of the bridge."""
-        ppid = self.env.bridge.proc.pid
-        zs = []
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % p) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == ppid and fields[0] == "Z":
-                zs.append(int(p))
-        return zs
+        return h.zombie_children(self.env.bridge.proc.pid)
 
     def assertNoZombies(self, settle=3.0):
         h.wait_until(lambda: not self.bridge_zombies(), settle)

@@ -206,25 +206,16 @@ class Fixture:
         self.prosody.stop()
 
 
-_fixture = {}
+_fixture = h.ModuleFixture(Fixture, "fixture")
+_bridge_errors = {}     # "bridge-NAME" -> why that bridge failed to start
 
 
 def fixture():
-    if "error" in _fixture:
-        raise h.HarnessError("fixture failed earlier: %s" % _fixture["error"])
-    if "fx" not in _fixture:
-        try:
-            _fixture["fx"] = Fixture()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-    return _fixture["fx"]
+    return _fixture.get()
 
 
 def tearDownModule():
-    fx = _fixture.pop("fx", None)
-    if fx:
-        fx.close()
+    _fixture.close()
 
 
 class SharedTest(unittest.TestCase):
@@ -236,12 +227,13 @@ class SharedTest(unittest.TestCase):
         self.fx = fixture()
         self.alice = self.fx.alice
         key = "bridge-" + self.BRIDGE
-        if key in _fixture:
-            raise h.HarnessError("bridge failed earlier: %s" % _fixture[key])
+        if key in _bridge_errors:
+            raise h.HarnessError("bridge failed earlier: %s"
+                                 % _bridge_errors[key])
         try:
             self.bridge = self.fx.bridge(self.BRIDGE)
         except BaseException as e:
-            _fixture[key] = e
+            _bridge_errors[key] = e
             raise
         if self.bridge is None:
             self.skipTest("no backend for these tests is installed")

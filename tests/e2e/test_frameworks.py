@@ -232,25 +232,15 @@ class Fixture:
         self.prosody.stop()
 
 
-_fixture = {}
+_fixture = h.ModuleFixture(Fixture, "fixture")
 
 
 def fixture():
-    if "error" in _fixture:
-        raise h.HarnessError("fixture failed earlier: %s" % _fixture["error"])
-    if "fx" not in _fixture:
-        try:
-            _fixture["fx"] = Fixture()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-    return _fixture["fx"]
+    return _fixture.get()
 
 
 def tearDownModule():
-    fx = _fixture.pop("fx", None)
-    if fx:
-        fx.close()
+    _fixture.close()
 
 
 CATFCGI_ROUTES = ["catfcgi"] + ["catfcgi%d" % i for i in range(2, 6)]

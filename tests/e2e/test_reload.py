@@ -23,22 +23,18 @@ import component
 import harness as h
 from harness import Route, script
 
-_fixture = {}
+def _new_prosody():
+    p = h.Prosody()
+    p.start()
+    return p
+
+
+_fixture = h.ModuleFixture(_new_prosody)
 
 
 def prosody():
     """A private Prosody for this module, started once."""
-    if "error" in _fixture:
-        raise h.HarnessError("fixture failed earlier: %s" % _fixture["error"])
-    if "prosody" not in _fixture:
-        try:
-            p = h.Prosody()
-            p.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["prosody"] = p
-    p = _fixture["prosody"]
+    p = _fixture.get()
     p.start()
     return p
 

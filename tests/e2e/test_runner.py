@@ -87,19 +87,7 @@ class Lingering(shared.BridgeTest):
                         "%s (pid %d) still alive after %ss" % (what, pid, within))
 
     def bridge_zombies(self):
-        ppid = self.runner.proc.pid
-        zs = []
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % p) as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == ppid and fields[0] == "Z":
-                zs.append(int(p))
-        return zs
+        return h.zombie_children(self.runner.proc.pid)
 
     def test_answer_when_stdout_closes_before_exit(self):
         # The handler closes stdout and sleeps past its deadline: it is answered

@@ -160,28 +160,24 @@ class Proxy:
         self.lsock.close()
 
 
-_fixture = {}
+def _new_prosody():
+    p = h.Prosody()
+    with open(p.cfg) as f:
+        text = f.read()
+    text = text.replace('"ping", "posix" }', '"ping", "posix", "smacks" }')
+    text = text.replace("modules_disabled", SMACKS + "modules_disabled", 1)
+    with open(p.cfg, "w") as f:
+        f.write(text)
+    p.start()
+    return p
+
+
+_fixture = h.ModuleFixture(_new_prosody)
 
 
 def prosody():
     """A private Prosody with stream management, started once."""
-    if "error" in _fixture:
-        raise h.HarnessError("fixture failed earlier: %s" % _fixture["error"])
-    if "prosody" not in _fixture:
-        try:
-            p = h.Prosody()
-            with open(p.cfg) as f:
-                text = f.read()
-            text = text.replace('"ping", "posix" }', '"ping", "posix", "smacks" }')
-            text = text.replace("modules_disabled", SMACKS + "modules_disabled", 1)
-            with open(p.cfg, "w") as f:
-                f.write(text)
-            p.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["prosody"] = p
-    p = _fixture["prosody"]
+    p = _fixture.get()
     p.start()
     return p
 
