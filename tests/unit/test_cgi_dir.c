@@ -23,22 +23,11 @@
 
 #include "cgi_dir.h"
 #include "config.h"
+#include "scratch_dir.h"
 
-static char dir[256], bin[300], real_bin[PATH_MAX];
+static char bin[300], real_bin[PATH_MAX];
 static struct config cfg;
 static const struct route_cfg *star;
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
 
 static void link_to(const char *target, const char *name)
 {

@@ -36,23 +36,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "scratch_dir.h"
 
-static char dir[256];
 static char conf_path[300];
 
 /* ---- fixture ---- */
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
 
 static int setup(void **state)
 {

@@ -21,20 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
-
-static char dir[256];
-
-static void write_file(const char *name, const char *text, mode_t mode)
-{
-	char path[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
+#include "scratch_dir.h"
 
 static int setup(void **state)
 {
