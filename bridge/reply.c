@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xml_check.h"
+
 enum stanza_kind stanza_kind_of(const char *name)
 {
 	if (!name)
@@ -88,17 +90,60 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 	return build_error(t, &e, text, strlen(text));
 }
 
+/* The reply to a successful response. A text body, an empty one and an XML body whose
+ * root element xml_check_body passes as it is are written straight as text (*checked);
+ * anything else (a declared encoding, comments, envelope attributes that are not XML
+ * text) is built as a libxml2 tree from the document already read. */
+static char *success_reply(const struct reply_target *t, const char *type,
+                           const struct cgi_response *resp, const char **why, bool *checked)
+{
+	struct stanza_head h = {kind_name(t->kind), type, t->id, t->to, t->from};
+	bool as_text = stanza_head_is_text(&h);
+	xmlDocPtr doc, body = NULL;
+	xmlNodePtr root, payload;
+	size_t start = 0, end = 0;
+
+	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
+		body = xml_check_body(resp->body.data, resp->body.len, &start, &end, why);
+		if (!body)
+			return reply_failure(t, FAIL_BAD_XML, *why);
+		if (as_text && end > start) {
+			xmlFreeDoc(body);
+			*checked = true;
+			return stanza_write_xml(&h, resp->body.data + start, end - start);
+		}
+	} else if (as_text) {
+		*checked = true;
+		return resp->body.len ? stanza_write_text(&h, "body", resp->body.data, resp->body.len)
+		                      : stanza_write_xml(&h, NULL, 0);
+	}
+	root = stanza_begin(&doc, &h);
+	if (body) {
+		payload = stanza_adopt_payload(doc, body, why);
+		if (!payload) {
+			xmlFreeDoc(doc);
+			return reply_failure(t, FAIL_BAD_XML, *why);
+		}
+		xmlAddChild(root, payload);
+	} else if (resp->body.len) {
+		stanza_add_text(root, "body", resp->body.data, resp->body.len);
+	}
+	return stanza_serialize(doc);
+}
+
 char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
-                          const char **log_reason)
+                          const char **log_reason, bool *checked)
 {
 	const char *why = NULL;
-	xmlDocPtr doc;
-	xmlNodePtr root, payload = NULL;
 	bool success = resp->status >= 200 && resp->status < 300;
-	const char *type;
+	bool dummy;
+	char *xml;
 
 	if (log_reason)
 		*log_reason = NULL;
+	if (!checked)
+		checked = &dummy;
+	*checked = false;
 	if (!reply_allowed(t->kind, t->type))
 		return NULL;
 	if (!success) {
@@ -110,19 +155,11 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 		return NULL;
 	if (t->kind == KIND_MESSAGE && (!t->message_replies || resp->body.len == 0))
 		return NULL;
-	type = t->kind == KIND_IQ ? "result" : "chat";
-	root = new_stanza(&doc, t, type);
-	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
-		payload = stanza_xml_payload(doc, resp->body.data, resp->body.len, &why);
-		if (!payload) {
-			xmlFreeDoc(doc);
-			if (log_reason)
-				*log_reason = why;
-			return reply_failure(t, FAIL_BAD_XML, why);
-		}
-		xmlAddChild(root, payload);
-	} else if (resp->body.len) {
-		stanza_add_text(root, "body", resp->body.data, resp->body.len);
+	xml = success_reply(t, t->kind == KIND_IQ ? "result" : "chat", resp, &why, checked);
+	if (why) {
+		*checked = false;
+		if (log_reason)
+			*log_reason = why;
 	}
-	return stanza_serialize(doc);
+	return xml;
 }

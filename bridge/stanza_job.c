@@ -110,13 +110,14 @@ static bool may_be_soap_fault(const struct cgi_response *resp)
 }
 
 char *stanza_job_reply(const struct stanza_job *j, const struct reply_target *t,
-                       const struct cgi_response *resp, const char **why)
+                       const struct cgi_response *resp, const char **why, bool *checked)
 {
 	char *xml;
 	*why = NULL;
+	*checked = false;
 	if (j->is_http)
 		return http_resp_build_for(t, resp, &j->http);
 	if (may_be_soap_fault(resp) && (xml = soap_fault_reply(t, resp)))
 		return xml;
-	return reply_from_response(t, resp, why);
+	return reply_from_response(t, resp, why, checked);
 }

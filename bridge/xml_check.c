@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 size_t xml_char_len(const unsigned char *s, size_t n)
 {
@@ -57,8 +58,8 @@ const char *xml_check_text(const char *s, size_t len, bool no_controls)
 	return NULL;
 }
 
-/* Walks the document in order, without recursion. */
-static const char *check_tree(xmlDocPtr d, enum xml_check_mode mode)
+/* Walks the document in order, without recursion; max_depth counts text as a level. */
+static const char *check_tree(xmlDocPtr d, enum xml_check_mode mode, unsigned max_depth)
 {
 	xmlNodePtr n = d->children;
 	unsigned depth = 1;
@@ -79,7 +80,7 @@ static const char *check_tree(xmlDocPtr d, enum xml_check_mode mode)
 			break;
 		}
 		if (n->type == XML_ELEMENT_NODE && n->children) {
-			if (++depth > XML_CHECK_MAX_DEPTH)
+			if (++depth > max_depth)
 				return "elements nested too deep";
 			n = n->children;
 			continue;
@@ -93,9 +94,11 @@ static const char *check_tree(xmlDocPtr d, enum xml_check_mode mode)
 	return NULL;
 }
 
+static bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 static bool starts_with_declaration(const char *text, size_t len)
 {
-	while (len && (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r'))
+	while (len && is_xml_space(*text))
 		text++, len--;
 	return len >= 2 && text[0] == '<' && text[1] == '?';
 }
@@ -139,7 +142,7 @@ xmlDocPtr xml_check_read(const char *text, size_t len, enum xml_check_mode mode,
 	} else if (d->intSubset || d->extSubset) {
 		bad = "a document type declaration (not allowed in XMPP)";
 	} else {
-		bad = check_tree(d, mode);
+		bad = check_tree(d, mode, XML_CHECK_MAX_DEPTH);
 	}
 	xmlFreeParserCtxt(ctxt);
 	if (bad) {
@@ -156,4 +159,46 @@ const char *xml_check_stanza(const char *text, size_t len)
 	xmlDocPtr d = xml_check_read(text, len, XML_CHECK_STANZA, &why);
 	xmlFreeDoc(d);
 	return d ? NULL : why;
+}
+
+/* The root element of a document d read from text in DOCUMENT mode can go on the stream
+ * as it was written when the rest of the text is an XML 1.0 declaration in UTF-8 and
+ * white space: no byte-order mark, comment or processing instruction anywhere, no
+ * other encoding or version. Then text[*start, *end) is that element, and it must
+ * also pass what the stanza check adds to the document check: valid UTF-8 of XML
+ * characters, and room for the stanza around it within XML_CHECK_MAX_DEPTH. */
+static bool root_verbatim(xmlDocPtr d, const char *text, size_t len, size_t *start, size_t *end)
+{
+	size_t s = 0, e = len;
+	if (!d->version || strcmp((const char *)d->version, "1.0") != 0 ||
+	    (d->encoding && strcasecmp((const char *)d->encoding, "UTF-8") != 0) ||
+	    check_tree(d, XML_CHECK_STANZA, XML_CHECK_MAX_DEPTH - 1))
+		return false;
+	while (s < e && is_xml_space(text[s]))
+		s++;
+	if (e - s >= 2 && text[s] == '<' && text[s + 1] == '?') { /* the declaration */
+		const char *q = memmem(text + s, e - s, "?>", 2);
+		if (!q)
+			return false;
+		s = (size_t)(q - text) + 2;
+		while (s < e && is_xml_space(text[s]))
+			s++;
+	}
+	while (e > s && is_xml_space(text[e - 1]))
+		e--;
+	if (e - s < 3 || text[s] != '<' || text[s + 1] == '?' || text[s + 1] == '!' ||
+	    text[e - 1] != '>' || xml_check_text(text + s, e - s, false))
+		return false;
+	*start = s;
+	*end = e;
+	return true;
+}
+
+xmlDocPtr xml_check_body(const char *text, size_t len, size_t *start, size_t *end, const char **why)
+{
+	xmlDocPtr d = xml_check_read(text, len, XML_CHECK_DOCUMENT, why);
+	*start = *end = 0;
+	if (d && !root_verbatim(d, text, len, start, end))
+		*start = *end = 0;
+	return d;
 }
