@@ -91,7 +91,7 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 }
 
 /* The reply to a successful response. A text body, an empty one and an XML body whose
- * root element xml_check_body passes as it is are written straight as text (*checked);
+ * root element xml_check_verbatim passes as it is are written straight as text (*checked);
  * anything else (a declared encoding, comments, envelope attributes that are not XML
  * text) is built as a libxml2 tree from the document already read. */
 static char *success_reply(const struct reply_target *t, const char *type,
@@ -104,14 +104,13 @@ static char *success_reply(const struct reply_target *t, const char *type,
 	size_t start = 0, end = 0;
 
 	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
-		body = xml_check_body(resp->body.data, resp->body.len, &start, &end, why);
-		if (!body)
-			return reply_failure(t, FAIL_BAD_XML, *why);
-		if (as_text && end > start) {
-			xmlFreeDoc(body);
+		if (as_text && xml_check_verbatim(resp->body.data, resp->body.len, &start, &end)) {
 			*checked = true;
 			return stanza_write_xml(&h, resp->body.data + start, end - start);
 		}
+		body = xml_check_read(resp->body.data, resp->body.len, XML_CHECK_DOCUMENT, why);
+		if (!body)
+			return reply_failure(t, FAIL_BAD_XML, *why);
 	} else if (as_text) {
 		*checked = true;
 		return resp->body.len ? stanza_write_text(&h, "body", resp->body.data, resp->body.len)

@@ -47,7 +47,7 @@ xmlNodePtr stanza_add_text(xmlNodePtr parent, const char *name, const char *s, s
  * returns a copy of its root element owned by doc, ready to be added as a payload;
  * NULL with *why otherwise. */
 xmlNodePtr stanza_xml_payload(xmlDocPtr doc, const char *xml, size_t len, const char **why);
-/* The same for a document xml_check_read (or xml_check_body) returned; frees d. */
+/* The same for a document xml_check_read returned; frees d. */
 xmlNodePtr stanza_adopt_payload(xmlDocPtr doc, xmlDocPtr d, const char **why);
 /* Drops comments and processing instructions below n (RFC 6120 11.1). */
 void stanza_strip_restricted(xmlNodePtr n);
@@ -64,7 +64,7 @@ char *stanza_serialize(xmlDocPtr doc);
  * for heads whose attributes are valid UTF-8 of XML characters (stanza_head_is_text).
  * The result needs no outbound check: every part was checked or escaped here. */
 bool stanza_head_is_text(const struct stanza_head *h);
-/* h around xml, len bytes of one element that xml_check_body found fit to be written
+/* h around xml, len bytes of one element that xml_check_verbatim found fit to be written
  * as it is (len 0: the empty stanza). NULL when out of memory. */
 char *stanza_write_xml(const struct stanza_head *h, const char *xml, size_t len);
 /* h around a child element name holding s, cleaned as stanza_add_text cleans it. */

@@ -9,11 +9,11 @@
  * libxml2's own 256); it accepts ordinary stanzas, bound prefixes, xml:lang, non-ASCII
  * text and names expat takes, and exactly XML_CHECK_MAX_DEPTH levels. Document mode
  * keeps comments and an XML declaration for the caller. xml_check_text tells XML
- * characters and, with no_controls, C0/C1 controls and DEL. xml_check_body reads a
- * handler's body as document mode does and marks the root element for writing as it is
- * only when the stanza around it would pass the stanza check: declaration and white
- * space skipped, but not with a byte-order mark, comment, PI, another encoding or
- * version, or one level too many; each such body still parses. */
+ * characters and, with no_controls, C0/C1 controls and DEL. xml_check_verbatim passes a
+ * handler's body to be written as it is only when document mode accepts it and the
+ * stanza around it passes the stanza check: declaration and white space skipped, but
+ * not with a byte-order mark, comment, PI, DTD, another encoding, or too deep; each
+ * such body still reads in document mode, and what it refuses is refused there too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,15 +130,23 @@ static void document_mode_keeps_comments(void **state)
 	assert_non_null(strstr(why, "document type"));
 }
 
-/* The verbatim part of body, or "" when it is left to the tree; "!" when refused. */
+/* The verbatim part of body, or "" when it is left to the tree; "!" when refused. A
+ * verbatim part must read in document mode and pass, in an envelope, the stanza check. */
 static char *body_root(const char *body, size_t len)
 {
 	const char *why = NULL;
 	size_t s, e;
-	xmlDocPtr d = xml_check_body(body, len, &s, &e, &why);
-	if (!d)
-		return strdup("!");
+	char *stanza;
+	xmlDocPtr d = xml_check_read(body, len, XML_CHECK_DOCUMENT, &why);
 	xmlFreeDoc(d);
+	if (!xml_check_verbatim(body, len, &s, &e))
+		return strdup(d ? "" : "!");
+	assert_non_null(d);
+	stanza = malloc(e - s + 16);
+	assert_non_null(stanza);
+	sprintf(stanza, "<iq>%.*s</iq>", (int)(e - s), body + s);
+	assert_null(chk(stanza));
+	free(stanza);
 	return strndup(body + s, e - s);
 }
 
@@ -158,6 +166,12 @@ static void body_verbatim(void **state)
 	    {"<a/><!--c-->", ""},
 	    {"<a><?p x?></a>", ""},
 	    {"<a><b/>", "!"},
+	    {"<a:b/>", "!"},
+	    {"<a x=\"1\" x=\"2\"/>", "!"},
+	    {"<a>&foo;</a>", "!"},
+	    {"<a/><b/>", "!"},
+	    {"<a>\xC3(</a>", "!"},
+	    {"<a>\x01</a>", "!"},
 	    {"<!DOCTYPE a><a/>", "!"},
 	};
 	(void)state;
@@ -168,18 +182,18 @@ static void body_verbatim(void **state)
 	}
 }
 
-/* A payload at the deepest the stanza around it allows goes as it is; one deeper is
- * left to the tree, whose stanza the outbound check then refuses as before. */
+/* A payload two levels below the limit goes as it is; deeper ones are left to the tree
+ * (whose stanza the outbound check refuses when over the limit, as before). */
 static void body_depth(void **state)
 {
 	char *s, *got;
 	(void)state;
-	s = nested(XML_CHECK_MAX_DEPTH - 1);
+	s = nested(XML_CHECK_MAX_DEPTH - 2);
 	got = body_root(s, strlen(s));
 	assert_string_equal(got, s);
 	free(got);
 	free(s);
-	s = nested(XML_CHECK_MAX_DEPTH);
+	s = nested(XML_CHECK_MAX_DEPTH - 1);
 	got = body_root(s, strlen(s));
 	assert_string_equal(got, "");
 	free(got);
