@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "soap_fault.h"
+#include "stanza_stdin.h"
 
 /* An iq carrying an XEP-0332 <req> becomes an HTTP-style request: method, path, query
  * and headers overlay the environment and the body replaces the stanza on stdin. */
@@ -49,17 +50,17 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	xmpp_stanza_t *stanza = in->stanza;
 	const struct route_cfg *rc = at->route;
 	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
-	char *text = NULL;
-	size_t text_len = 0;
 	const char *reason = NULL;
 	int n_attrs;
 
-	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
+	switch (stanza_stdin_document(stanza, &j->input, &j->input_len)) {
+	case STDIN_OK:
+		break;
+	case STDIN_UNSERIALIZABLE:
 		return "the stanza cannot be serialized";
-	j->input = request_stdin_document(text, text_len, &j->input_len);
-	xmpp_free(xmpp_stanza_get_context(stanza), text);
-	if (!j->input)
+	case STDIN_NO_MEMORY:
 		return "out of memory";
+	}
 
 	n_attrs = xmpp_stanza_get_attribute_count(stanza);
 	if (n_attrs > REQ_MAX_ATTRS + 8)
