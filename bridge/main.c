@@ -28,6 +28,7 @@
 #include "grant.h"
 #include "log.h"
 #include "metrics.h"
+#include "muc_room.h"
 #include "privdrop.h"
 #include "readiness.h"
 #include "reload.h"
@@ -56,7 +57,8 @@ struct daemon {
 	struct metrics *metrics;
 	struct grant_table grants; /* handlers' control socket tokens */
 	struct xmpp_link **links;
-	size_t n_links; /* one per route, or one component connection */
+	size_t n_links;      /* one per route, or one component connection */
+	struct muc_set *muc; /* the routes' rooms (muc_room.h) */
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t shutdown_timer;
 	uint64_t shutdown_started; /* when the current phase began */
@@ -233,6 +235,7 @@ static void on_link_state(struct xmpp_link *link, bool online, void *ud)
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i] == link)
 			readiness_link(&dm->ready, i, online);
+	muc_link_state(dm->muc, link, online);
 }
 
 /* A reload added or removed links: the readiness table follows dm->links. */
@@ -277,6 +280,8 @@ static void close_all(struct daemon *dm)
 	dm->metrics = NULL;
 	reload_stop(dm->reload);
 	dispatcher_close_backends(&dm->disp);
+	muc_set_free(dm->muc);
+	dm->muc = dm->router.muc = NULL;
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
 			link_free(dm->links[i]);
@@ -384,6 +389,9 @@ static int run_daemon(struct daemon *dm)
 	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
+	dm->muc = dm->router.muc = muc_set_new(dm->loop, dm->ctx, &dm->cfg);
+	if (!dm->muc)
+		return 1;
 	uv_signal_init(dm->loop, &dm->sigterm);
 	uv_signal_init(dm->loop, &dm->sigint);
 	uv_signal_init(dm->loop, &dm->sighup);

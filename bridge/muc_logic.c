@@ -273,3 +273,23 @@ bool muc_loop_guard_note(struct muc_loop_guard *g, const char *speaker, bool ser
 	g->run++;
 	return true;
 }
+
+int muc_env_vars(const struct inbound_muc *m, struct muc_env_var *out, char *query,
+                 size_t query_len)
+{
+	int n = 0;
+	query[0] = '\0';
+	out[n++] = (struct muc_env_var){"XMPP_MUC_ROOM", m->room};
+	out[n++] = (struct muc_env_var){"XMPP_MUC_NICK", m->nick};
+	out[n++] = (struct muc_env_var){"XMPP_MUC_SELF", m->self};
+	if (m->real_jid)
+		out[n++] = (struct muc_env_var){"XMPP_MUC_REAL_JID", m->real_jid};
+	if (m->subject)
+		out[n++] = (struct muc_env_var){"XMPP_MUC_SUBJECT", m->subject};
+	if (m->args) {
+		out[n++] = (struct muc_env_var){"XMPP_MUC_ARGS", m->args};
+		if (muc_query_encode(m->args, query, query_len) != 0)
+			return -1;
+	}
+	return n;
+}

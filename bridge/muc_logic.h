@@ -112,4 +112,28 @@ struct muc_loop_guard {
 bool muc_loop_guard_note(struct muc_loop_guard *g, const char *speaker, bool served,
                          unsigned limit);
 
+/* ---- what a served room message tells its handler ---- */
+
+/* A message from a room's occupant, as muc_room.c read it. The strings live as long as
+ * the call that handles the stanza. */
+struct inbound_muc {
+	const char *room;     /* the room's bare JID */
+	const char *nick;     /* the speaker's nick */
+	const char *self;     /* the route's own nick in the room */
+	const char *real_jid; /* the speaker's real JID, NULL when the room hides it */
+	const char *subject;  /* the room's subject, NULL if none was seen */
+	const char *args;     /* groupchat: the trigger's argument text; else NULL */
+	bool groupchat;       /* in the room (else a private message from an occupant) */
+	int errors;           /* enum room_errors (config.h) of the route */
+};
+#define MUC_ENV_MAX 6
+struct muc_env_var {
+	const char *name, *value;
+};
+/* The group chat variables for m into out (at most MUC_ENV_MAX); query receives
+ * QUERY_STRING (args encoded, "" if none). Returns how many, or -1 if query is too
+ * small for the arguments. */
+int muc_env_vars(const struct inbound_muc *m, struct muc_env_var *out, char *query,
+                 size_t query_len);
+
 #endif

@@ -110,6 +110,16 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	}
 	if (relay_take(cfg, rt->ctl, link, stanza))
 		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
+	switch (muc_inbound(rt->muc, link, &in)) { /* a room's stanza (bridge/muc_room.c) */
+	case MUC_TAKEN:
+		return;
+	case MUC_FORBID:
+		send_reply(link, reply_failure(&t, FAIL_FORBIDDEN, NULL), &in, &t);
+		return;
+	case MUC_PASS:
+	case MUC_SERVE:
+		break;
+	}
 	if (!in.answerable)
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {
