@@ -51,8 +51,7 @@ static int add_rooms(struct loader *ld, struct route_cfg *r, const char *v)
 			}
 		if (r->n_rooms == CFG_MAX_ROOMS) {
 			free(list);
-			return cfg_fail_at(ld, ld->line, "too many rooms (at most %d a route)",
-			                   CFG_MAX_ROOMS);
+			return cfg_fail_at(ld, ld->line, "too many rooms (at most %d a route)", CFG_MAX_ROOMS);
 		}
 		grown = realloc(r->rooms, (r->n_rooms + 1) * sizeof *grown);
 		if (!grown || !(grown[r->n_rooms] = strdup(tok))) {
@@ -213,8 +212,8 @@ int cfg_muc_key(struct loader *ld, struct route_cfg *r, const char *name, const 
 	if (i == CFG_N(muc_commands))
 		return -1;
 	snprintf(label, sizeof label, "route \"%s\"", r->name);
-	return cfg_table_key(ld, muc_commands, CFG_N(muc_commands), label, &ld->seen_route_muc, r,
-	                     name, v);
+	return cfg_table_key(ld, muc_commands, CFG_N(muc_commands), label, &ld->seen_route_muc, r, name,
+	                     v);
 }
 
 int cfg_muc_finish(struct loader *ld, struct route_cfg *r)

@@ -136,7 +136,7 @@ enum muc_event muc_self_event(const struct muc_self_presence *p)
 	switch (p->kind) {
 	case MUC_SELF_ERROR:
 		return p->error && strcmp(p->error, "conflict") == 0 ? MUC_EV_NICK_CONFLICT
-		                                                      : MUC_EV_JOIN_FAILED;
+		                                                     : MUC_EV_JOIN_FAILED;
 	case MUC_SELF_AVAILABLE:
 		/* 201: the join created the room; a presence after a role change repeats 110 */
 		return muc_has_code(p, 201) ? MUC_EV_CREATED : MUC_EV_JOINED;
@@ -161,9 +161,9 @@ enum muc_event muc_self_event(const struct muc_self_presence *p)
 const char *muc_event_name(enum muc_event ev)
 {
 	static const char *const names[] = {
-	    "nothing",     "joined", "joined (room created)", "nick conflict",
-	    "join failed", "kicked", "banned",                "removed (affiliation change)",
-	    "service shutdown", "room destroyed", "left"};
+	    "nothing", "joined", "joined (room created)",        "nick conflict",    "join failed",
+	    "kicked",  "banned", "removed (affiliation change)", "service shutdown", "room destroyed",
+	    "left"};
 	return (unsigned)ev < sizeof names / sizeof *names ? names[ev] : "?";
 }
 
@@ -259,8 +259,7 @@ bool muc_bucket_take(struct muc_bucket *b, unsigned capacity, unsigned period_s,
 	return true;
 }
 
-bool muc_loop_guard_note(struct muc_loop_guard *g, const char *speaker, bool served,
-                         unsigned limit)
+bool muc_loop_guard_note(struct muc_loop_guard *g, const char *speaker, bool served, unsigned limit)
 {
 	if (strcmp(g->speaker, speaker) != 0) {
 		snprintf(g->speaker, sizeof g->speaker, "%s", speaker);

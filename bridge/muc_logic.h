@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum muc_trigger { MUC_TRIGGER_ALL, MUC_TRIGGER_MENTION, MUC_TRIGGER_PREFIX };
+/* MUC_TRIGGER_MENTION first: the default of a zeroed configuration */
+enum muc_trigger { MUC_TRIGGER_MENTION, MUC_TRIGGER_ALL, MUC_TRIGGER_PREFIX };
 
 /* Whether body (a groupchat message's text) runs the handler in mode t. prefix is the
  * command prefix (MUC_TRIGGER_PREFIX), nick the bridge's own nick in the room
@@ -39,8 +40,8 @@ struct muc_self_presence {
 	enum muc_self_kind kind;
 	const unsigned *codes; /* <status code=.../> of the muc#user <x> */
 	size_t n_codes;
-	bool destroyed;            /* unavailable with <destroy/> */
-	const char *error;         /* the error's condition element, for MUC_SELF_ERROR */
+	bool destroyed;    /* unavailable with <destroy/> */
+	const char *error; /* the error's condition element, for MUC_SELF_ERROR */
 };
 
 enum muc_event {

@@ -217,8 +217,8 @@ static void on_timer(uv_timer_t *t)
 		break;
 	case ROOM_IN:
 		if (r->ping_id[0])
-			log_info("route %s: room %s did not answer the self-ping %s; asking again",
-			         r->rc->name, r->jid, r->ping_id);
+			log_info("route %s: room %s did not answer the self-ping %s; asking again", r->rc->name,
+			         r->jid, r->ping_id);
 		send_ping(r);
 		rearm(r, (uint64_t)r->rc->room_ping_s * 1000);
 		break;
@@ -289,8 +289,7 @@ void muc_link_state(struct muc_set *s, struct xmpp_link *link, bool online)
 			move(r, RI_LINK_UP);
 		} else {
 			if (r->state != ROOM_OUT)
-				log_info("route %s: out of room %s: the connection is gone", r->rc->name,
-				         r->jid);
+				log_info("route %s: out of room %s: the connection is gone", r->rc->name, r->jid);
 			move(r, RI_LINK_DOWN);
 			r->link = NULL;
 		}
@@ -425,8 +424,8 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 		return;
 	case MUC_EV_NICK_CONFLICT:
 		if (r->state == ROOM_JOINING && r->nick_attempt < MAX_NICK_ATTEMPTS) {
-			log_info("route %s: nick %s is taken in room %s; trying another", r->rc->name,
-			         r->nick, r->jid);
+			log_info("route %s: nick %s is taken in room %s; trying another", r->rc->name, r->nick,
+			         r->jid);
 			r->nick_attempt++;
 			move(r, RI_NICK_TAKEN);
 			return;
@@ -500,8 +499,8 @@ static enum muc_verdict iq_in(struct muc_room *r, struct inbound *in)
 		move(r, RI_GHOST);
 		break;
 	case MUC_PING_UNKNOWN:
-		log_info("route %s: self-ping of room %s failed (%s); asking again later",
-		         r->rc->name, r->jid, cond);
+		log_info("route %s: self-ping of room %s failed (%s); asking again later", r->rc->name,
+		         r->jid, cond);
 		break;
 	}
 	return MUC_TAKEN;
@@ -566,8 +565,8 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 		in->muc = &s->rec;
 		return speaker_allowed(r, o, in) ? MUC_SERVE : MUC_FORBID;
 	}
-	bool trig = muc_trigger_match((enum muc_trigger)r->rc->room_trigger, r->rc->room_prefix, r->nick,
-	                              body, s->args, sizeof s->args);
+	bool trig = muc_trigger_match((enum muc_trigger)r->rc->room_trigger, r->rc->room_prefix,
+	                              r->nick, body, s->args, sizeof s->args);
 	if (!muc_loop_guard_note(&r->guard, nick, trig, r->rc->room_loop_limit)) {
 		log_warn("route %s: room %s: %s spoke %u times in a row with only us answering; "
 		         "not served until someone else speaks (room_loop_limit)",
@@ -584,8 +583,8 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 	if (!muc_bucket_take(&r->bucket, r->rc->room_rate, r->rc->room_rate_period_s,
 	                     uv_now(s->loop))) {
 		if (!r->limited)
-			log_warn("route %s: room %s: over room_rate (%u/%us); messages dropped",
-			         r->rc->name, r->jid, r->rc->room_rate, r->rc->room_rate_period_s);
+			log_warn("route %s: room %s: over room_rate (%u/%us); messages dropped", r->rc->name,
+			         r->jid, r->rc->room_rate, r->rc->room_rate_period_s);
 		r->limited = true;
 		return MUC_TAKEN;
 	}

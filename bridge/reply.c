@@ -86,6 +86,8 @@ static char *room_error(const struct reply_target *t, const struct stanza_error 
 	int n;
 	if (t->room_errors == ROOM_ERRORS_NONE)
 		return NULL;
+	while (text_len && text && (text[text_len - 1] == '\n' || text[text_len - 1] == '\r'))
+		text_len--;
 	if (text_len > 160)
 		text_len = 160;
 	n = snprintf(line, sizeof line, "%s%s%s: %.*s", private || !slash ? "" : slash + 1,
@@ -158,7 +160,12 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 		}
 		xmlAddChild(root, payload);
 	} else if (resp->body.len) {
-		stanza_add_text(root, "body", resp->body.data, resp->body.len);
+		size_t len = resp->body.len;
+		/* a line in a room: without the newline a script ends its output with */
+		while (t->room && len &&
+		       (resp->body.data[len - 1] == '\n' || resp->body.data[len - 1] == '\r'))
+			len--;
+		stanza_add_text(root, "body", resp->body.data, len);
 	}
 	return stanza_serialize(doc);
 }

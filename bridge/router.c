@@ -108,8 +108,6 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &in, &t);
 		return;
 	}
-	if (relay_take(cfg, rt->ctl, link, stanza))
-		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
 	switch (muc_inbound(rt->muc, link, &in)) { /* a room's stanza (bridge/muc_room.c) */
 	case MUC_TAKEN:
 		return;
@@ -120,6 +118,8 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	case MUC_SERVE:
 		break;
 	}
+	if (relay_take(cfg, rt->ctl, link, stanza))
+		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
 	if (!in.answerable)
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {

@@ -23,8 +23,8 @@ static void test_trigger_all(void **state)
 {
 	char args[64];
 	(void)state;
-	assert_true(muc_trigger_match(MUC_TRIGGER_ALL, NULL, NULL, "  hello world \nmore", args,
-	                              sizeof args));
+	assert_true(
+	    muc_trigger_match(MUC_TRIGGER_ALL, NULL, NULL, "  hello world \nmore", args, sizeof args));
 	assert_string_equal(args, "hello world");
 	assert_false(muc_trigger_match(MUC_TRIGGER_ALL, NULL, NULL, NULL, args, sizeof args));
 }
@@ -39,13 +39,13 @@ static void test_trigger_mention(void **state)
 	assert_true(muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "@Weather, paris", args,
 	                              sizeof args));
 	assert_string_equal(args, "paris");
-	assert_true(muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "hey weather, rain?",
-	                              args, sizeof args));
+	assert_true(muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "hey weather, rain?", args,
+	                              sizeof args));
 	assert_string_equal(args, "hey weather, rain?");
 	assert_false(muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "the weatherman", args,
 	                               sizeof args));
-	assert_false(muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "badweather", args,
-	                               sizeof args));
+	assert_false(
+	    muc_trigger_match(MUC_TRIGGER_MENTION, NULL, "weather", "badweather", args, sizeof args));
 	assert_false(muc_mentions("nothing here", "weather"));
 	assert_false(muc_mentions("weather", ""));
 	assert_true(muc_mentions("(weather)", "weather"));
@@ -55,16 +55,16 @@ static void test_trigger_prefix(void **state)
 {
 	char args[64];
 	(void)state;
-	assert_true(muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "!weather berlin\nx",
-	                              args, sizeof args));
-	assert_string_equal(args, "berlin");
-	assert_true(muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "  !weather", args,
+	assert_true(muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "!weather berlin\nx", args,
 	                              sizeof args));
+	assert_string_equal(args, "berlin");
+	assert_true(
+	    muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "  !weather", args, sizeof args));
 	assert_string_equal(args, "");
 	assert_false(muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "!weatherman x", args,
 	                               sizeof args));
-	assert_false(muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "say !weather", args,
-	                               sizeof args));
+	assert_false(
+	    muc_trigger_match(MUC_TRIGGER_PREFIX, "!weather", NULL, "say !weather", args, sizeof args));
 	/* a prefix ending in punctuation takes the text right after it */
 	assert_true(muc_trigger_match(MUC_TRIGGER_PREFIX, "w:", NULL, "w:rain", args, sizeof args));
 	assert_string_equal(args, "rain");
@@ -158,8 +158,8 @@ static void test_bucket(void **state)
 	assert_true(muc_bucket_take(&b, 2, 60, 1000));
 	assert_true(muc_bucket_take(&b, 2, 60, 1000));
 	assert_false(muc_bucket_take(&b, 2, 60, 1000));
-	assert_false(muc_bucket_take(&b, 2, 60, 20000)); /* 19 s: 0.63 of a token */
-	assert_true(muc_bucket_take(&b, 2, 60, 31000));  /* 30 s: one token */
+	assert_false(muc_bucket_take(&b, 2, 60, 20000));   /* 19 s: 0.63 of a token */
+	assert_true(muc_bucket_take(&b, 2, 60, 31000));    /* 30 s: one token */
 	assert_true(muc_bucket_take(&b, 2, 60, 10000000)); /* refilled, capped at 2 */
 	assert_true(muc_bucket_take(&b, 2, 60, 10000000));
 	assert_false(muc_bucket_take(&b, 2, 60, 10000000));
@@ -184,11 +184,11 @@ static void test_loop_guard(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_trigger_all),     cmocka_unit_test(test_trigger_mention),
-	    cmocka_unit_test(test_trigger_prefix),  cmocka_unit_test(test_query_encode),
-	    cmocka_unit_test(test_self_events),     cmocka_unit_test(test_ping_verdicts),
-	    cmocka_unit_test(test_room_states),     cmocka_unit_test(test_backoff_and_nicks),
-	    cmocka_unit_test(test_bucket),          cmocka_unit_test(test_loop_guard),
+	    cmocka_unit_test(test_trigger_all),    cmocka_unit_test(test_trigger_mention),
+	    cmocka_unit_test(test_trigger_prefix), cmocka_unit_test(test_query_encode),
+	    cmocka_unit_test(test_self_events),    cmocka_unit_test(test_ping_verdicts),
+	    cmocka_unit_test(test_room_states),    cmocka_unit_test(test_backoff_and_nicks),
+	    cmocka_unit_test(test_bucket),         cmocka_unit_test(test_loop_guard),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,450 @@
+# e2e: group chats as routes (XEP-0045) on a private Prosody with its MUC service
+# (harness.Prosody(muc=True): Component "conference.localhost" "muc", rooms persistent
+# by default). Occupants are slixmpp clients (harness.Client) that join with raw MUC
+# presence; the bridge's route joins the rooms named by `rooms =`.
+#
+# Covered: each trigger mode (prefix, mention, every message), history not served (the
+# bridge asks for none, and a message carrying a delay stamp is not served either),
+# the bridge's own messages not served, anonymous and non-anonymous rooms with
+# room_anonymous and the allow list on real JIDs, replies in the room (text and an XML
+# payload), errors in the room and privately, private messages from occupants, rejoin
+# after a kick, a destroyed and re-made room and a Prosody restart, self-ping finding a
+# ghost state (the room made to forget the bridge silently by the test-only Prosody
+# module tests/e2e/prosody/mod_e2e_muc_ghost.lua), a nick conflict, the rate limit and
+# the loop guard. Every wait is bounded; nothing is timed.
+
+import glob
+import os
+import unittest
+import xml.etree.ElementTree as ET
+
+import harness as h
+from harness import Route, script
+
+NS_MUC = "http://jabber.org/protocol/muc"
+NS_USER = NS_MUC + "#user"
+NS_OWNER = NS_MUC + "#owner"
+NS_ADMIN = NS_MUC + "#admin"
+SERVICE = h.MUC_DOMAIN
+WAIT = 30
+
+
+def _new_prosody():
+    p = h.Prosody(muc=True)
+    p.start()
+    return p
+
+
+_fixture = h.ModuleFixture(_new_prosody)
+
+
+def prosody():
+    p = _fixture.get()
+    p.start()
+    return p
+
+
+def tearDownModule():
+    if _fixture.value is not None:
+        _fixture.value.stop()
+
+
+_rooms = [0]
+
+
+def new_room(stem):
+    _rooms[0] += 1
+    return "%s%d-%d@%s" % (stem, os.getpid(), _rooms[0], SERVICE)
+
+
+def child(st, ns, name):
+    return st.el.find("{%s}%s" % (ns, name))
+
+
+def body_of(st):
+    b = st.el.find("{%s}body" % h.NS_CLIENT)
+    return b.text if b is not None else None
+
+
+def status_codes(st):
+    x = child(st, NS_USER, "x")
+    return set() if x is None else {s.get("code") for s in x.findall("{%s}status" % NS_USER)}
+
+
+class Occupant:
+    """A slixmpp client that joins rooms with raw MUC presence."""
+
+    def __init__(self, prosody, jid, resource="muc"):
+        self.c = h.Client(prosody, jid, resource=resource)
+        self.bare = jid
+
+    def close(self):
+        self.c.close()
+
+    def join(self, room, nick, form=None):
+        """Join room as nick; a room the join creates is configured with form
+        (field -> value) or accepted as it is. Returns the self-presence."""
+        since = self.c.mark()
+        self.c.send_raw("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, NS_MUC))
+        me = self.c.wait_for(lambda s: s.kind == "presence" and s.frm == "%s/%s" % (room, nick)
+                             and ("110" in status_codes(s) or s.type == "error"), WAIT, since)
+        if me is None or me.type == "error":
+            raise h.HarnessError("%s could not join %s: %s" % (self.bare, room, me and me.xml))
+        if "201" in status_codes(me) or form:
+            self.configure(room, form or {})
+        return me
+
+    def configure(self, room, form):
+        fields = "".join("<field var='%s'><value>%s</value></field>" % kv for kv in form.items())
+        r = self.c.query(room, "<query xmlns='%s'><x xmlns='jabber:x:data' type='submit'>"
+                         "<field var='FORM_TYPE'><value>%s#roomconfig</value></field>%s"
+                         "</x></query>" % (NS_OWNER, NS_MUC, fields), type="set")
+        if r.type != "result":
+            raise h.HarnessError("room configuration refused: " + r.xml)
+
+    def say(self, room, text, id, extra=""):
+        self.c.send_raw("<message type='groupchat' to='%s' id='%s'><body>%s</body>%s</message>"
+                        % (room, id, text, extra))
+
+    def wait_room(self, room, pred, since, timeout=WAIT):
+        return self.c.wait_for(lambda s: s.kind == "message" and s.type == "groupchat"
+                               and (s.frm or "").startswith(room + "/") and pred(s),
+                               timeout, since)
+
+
+class MucBase(unittest.TestCase):
+    def setUp(self):
+        self.prosody = prosody()
+        self.cleanups = []
+        self.dump = h.make_tempdir("xmpp-cgi-muc-dump-")
+
+    def tearDown(self):
+        for fn in reversed(self.cleanups):
+            try:
+                fn()
+            except Exception:
+                pass
+
+    def occupant(self, jid="alice@localhost", resource="muc"):
+        o = Occupant(self.prosody, jid, resource)
+        self.cleanups.append(o.close)
+        return o
+
+    def route(self, name, rooms, **opts):
+        opts.setdefault("rooms", rooms)
+        return Route(name, script("muc.sh"), env=["DUMP_DIR=%s" % self.dump], **opts)
+
+    def bridge(self, routes, name=None):
+        b = h.Bridge(self.prosody, routes, name=name or self.id().split(".")[-1])
+        self.cleanups.append(b.stop)
+        b.start()
+        return b
+
+    def wait_joined(self, b, route, room, since=0, nick=None):
+        needle = "route %s: joined room %s as %s" % (route, room, nick or route)
+        self.assertTrue(b.wait_log(needle, WAIT, since),
+                        "%r not logged:\n%s" % (needle, h.tail(b.log)))
+
+    def served(self, id):
+        return os.path.exists(os.path.join(self.dump, id + ".env"))
+
+    def env(self, id):
+        with open(os.path.join(self.dump, id + ".env"), "rb") as f:
+            pairs = [v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v]
+        return {k.decode(): v.decode() for k, v in pairs}
+
+    def n_served(self):
+        return len(glob.glob(os.path.join(self.dump, "*.env")))
+
+    def ask(self, who, room, text, id, reply_to=None):
+        """Say text in room; return the bridge's groupchat answer (from nick weather,
+        or reply_to)."""
+        since = who.c.mark()
+        who.say(room, text, id)
+        frm = "%s/%s" % (room, reply_to or "weather")
+        got = who.wait_room(room, lambda s: s.frm == frm, since)
+        self.assertIsNotNone(got, "no answer in the room to %r:\n%s" % (text, h.tail(self.b.log)))
+        return got
+
+
+class Triggers(MucBase):
+    def test_prefix_mode_replies_in_room_and_environment(self):
+        room = new_room("prefix")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        got = self.ask(alice, room, "!weather new york", "p1")
+        self.assertEqual(body_of(got), "heard alice: new york")
+        self.assertIsNone(got.id and got.id == "p1" or None, "the answer reuses the speaker's id")
+        env = self.env("p1")
+        self.assertEqual(env["XMPP_MUC_ROOM"], room)
+        self.assertEqual(env["XMPP_MUC_NICK"], "alice")
+        self.assertEqual(env["XMPP_MUC_SELF"], "weather")
+        self.assertEqual(env["XMPP_MUC_ARGS"], "new york")
+        self.assertEqual(env["QUERY_STRING"], "new%20york")
+        self.assertEqual(env["XMPP_STANZA_TYPE"], "groupchat")
+        # Prosody's default room shows real JIDs to moderators only: hidden from the bridge
+        self.assertNotIn("REMOTE_USER", env)
+        self.assertNotIn("XMPP_MUC_REAL_JID", env)
+        # not the prefix: not served; the next command still is
+        alice.say(room, "!weatherman x", "p2")
+        alice.say(room, "weather please", "p3")
+        got = self.ask(alice, room, "!weather", "p4")
+        self.assertEqual(body_of(got), "heard alice: ")
+        self.assertFalse(self.served("p2") or self.served("p3"))
+
+    def test_xml_payload_answer(self):
+        room = new_room("xml")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        got = self.ask(alice, room, "!weather xml", "x1")
+        x = got.el.find("{urn:e2e:muc}x")
+        self.assertIsNotNone(x, got.xml)
+        self.assertEqual(x.text, "payload")
+
+    def test_mention_mode(self):
+        room = new_room("mention")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        alice.say(room, "hello everyone", "m1")
+        alice.say(room, "the weatherman said", "m2")
+        got = self.ask(alice, room, "weather: paris", "m3")
+        self.assertEqual(body_of(got), "heard alice: paris")
+        got = self.ask(alice, room, "what does Weather think?", "m4")
+        self.assertEqual(body_of(got), "heard alice: what does Weather think?")
+        self.assertFalse(self.served("m1") or self.served("m2"))
+
+    def test_every_message_but_not_its_own(self):
+        room = new_room("all")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="all",
+                                         room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        got = self.ask(alice, room, "first", "a1")
+        self.assertEqual(body_of(got), "heard alice: first")
+        # the bridge's answer came back to it as a room message; the next answer is to
+        # "second", not to "heard alice: first"
+        got = self.ask(alice, room, "second", "a2")
+        self.assertEqual(body_of(got), "heard alice: second")
+        self.assertEqual(self.n_served(), 2)
+        self.assertNotIn("heard weather", self.b.read_log())
+
+    def test_history_not_served(self):
+        room = new_room("history")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        alice.say(room, "!weather old", "h1")  # in the room's history before the join
+        self.assertIsNotNone(alice.wait_room(room, lambda s: s.id == "h1", 0))
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        # a message with a delay stamp is history too, whoever sent it
+        since = alice.c.mark()
+        alice.say(room, "!weather stamped", "h2",
+                  "<delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>")
+        self.assertIsNotNone(alice.wait_room(room, lambda s: s.id == "h2", since))
+        got = self.ask(alice, room, "!weather new", "h3")
+        self.assertEqual(body_of(got), "heard alice: new")
+        self.assertFalse(self.served("h1"), "history was served")
+        self.assertFalse(self.served("h2"), "a delayed message was served")
+
+
+class Occupants(MucBase):
+    def test_anonymous_room_needs_room_anonymous(self):
+        room = new_room("anon")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix"),
+                              self.route("open", room, room_trigger="prefix",
+                                         room_anonymous="yes")])
+        self.wait_joined(self.b, "weather", room)
+        self.wait_joined(self.b, "open", room)
+        since = self.b.log_size()
+        alice.say(room, "!weather x", "n1")
+        self.assertTrue(self.b.wait_log("alice (real JID hidden) may not run this route", WAIT,
+                                        since), h.tail(self.b.log))
+        got = self.ask(alice, room, "!open y", "n2", reply_to="open")
+        self.assertEqual(body_of(got), "heard alice: y")
+        self.assertFalse(self.served("n1"))
+
+    def test_non_anonymous_room_real_jid_and_allow(self):
+        room = new_room("nonanon")
+        alice = self.occupant()
+        bob = self.occupant("bob@localhost")
+        alice.join(room, "alice", form={"muc#roomconfig_whois": "anyone"})
+        bob.join(room, "bob")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         allow="alice@localhost")])
+        self.wait_joined(self.b, "weather", room)
+        got = self.ask(alice, room, "!weather sun", "r1")
+        self.assertEqual(body_of(got), "heard alice: sun")
+        env = self.env("r1")
+        self.assertEqual(env["REMOTE_USER"], "alice@localhost")
+        self.assertEqual(env["XMPP_MUC_REAL_JID"], "alice@localhost/muc")
+        since = self.b.log_size()
+        bob.say(room, "!weather rain", "r2")
+        self.assertTrue(self.b.wait_log("bob (bob@localhost/muc) may not run this route", WAIT,
+                                        since), h.tail(self.b.log))
+        self.assertFalse(self.served("r2"))
+
+    def test_private_messages_served_like_direct_ones(self):
+        room = new_room("private")
+        alice = self.occupant()
+        alice.join(room, "alice", form={"muc#roomconfig_whois": "anyone"})
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         message_replies="yes")])
+        self.wait_joined(self.b, "weather", room)
+        since = alice.c.mark()
+        alice.c.send_raw("<message type='chat' to='%s/weather' id='pm1'><body>hi</body>"
+                         "</message>" % room)
+        got = alice.c.wait_for(lambda s: s.kind == "message" and s.type == "chat"
+                               and s.frm == room + "/weather", WAIT, since)
+        self.assertIsNotNone(got, h.tail(self.b.log))
+        self.assertEqual(body_of(got).rstrip("\n"), "heard alice: ")
+        env = self.env("pm1")
+        self.assertEqual(env["REMOTE_USER"], "alice@localhost")
+        self.assertEqual(env["XMPP_MUC_ROOM"], room)
+        self.assertNotIn("XMPP_MUC_ARGS", env)
+
+    def test_errors_in_the_room_or_privately(self):
+        room = new_room("errors")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes"),
+                              self.route("quiet", room, room_trigger="prefix",
+                                         room_anonymous="yes", room_errors="private")])
+        self.wait_joined(self.b, "weather", room)
+        self.wait_joined(self.b, "quiet", room)
+        got = self.ask(alice, room, "!weather fail", "e1")
+        self.assertEqual(body_of(got), "alice: forbidden: not for you")
+        self.assertNotEqual(got.type, "error")
+        since = alice.c.mark()
+        alice.say(room, "!quiet fail", "e2")
+        got = alice.c.wait_for(lambda s: s.kind == "message" and s.type == "chat"
+                               and s.frm == room + "/quiet", WAIT, since)
+        self.assertIsNotNone(got, h.tail(self.b.log))
+        self.assertEqual(body_of(got), "forbidden: not for you")
+
+
+class StayingIn(MucBase):
+    def setUp(self):
+        super().setUp()
+        self.room = new_room("stay")
+        self.alice = self.occupant()
+        self.alice.join(self.room, "alice")
+        self.b = self.bridge([self.route("weather", self.room, room_trigger="prefix",
+                                         room_anonymous="yes", room_ping="1")])
+        self.wait_joined(self.b, "weather", self.room)
+
+    def still_serves(self, id):
+        got = self.ask(self.alice, self.room, "!weather " + id, id)
+        self.assertEqual(body_of(got), "heard alice: " + id)
+
+    def test_rejoin_after_kick(self):
+        since = self.b.log_size()
+        r = self.alice.c.query(self.room, "<query xmlns='%s'><item nick='weather' role='none'>"
+                               "<reason>out you go</reason></item></query>" % NS_ADMIN,
+                               type="set")
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertTrue(self.b.wait_log("out of room %s: kicked: out you go" % self.room, WAIT,
+                                        since), h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", self.room, since)
+        self.still_serves("k1")
+
+    def test_rejoin_after_room_destroyed_and_made_again(self):
+        since = self.b.log_size()
+        r = self.alice.c.query(self.room, "<query xmlns='%s'><destroy><reason>rebuild</reason>"
+                               "</destroy></query>" % NS_OWNER, type="set")
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertTrue(self.b.wait_log("out of room %s: room destroyed: rebuild" % self.room,
+                                        WAIT, since), h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", self.room, since)
+        self.alice.join(self.room, "alice")
+        self.still_serves("d1")
+
+    def test_rejoin_after_prosody_restart(self):
+        since = self.b.log_size()
+        self.alice.close()
+        self.prosody.restart()
+        self.b.wait_online(timeout=60, since=since)
+        self.wait_joined(self.b, "weather", self.room, since)
+        self.alice = self.occupant()
+        self.alice.join(self.room, "alice")
+        self.still_serves("s1")
+
+    def test_self_ping_finds_ghost_state(self):
+        since = self.b.log_size()
+        r = self.alice.c.query(SERVICE, "<query xmlns='urn:xmpp-cgi:e2e:ghost' room='%s' "
+                               "nick='weather'/>" % self.room, type="set")
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertTrue(self.b.wait_log("self-ping: room %s no longer knows weather" % self.room,
+                                        WAIT, since), h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", self.room, since)
+        self.still_serves("g1")
+
+
+class Limits(MucBase):
+    def test_nick_conflict_takes_a_suffix(self):
+        room = new_room("conflict")
+        alice = self.occupant()
+        bob = self.occupant("bob@localhost")
+        alice.join(room, "alice")
+        bob.join(room, "weather")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes")])
+        self.assertTrue(self.b.wait_log("nick weather is taken in room " + room, WAIT),
+                        h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", room, nick="weather_2")
+        got = self.ask(alice, room, "!weather c1", "c1", reply_to="weather_2")
+        self.assertEqual(body_of(got), "heard alice: c1")
+
+    def test_rate_limit(self):
+        room = new_room("rate")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes", room_rate="2/3600")])
+        self.wait_joined(self.b, "weather", room)
+        self.ask(alice, room, "!weather 1", "q1")
+        self.ask(alice, room, "!weather 2", "q2")
+        since = self.b.log_size()
+        alice.say(room, "!weather 3", "q3")
+        alice.say(room, "!weather 4", "q4")
+        self.assertTrue(self.b.wait_log("over room_rate (2/3600s)", WAIT, since),
+                        h.tail(self.b.log))
+        self.assertEqual(self.n_served(), 2)
+
+    def test_loop_guard_stops_a_bot_answering_us(self):
+        room = new_room("loop")
+        alice = self.occupant()
+        bot = self.occupant("bob@localhost")
+        alice.join(room, "alice")
+        bot.join(room, "otherbot")
+        self.b = self.bridge([self.route("weather", room, room_trigger="all",
+                                         room_anonymous="yes", room_rate="0",
+                                         room_loop_limit="2")])
+        self.wait_joined(self.b, "weather", room)
+        self.ask(bot, room, "ping 1", "l1")
+        self.ask(bot, room, "ping 2", "l2")
+        since = self.b.log_size()
+        bot.say(room, "ping 3", "l3")
+        self.assertTrue(self.b.wait_log("otherbot spoke 2 times in a row", WAIT, since),
+                        h.tail(self.b.log))
+        self.assertFalse(self.served("l3"))
+        # someone else speaks: the other bot is served again
+        self.ask(alice, room, "hello", "l4")
+        got = self.ask(bot, room, "ping 4", "l5")
+        self.assertEqual(body_of(got), "heard otherbot: ping 4")
+
+
+if __name__ == "__main__":
+    unittest.main()
