@@ -251,6 +251,7 @@ static void on_reload_applied(void *ud)
 	struct daemon *dm = ud;
 	config_fingerprint(dm->cfg.path, dm->cfg.fingerprint, sizeof dm->cfg.fingerprint);
 	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
+	muc_set_reconfigure(dm->muc, dm->links, dm->n_links);
 	readiness_reloaded(&dm->ready);
 }
 

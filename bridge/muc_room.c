@@ -33,7 +33,8 @@ struct occupant {
 
 struct muc_room {
 	struct muc_set *set;
-	const struct route_cfg *rc; /* the start-up configuration's, which lives as long */
+	char route[72];             /* the route's name */
+	const struct route_cfg *rc; /* the route in the live configuration (see reconfigure) */
 	struct xmpp_link *link;     /* while the route's link is online */
 	char jid[320];
 	char nick[160]; /* the nick of the current or last join */
@@ -52,6 +53,7 @@ struct muc_room {
 
 struct muc_set {
 	uv_loop_t *loop;
+	const struct config *cfg; /* the live configuration (a reload changes its contents) */
 	xmpp_ctx_t *ctx;
 	struct muc_room **rooms;
 	size_t n_rooms;
@@ -115,7 +117,7 @@ static void send_join(struct muc_room *r)
 		xmpp_stanza_add_child(pw, t);
 		xmpp_stanza_release(t);
 	}
-	log_info("route %s: joining room %s as %s", r->rc->name, r->jid, r->nick);
+	log_info("route %s: joining room %s as %s", r->route, r->jid, r->nick);
 	send_stanza(r, p);
 	rearm(r, JOIN_TIMEOUT_MS);
 }
@@ -166,7 +168,7 @@ static void move(struct muc_room *r, enum muc_room_input in)
 	enum muc_room_state was = r->state, now = muc_room_next(was, in);
 	r->state = now;
 	if (now != was)
-		log_debug("route %s: room %s %s -> %s", r->rc->name, r->jid, muc_room_state_name(was),
+		log_debug("route %s: room %s %s -> %s", r->route, r->jid, muc_room_state_name(was),
 		          muc_room_state_name(now));
 	switch (now) {
 	case ROOM_OUT:
@@ -197,7 +199,7 @@ static void move(struct muc_room *r, enum muc_room_input in)
 			uint64_t ms = muc_backoff_ms(r->attempt++);
 			/* up to a quarter more, so that routes do not retry in step */
 			ms += (uint64_t)rand() % (ms / 4 + 1);
-			log_info("route %s: rejoining room %s in %llu ms", r->rc->name, r->jid,
+			log_info("route %s: rejoining room %s in %llu ms", r->route, r->jid,
 			         (unsigned long long)ms);
 			r->ping_id[0] = '\0';
 			occupants_clear(r);
@@ -212,12 +214,12 @@ static void on_timer(uv_timer_t *t)
 	struct muc_room *r = t->data;
 	switch (r->state) {
 	case ROOM_JOINING:
-		log_warn("route %s: no answer to joining room %s", r->rc->name, r->jid);
+		log_warn("route %s: no answer to joining room %s", r->route, r->jid);
 		move(r, RI_JOIN_FAILED);
 		break;
 	case ROOM_IN:
 		if (r->ping_id[0])
-			log_info("route %s: room %s did not answer the self-ping %s; asking again", r->rc->name,
+			log_info("route %s: room %s did not answer the self-ping %s; asking again", r->route,
 			         r->jid, r->ping_id);
 		send_ping(r);
 		rearm(r, (uint64_t)r->rc->room_ping_s * 1000);
@@ -232,6 +234,25 @@ static void on_timer(uv_timer_t *t)
 
 /* ---- the set ---- */
 
+static struct muc_room *add_room(struct muc_set *s, const struct route_cfg *rc, const char *jid)
+{
+	struct muc_room *r = calloc(1, sizeof *r), **grown;
+	grown = r ? realloc(s->rooms, (s->n_rooms + 1) * sizeof *grown) : NULL;
+	if (!grown) {
+		free(r);
+		return NULL;
+	}
+	s->rooms = grown;
+	r->set = s;
+	r->rc = rc;
+	snprintf(r->route, sizeof r->route, "%s", rc->name);
+	snprintf(r->jid, sizeof r->jid, "%s", jid);
+	uv_timer_init(s->loop, &r->timer);
+	r->timer.data = r;
+	s->rooms[s->n_rooms++] = r;
+	return r;
+}
+
 struct muc_set *muc_set_new(uv_loop_t *loop, xmpp_ctx_t *ctx, const struct config *cfg)
 {
 	struct muc_set *s = calloc(1, sizeof *s);
@@ -239,23 +260,13 @@ struct muc_set *muc_set_new(uv_loop_t *loop, xmpp_ctx_t *ctx, const struct confi
 		return NULL;
 	s->loop = loop;
 	s->ctx = ctx;
+	s->cfg = cfg;
 	for (size_t i = 0; i < cfg->n_routes; i++)
-		for (size_t k = 0; k < cfg->routes[i].n_rooms; k++) {
-			struct muc_room *r = calloc(1, sizeof *r), **grown;
-			grown = r ? realloc(s->rooms, (s->n_rooms + 1) * sizeof *grown) : NULL;
-			if (!grown) {
-				free(r);
+		for (size_t k = 0; k < cfg->routes[i].n_rooms; k++)
+			if (!add_room(s, &cfg->routes[i], cfg->routes[i].rooms[k])) {
 				muc_set_free(s);
 				return NULL;
 			}
-			s->rooms = grown;
-			r->set = s;
-			r->rc = &cfg->routes[i];
-			snprintf(r->jid, sizeof r->jid, "%s", cfg->routes[i].rooms[k]);
-			uv_timer_init(loop, &r->timer);
-			r->timer.data = r;
-			s->rooms[s->n_rooms++] = r;
-		}
 	return s;
 }
 
@@ -281,7 +292,7 @@ void muc_link_state(struct muc_set *s, struct xmpp_link *link, bool online)
 {
 	for (size_t i = 0; s && i < s->n_rooms; i++) {
 		struct muc_room *r = s->rooms[i];
-		if (strcmp(r->rc->name, link_route(link)) != 0)
+		if (strcmp(r->route, link_route(link)) != 0)
 			continue;
 		if (online) {
 			r->link = link;
@@ -289,9 +300,70 @@ void muc_link_state(struct muc_set *s, struct xmpp_link *link, bool online)
 			move(r, RI_LINK_UP);
 		} else {
 			if (r->state != ROOM_OUT)
-				log_info("route %s: out of room %s: the connection is gone", r->rc->name, r->jid);
+				log_info("route %s: out of room %s: the connection is gone", r->route, r->jid);
 			move(r, RI_LINK_DOWN);
 			r->link = NULL;
+		}
+	}
+}
+
+static bool route_has_room(const struct route_cfg *rc, const char *jid)
+{
+	for (size_t k = 0; rc && k < rc->n_rooms; k++)
+		if (strcmp(rc->rooms[k], jid) == 0)
+			return true;
+	return false;
+}
+
+static void leave(struct muc_room *r)
+{
+	char to[512];
+	xmpp_stanza_t *p;
+	if (r->state != ROOM_IN && r->state != ROOM_JOINING)
+		return;
+	p = xmpp_presence_new(r->set->ctx);
+	occupant_jid(r, r->nick, to, sizeof to);
+	xmpp_stanza_set_to(p, to);
+	xmpp_stanza_set_type(p, "unavailable");
+	send_stanza(r, p);
+}
+
+void muc_set_reconfigure(struct muc_set *s, struct xmpp_link *const *links, size_t n_links)
+{
+	size_t kept = 0;
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_rooms; i++) {
+		struct muc_room *r = s->rooms[i];
+		r->rc = config_route(s->cfg, r->route);
+		if (r->rc && route_has_room(r->rc, r->jid)) {
+			s->rooms[kept++] = r;
+			continue;
+		}
+		log_info("route %s: leaving room %s: no longer in the configuration", r->route, r->jid);
+		leave(r);
+		uv_close((uv_handle_t *)&r->timer, on_room_closed);
+	}
+	s->n_rooms = kept;
+	for (size_t i = 0; i < s->cfg->n_routes; i++) {
+		const struct route_cfg *rc = &s->cfg->routes[i];
+		for (size_t k = 0; k < rc->n_rooms; k++) {
+			struct muc_room *r = NULL;
+			for (size_t j = 0; j < s->n_rooms && !r; j++)
+				if (s->rooms[j]->rc == rc && strcmp(s->rooms[j]->jid, rc->rooms[k]) == 0)
+					r = s->rooms[j];
+			if (r)
+				continue;
+			if (!(r = add_room(s, rc, rc->rooms[k]))) {
+				log_error("out of memory: route %s does not join room %s", rc->name, rc->rooms[k]);
+				continue;
+			}
+			for (size_t j = 0; j < n_links; j++)
+				if (links[j] && strcmp(link_route(links[j]), rc->name) == 0 &&
+				    strcmp(link_state_name(links[j]), "online") == 0) {
+					r->link = links[j];
+					move(r, RI_LINK_UP);
+				}
 		}
 	}
 }
@@ -416,7 +488,7 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 	case MUC_EV_JOINED:
 	case MUC_EV_CREATED:
 		if (r->state != ROOM_IN)
-			log_info("route %s: joined room %s as %s%s", r->rc->name, r->jid, r->nick,
+			log_info("route %s: joined room %s as %s%s", r->route, r->jid, r->nick,
 			         ev == MUC_EV_CREATED ? " (the join created the room)" : "");
 		if (ev == MUC_EV_CREATED)
 			unlock_room(r);
@@ -424,7 +496,7 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 		return;
 	case MUC_EV_NICK_CONFLICT:
 		if (r->state == ROOM_JOINING && r->nick_attempt < MAX_NICK_ATTEMPTS) {
-			log_info("route %s: nick %s is taken in room %s; trying another", r->rc->name, r->nick,
+			log_info("route %s: nick %s is taken in room %s; trying another", r->route, r->nick,
 			         r->jid);
 			r->nick_attempt++;
 			move(r, RI_NICK_TAKEN);
@@ -433,7 +505,7 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 		r->nick_attempt = 0; /* out of nicks: wait, then start again from the first */
 		__attribute__((fallthrough));
 	case MUC_EV_JOIN_FAILED:
-		log_warn("route %s: cannot join room %s: %s%s%s", r->rc->name, r->jid,
+		log_warn("route %s: cannot join room %s: %s%s%s", r->route, r->jid,
 		         p.error ? p.error : "error", etext ? ": " : "", etext ? etext : "");
 		if (r->state == ROOM_IN)
 			move(r, RI_REMOVED);
@@ -441,7 +513,7 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 			move(r, RI_JOIN_FAILED);
 		return;
 	default:
-		log_warn("route %s: out of room %s: %s%s%s", r->rc->name, r->jid, muc_event_name(ev),
+		log_warn("route %s: out of room %s: %s%s%s", r->route, r->jid, muc_event_name(ev),
 		         reason ? ": " : "", reason ? reason : "");
 		move(r, RI_REMOVED);
 		return;
@@ -491,16 +563,16 @@ static enum muc_verdict iq_in(struct muc_room *r, struct inbound *in)
 	cond = strcmp(in->type, "error") == 0 ? error_condition(in->stanza, &text) : NULL;
 	switch (muc_ping_verdict_of(cond)) {
 	case MUC_PING_IN:
-		log_debug("route %s: self-ping: still in room %s", r->rc->name, r->jid);
+		log_debug("route %s: self-ping: still in room %s", r->route, r->jid);
 		break;
 	case MUC_PING_OUT:
-		log_warn("route %s: self-ping: room %s no longer knows %s (%s); rejoining", r->rc->name,
+		log_warn("route %s: self-ping: room %s no longer knows %s (%s); rejoining", r->route,
 		         r->jid, r->nick, cond);
 		move(r, RI_GHOST);
 		break;
 	case MUC_PING_UNKNOWN:
-		log_info("route %s: self-ping of room %s failed (%s); asking again later", r->rc->name,
-		         r->jid, cond);
+		log_info("route %s: self-ping of room %s failed (%s); asking again later", r->route, r->jid,
+		         cond);
 		break;
 	}
 	return MUC_TAKEN;
@@ -532,7 +604,7 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 
 	if (in->type && strcmp(in->type, "error") == 0) {
 		const char *text = NULL, *cond = error_condition(in->stanza, &text);
-		log_warn("route %s: room %s refused a message: %s%s%s", r->rc->name, r->jid, cond,
+		log_warn("route %s: room %s refused a message: %s%s%s", r->route, r->jid, cond,
 		         text ? ": " : "", text ? text : "");
 		if (cond && strcmp(cond, "not-acceptable") == 0 && r->state == ROOM_IN)
 			move(r, RI_GHOST); /* XEP-0045 7.4: sent while not an occupant */
@@ -570,20 +642,20 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 	if (!muc_loop_guard_note(&r->guard, nick, trig, r->rc->room_loop_limit)) {
 		log_warn("route %s: room %s: %s spoke %u times in a row with only us answering; "
 		         "not served until someone else speaks (room_loop_limit)",
-		         r->rc->name, r->jid, nick, r->guard.run);
+		         r->route, r->jid, nick, r->guard.run);
 		return MUC_TAKEN;
 	}
 	if (!trig)
 		return MUC_TAKEN;
 	if (!speaker_allowed(r, o, in)) {
-		log_info("route %s: room %s: %s (%s) may not run this route", r->rc->name, r->jid, nick,
+		log_info("route %s: room %s: %s (%s) may not run this route", r->route, r->jid, nick,
 		         o && o->real_jid ? o->real_jid : "real JID hidden");
 		return MUC_TAKEN;
 	}
 	if (!muc_bucket_take(&r->bucket, r->rc->room_rate, r->rc->room_rate_period_s,
 	                     uv_now(s->loop))) {
 		if (!r->limited)
-			log_warn("route %s: room %s: over room_rate (%u/%us); messages dropped", r->rc->name,
+			log_warn("route %s: room %s: over room_rate (%u/%us); messages dropped", r->route,
 			         r->jid, r->rc->room_rate, r->rc->room_rate_period_s);
 		r->limited = true;
 		return MUC_TAKEN;

@@ -9,7 +9,8 @@
  * presence and ping answers, drops what is never served (own messages, history,
  * errors, subjects, untriggered or limited messages) and fills the group chat record
  * of what is to be served. Every join, part and failure is logged with the server's
- * reason. The rooms are made from the configuration at start; a reload leaves them. */
+ * reason. After a reload, muc_set_reconfigure() leaves the rooms no longer configured
+ * and joins the new ones. */
 #ifndef XC_MUC_ROOM_H
 #define XC_MUC_ROOM_H
 
@@ -27,6 +28,8 @@ struct muc_set;
 struct muc_set *muc_set_new(uv_loop_t *loop, xmpp_ctx_t *ctx, const struct config *cfg);
 /* Closes the timers; the loop must run once more to finish closing them. */
 void muc_set_free(struct muc_set *s);
+/* After a reload changed the live configuration: rooms follow the routes' rooms =. */
+void muc_set_reconfigure(struct muc_set *s, struct xmpp_link *const *links, size_t n_links);
 /* The route's link came online (join its rooms) or went offline (they are left). */
 void muc_link_state(struct muc_set *s, struct xmpp_link *link, bool online);
 

@@ -15,6 +15,7 @@
 
 import glob
 import os
+import signal
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -390,6 +391,26 @@ class StayingIn(MucBase):
                                         WAIT, since), h.tail(self.b.log))
         self.wait_joined(self.b, "weather", self.room, since)
         self.still_serves("g1")
+
+
+    def test_reload_leaves_and_joins_rooms(self):
+        other = new_room("reload")
+        self.alice.join(other, "alice")
+        with open(self.b.cfg) as f:
+            text = f.read()
+        with open(self.b.cfg, "w") as f:
+            f.write(text.replace("rooms = %s" % self.room, "rooms = %s" % other))
+        since = self.b.log_size()
+        self.b.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(self.b.wait_log("route weather: leaving room %s: no longer in the "
+                                        "configuration" % self.room, WAIT, since),
+                        h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", other, since)
+        got = self.ask(self.alice, other, "!weather r1", "r1")
+        self.assertEqual(body_of(got), "heard alice: r1")
+        gone = self.alice.c.wait_for(lambda s: s.kind == "presence" and s.type == "unavailable"
+                                     and s.frm == self.room + "/weather", WAIT)
+        self.assertIsNotNone(gone, "the bridge did not leave the room it no longer serves")
 
 
 class Limits(MucBase):
