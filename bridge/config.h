@@ -65,12 +65,12 @@ struct route_cfg {
 	/* group chats (config_muc.c, XEP-0045): the rooms the route joins and serves */
 	char **rooms; /* bare room JIDs, lower-cased */
 	size_t n_rooms;
-	char *nick;                   /* default: the route's name */
-	unsigned room_trigger;        /* enum muc_trigger (muc_logic.h) */
-	char *room_prefix;            /* prefix trigger: default "!" and the nick */
-	char *room_password;          /* read from room_password_file, or NULL */
-	bool room_anonymous;          /* occupants whose real JID is hidden may run it */
-	enum room_errors room_errors; /* where an error answer to a room message goes */
+	char *nick;                             /* default: the route's name */
+	unsigned room_trigger;                  /* enum muc_trigger (muc_logic.h) */
+	char *room_prefix;                      /* prefix trigger: default "!" and the nick */
+	char *room_password;                    /* read from room_password_file, or NULL */
+	bool room_anonymous;                    /* occupants whose real JID is hidden may run it */
+	enum room_errors room_errors;           /* where an error answer to a room message goes */
 	unsigned room_rate, room_rate_period_s; /* at most rate messages per period; 0: any */
 	unsigned room_loop_limit;               /* one speaker's served messages in a row */
 	unsigned room_ping_s;                   /* XEP-0410 self-ping interval, 0: none */

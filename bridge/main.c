@@ -272,6 +272,12 @@ static struct xmpp_link *link_for_route(void *ud, const char *route, char *from,
 	return NULL;
 }
 
+static bool route_in_room(void *ud, const char *route, const char *room)
+{
+	struct daemon *dm = ud;
+	return muc_route_in_room(dm->muc, route, room);
+}
+
 static void close_all(struct daemon *dm)
 {
 	cgi_runner_close();
@@ -417,7 +423,8 @@ static int run_daemon(struct daemon *dm)
 		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
 	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
 	if (dm->cfg.control_socket) {
-		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
+		struct control_hooks hooks = {
+		    .ud = dm, .link_for = link_for_route, .in_room = route_in_room, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
 			return start_failed(dm);

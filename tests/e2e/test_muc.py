@@ -16,6 +16,7 @@
 import glob
 import os
 import signal
+import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
@@ -27,6 +28,7 @@ NS_USER = NS_MUC + "#user"
 NS_OWNER = NS_MUC + "#owner"
 NS_ADMIN = NS_MUC + "#admin"
 SERVICE = h.MUC_DOMAIN
+SEND = os.environ.get("XMPP_CGI_SEND", os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 WAIT = 30
 
 
@@ -411,6 +413,33 @@ class StayingIn(MucBase):
         gone = self.alice.c.wait_for(lambda s: s.kind == "presence" and s.type == "unavailable"
                                      and s.frm == self.room + "/weather", WAIT)
         self.assertIsNotNone(gone, "the bridge did not leave the room it no longer serves")
+
+
+class Send(MucBase):
+    def test_xmpp_cgi_send_posts_to_a_room_the_route_is_in(self):
+        room, elsewhere = new_room("send"), new_room("notin")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        sock = os.path.join(self.dump, "ctl.sock")
+        b = h.Bridge(self.prosody, [self.route("weather", room, room_trigger="prefix",
+                                               room_anonymous="yes")],
+                     name="send")
+        with open(b.cfg, "a") as f:
+            f.write("[control]\nsocket = %s\n" % sock)
+        self.cleanups.append(b.stop)
+        b.start()
+        self.wait_joined(b, "weather", room)
+        since = alice.c.mark()
+        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", room, "--type", "groupchat",
+                            "-m", "rain at noon"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = alice.wait_room(room, lambda s: s.frm == room + "/weather", since)
+        self.assertIsNotNone(got, h.tail(b.log))
+        self.assertEqual(body_of(got), "rain at noon")
+        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", elsewhere, "--type",
+                            "groupchat", "-m", "x"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 5, r.stderr)
+        self.assertIn(b"not-in-room", r.stderr)
 
 
 class Limits(MucBase):
