@@ -11,7 +11,9 @@
 # after a kick, a destroyed and re-made room and a Prosody restart, self-ping finding a
 # ghost state (the room made to forget the bridge silently by the test-only Prosody
 # module tests/e2e/prosody/mod_e2e_muc_ghost.lua), a nick conflict, the rate limit and
-# the loop guard. Every wait is bounded; nothing is timed.
+# the loop guard, xmpp-cgi-send posting to a room, a reload changing the rooms, and
+# ejabberd's mod_muc (tests/e2e/ejabberd.py with muc=True). Every wait is bounded;
+# nothing is timed.
 
 import glob
 import os
@@ -494,6 +496,46 @@ class Limits(MucBase):
         self.ask(alice, room, "hello", "l4")
         got = self.ask(bot, room, "ping 4", "l5")
         self.assertEqual(body_of(got), "heard otherbot: ping 4")
+
+
+class Ejabberd(MucBase):
+    """The same bridge on ejabberd's mod_muc: join, serve a command, no history, and
+    rejoin after a kick."""
+
+    def setUp(self):
+        import ejabberd as ej
+        why = ej.available()
+        if why:
+            self.skipTest(why)
+        self.cleanups = []
+        self.dump = h.make_tempdir("xmpp-cgi-muc-dump-")
+        self.prosody = ej.Ejabberd(muc=True)
+        self.cleanups.append(self.prosody.close)
+        self.prosody.start()
+
+    def test_ejabberd_mod_muc(self):
+        room = new_room("ej")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        alice.say(room, "!weather old", "ej0")
+        self.assertIsNotNone(alice.wait_room(room, lambda s: s.id == "ej0", 0))
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes", room_ping="1")])
+        self.wait_joined(self.b, "weather", room)
+        got = self.ask(alice, room, "!weather ej1", "ej1")
+        self.assertEqual(body_of(got), "heard alice: ej1")
+        self.assertFalse(self.served("ej0"), "history was served")
+        since = self.b.log_size()
+        r = alice.c.query(room, "<query xmlns='%s'><item nick='weather' role='none'/>"
+                          "</query>" % NS_ADMIN, type="set")
+        self.assertEqual(r.type, "result", r.xml)
+        self.assertTrue(self.b.wait_log("out of room %s: kicked" % room, WAIT, since),
+                        h.tail(self.b.log))
+        self.wait_joined(self.b, "weather", room, since)
+        got = self.ask(alice, room, "!weather ej2", "ej2")
+        self.assertEqual(body_of(got), "heard alice: ej2")
+        # ejabberd answers the self-pings (room_ping = 1): none failed
+        self.assertNotIn("self-ping", self.b.read_log())
 
 
 if __name__ == "__main__":
