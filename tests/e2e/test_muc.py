@@ -444,6 +444,24 @@ class Send(MucBase):
         self.assertIn(b"not-in-room", r.stderr)
 
 
+class Example(MucBase):
+    def test_room_bot_example(self):
+        bot = h.example("room-bot")
+        if not bot:
+            self.skipTest("cgi-examples/room-bot.sh not there")
+        room = new_room("example")
+        alice = self.occupant()
+        alice.join(room, "alice", form={"muc#roomconfig_whois": "anyone"})
+        self.b = self.bridge([Route("bot", bot, rooms=room, room_trigger="prefix")])
+        self.wait_joined(self.b, "bot", room)
+        got = self.ask(alice, room, "!bot whoami", "b1", reply_to="bot")
+        self.assertEqual(body_of(got), "alice is alice@localhost")
+        got = self.ask(alice, room, "!bot echo a  b", "b2", reply_to="bot")
+        self.assertEqual(body_of(got), "a b")
+        got = self.ask(alice, room, "!bot nope", "b3", reply_to="bot")
+        self.assertEqual(body_of(got), "alice: item-not-found: unknown command: nope (try help)")
+
+
 class Limits(MucBase):
     def test_nick_conflict_takes_a_suffix(self):
         room = new_room("conflict")
