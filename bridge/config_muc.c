@@ -4,8 +4,7 @@
  * room_errors, room_rate, room_loop_limit and room_ping: a table of their own, so that
  * the route's main table in config_route.c keeps its size and a route without rooms
  * reads as before. Defaults are given in cfg_muc_finish, once the file is read; the
- * other keys are refused on a route without rooms, and rooms in component mode
- * (the bridge joins rooms as a client; see doc/group-chat.md). */
+ * other keys are refused on a route without rooms, and rooms on the cgi-bin route. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -228,11 +227,9 @@ int cfg_muc_finish(struct loader *ld, struct route_cfg *r)
 			                   r->name);
 		return 1;
 	}
-	if (ld->cfg->mode == MODE_COMPONENT)
+	if (strcmp(r->name, "*") == 0)
 		return cfg_fail_at(ld, r->line,
-		                   "route \"%s\": rooms need mode = client (a component does not join "
-		                   "rooms; see xmpp-cgi.conf(5))",
-		                   r->name);
+		                   "[route \"*\"] cannot join rooms: it has no name of its own");
 	if (r->room_prefix && r->room_trigger != MUC_TRIGGER_PREFIX)
 		return cfg_fail_at(ld, r->line, "route \"%s\": room_prefix needs room_trigger = prefix",
 		                   r->name);

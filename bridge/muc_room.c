@@ -7,9 +7,11 @@
  * logs every change with the server's reason. */
 #include "muc_room.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "muc_logic.h"
@@ -34,6 +36,7 @@ struct occupant {
 struct muc_room {
 	struct muc_set *set;
 	char route[72];             /* the route's name */
+	char self_jid[160];         /* component mode: route@component, our occupant's real JID */
 	const struct route_cfg *rc; /* the route in the live configuration (see reconfigure) */
 	struct xmpp_link *link;     /* while the route's link is online */
 	char jid[320];
@@ -54,6 +57,7 @@ struct muc_room {
 struct muc_set {
 	uv_loop_t *loop;
 	const struct config *cfg; /* the live configuration (a reload changes its contents) */
+	bool component;           /* one link for every route; stanzas carry our from */
 	xmpp_ctx_t *ctx;
 	struct muc_room **rooms;
 	size_t n_rooms;
@@ -69,6 +73,8 @@ static void send_stanza(struct muc_room *r, xmpp_stanza_t *st)
 {
 	char *text = NULL;
 	size_t len;
+	if (r->self_jid[0])
+		xmpp_stanza_set_from(st, r->self_jid);
 	if (r->link && xmpp_stanza_to_text(st, &text, &len) == XMPP_EOK) {
 		link_send(r->link, text);
 		xmpp_free(r->set->ctx, text);
@@ -247,6 +253,11 @@ static struct muc_room *add_room(struct muc_set *s, const struct route_cfg *rc, 
 	r->rc = rc;
 	snprintf(r->route, sizeof r->route, "%s", rc->name);
 	snprintf(r->jid, sizeof r->jid, "%s", jid);
+	if (s->component) { /* servers lower-case localparts; the router ignores case */
+		snprintf(r->self_jid, sizeof r->self_jid, "%s@%s", rc->name, s->cfg->domain);
+		for (char *c = r->self_jid; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
 	uv_timer_init(s->loop, &r->timer);
 	r->timer.data = r;
 	s->rooms[s->n_rooms++] = r;
@@ -261,6 +272,7 @@ struct muc_set *muc_set_new(uv_loop_t *loop, xmpp_ctx_t *ctx, const struct confi
 	s->loop = loop;
 	s->ctx = ctx;
 	s->cfg = cfg;
+	s->component = cfg->mode == MODE_COMPONENT;
 	for (size_t i = 0; i < cfg->n_routes; i++)
 		for (size_t k = 0; k < cfg->routes[i].n_rooms; k++)
 			if (!add_room(s, &cfg->routes[i], cfg->routes[i].rooms[k])) {
@@ -292,7 +304,7 @@ void muc_link_state(struct muc_set *s, struct xmpp_link *link, bool online)
 {
 	for (size_t i = 0; s && i < s->n_rooms; i++) {
 		struct muc_room *r = s->rooms[i];
-		if (strcmp(r->route, link_route(link)) != 0)
+		if (!s->component && strcmp(r->route, link_route(link)) != 0)
 			continue;
 		if (online) {
 			r->link = link;
@@ -359,7 +371,7 @@ void muc_set_reconfigure(struct muc_set *s, struct xmpp_link *const *links, size
 				continue;
 			}
 			for (size_t j = 0; j < n_links; j++)
-				if (links[j] && strcmp(link_route(links[j]), rc->name) == 0 &&
+				if (links[j] && (s->component || strcmp(link_route(links[j]), rc->name) == 0) &&
 				    strcmp(link_state_name(links[j]), "online") == 0) {
 					r->link = links[j];
 					move(r, RI_LINK_UP);
@@ -379,12 +391,32 @@ bool muc_route_in_room(const struct muc_set *s, const char *route, const char *r
 
 /* ---- reading ---- */
 
-static struct muc_room *room_of(struct muc_set *s, struct xmpp_link *link, const char *bare)
+/* The room bare is, of the route the stanza is for: the link's in client mode, the one
+ * its to names in component mode. */
+static struct muc_room *room_of(struct muc_set *s, struct xmpp_link *link, const char *bare,
+                                const char *to)
 {
+	char to_bare[320] = "";
+	if (s->component && (!to || !jid_bare(to, to_bare, sizeof to_bare)))
+		return NULL;
 	for (size_t i = 0; i < s->n_rooms; i++)
-		if (s->rooms[i]->link == link && strcmp(s->rooms[i]->jid, bare) == 0)
+		if (s->rooms[i]->link == link && strcmp(s->rooms[i]->jid, bare) == 0 &&
+		    (!s->component || strcasecmp(s->rooms[i]->self_jid, to_bare) == 0))
 			return s->rooms[i];
 	return NULL;
+}
+
+/* A real JID that is one of the bridge's own routes: our account in client mode, our
+ * component's domain in component mode. */
+static bool ours(const struct muc_room *r, const char *real_jid)
+{
+	char bare[320];
+	const char *at;
+	if (!jid_bare(real_jid, bare, sizeof bare))
+		return false;
+	if (r->set->component)
+		return (at = strchr(bare, '@')) && strcasecmp(at + 1, r->set->cfg->domain) == 0;
+	return r->link && strcmp(bare, link_bare_jid(r->link)) == 0;
 }
 
 static struct occupant *occupant_of(struct muc_room *r, const char *nick)
@@ -620,12 +652,8 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 	if (groupchat && (strcmp(nick, r->nick) == 0 || delayed(in->stanza) || r->state != ROOM_IN))
 		return MUC_TAKEN; /* our own echo, or history */
 	o = occupant_of(r, nick);
-	if (o && o->real_jid && link_bare_jid(r->link)) {
-		char bare[320];
-		/* another route of this bridge in the same room: never a request */
-		if (jid_bare(o->real_jid, bare, sizeof bare) && strcmp(bare, link_bare_jid(r->link)) == 0)
-			return MUC_TAKEN;
-	}
+	if (o && o->real_jid && ours(r, o->real_jid))
+		return MUC_TAKEN; /* another route of this bridge in the same room */
 	s->rec = (struct inbound_muc){.room = r->jid,
 	                              .nick = nick,
 	                              .self = r->nick,
@@ -673,7 +701,7 @@ enum muc_verdict muc_inbound(struct muc_set *s, struct xmpp_link *link, struct i
 	struct muc_room *r;
 	if (!s || !s->n_rooms || !in->from || !jid_bare(in->from, bare, sizeof bare))
 		return MUC_PASS;
-	if (!(r = room_of(s, link, bare)))
+	if (!(r = room_of(s, link, bare, in->to)))
 		return MUC_PASS;
 	nick = jid_resource(in->from);
 	switch (in->kind) {

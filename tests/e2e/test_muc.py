@@ -161,13 +161,13 @@ class MucBase(unittest.TestCase):
     def n_served(self):
         return len(glob.glob(os.path.join(self.dump, "*.env")))
 
-    def ask(self, who, room, text, id, reply_to=None):
+    def ask(self, who, room, text, id, reply_to=None, want=None):
         """Say text in room; return the bridge's groupchat answer (from nick weather,
-        or reply_to)."""
+        or reply_to; with want, the first one whose body is want)."""
         since = who.c.mark()
         who.say(room, text, id)
         frm = "%s/%s" % (room, reply_to or "weather")
-        got = who.wait_room(room, lambda s: s.frm == frm, since)
+        got = who.wait_room(room, lambda s: s.frm == frm and want in (None, body_of(s)), since)
         self.assertIsNotNone(got, "no answer in the room to %r:\n%s" % (text, h.tail(self.b.log)))
         return got
 
@@ -442,6 +442,49 @@ class Send(MucBase):
                             "groupchat", "-m", "x"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 5, r.stderr)
         self.assertIn(b"not-in-room", r.stderr)
+
+
+class ComponentMode(MucBase):
+    def test_component_joins_as_route_at_component(self):
+        from component import ComponentBridge
+        room = new_room("comp")
+        alice = self.occupant()
+        alice.join(room, "alice", form={"muc#roomconfig_whois": "anyone"})
+        since = alice.c.mark()
+        b = ComponentBridge(self.prosody, [self.route("weather", room, room_trigger="prefix",
+                                                      allow="alice@localhost", room_ping="1"),
+                                           self.route("other", room, room_trigger="all")])
+        self.cleanups.append(b.stop)
+        b.start()
+        self.b = b
+        self.wait_joined(b, "weather", room)
+        self.wait_joined(b, "other", room)
+        # the room shows the occupant's real JID: the route at the component
+        pres = alice.c.wait_for(lambda s: s.kind == "presence" and s.frm == room + "/weather",
+                                WAIT, since)
+        item = child(pres, NS_USER, "x").find("{%s}item" % NS_USER)
+        self.assertEqual(item.get("jid"), "weather@" + b.component)
+        got = self.ask(alice, room, "!weather comp", "cm1")
+        self.assertEqual(body_of(got), "heard alice: comp")
+        self.assertIsNotNone(alice.wait_room(room, lambda s: body_of(s) ==
+                                             "heard alice: !weather comp", 0))
+        self.assertEqual(self.env("cm1")["REMOTE_USER"], "alice@localhost")
+        # "other" serves every message, but never one of a route of this bridge: each
+        # route hears the other's answers, and they do not talk to each other
+        self.ask(alice, room, "hi", "cm2", reply_to="other", want="heard alice: hi")
+        self.ask(alice, room, "!weather again", "cm3", want="heard alice: again")
+        self.ask(alice, room, "bye", "cm4", reply_to="other", want="heard alice: bye")
+        log = b.read_log()
+        self.assertNotIn("from weather@", log)
+        self.assertNotIn("from other@", log)
+        self.assertIn("route other: message cm3 from alice@localhost", log)
+        self.assertNotIn("self-ping", log)
+        # a new component connection (the bridge restarted) joins again and serves
+        b.stop()
+        since = b.log_size()
+        b.start()
+        self.wait_joined(b, "weather", room, since)
+        self.ask(alice, room, "!weather back", "cm5", want="heard alice: back")
 
 
 class Example(MucBase):

@@ -21,7 +21,7 @@
  * fastcgi routes only), one address twice in a route however written. Files live in a
  * mkdtemp directory, with the scripts they name; the [control] limits and
  * tokenless_users (defaults, values, refusals); the group chat keys (rooms, nick,
- * room_*: defaults, values, each refusal, keys without rooms, rooms in component mode). */
+ * room_*: defaults, values, each refusal, keys without rooms, rooms on [route "*"]). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1087,9 +1087,9 @@ static void test_err_muc_keys(void **state)
 	expect_error(XMPP_OK ROUTE_OK "nick = weather\n", 4, "nick and the room_ keys need rooms");
 	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_prefix = !x\n", 4,
 	             "room_prefix needs room_trigger = prefix");
-	expect_error("[xmpp]\nmode = component\ncomponent = api.example.org\nsecret = s\n" ROUTE_OK
-	             "rooms = a@b\n",
-	             5, "rooms need mode = client");
+	expect_error("[xmpp]\nmode = component\ncomponent = api.example.org\nsecret = s\n"
+	             "[route \"*\"]\ncgi_dir = $D/sub\nrooms = a@b\n",
+	             5, "[route \"*\"] cannot join rooms");
 }
 
 int main(void)
