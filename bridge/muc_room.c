@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "link_error.h"
 #include "log.h"
 #include "muc_logic.h"
 #include "route.h"
@@ -27,6 +28,7 @@
 #define JOIN_TIMEOUT_MS 30000
 #define MAX_OCCUPANTS 2000
 #define MAX_NICK_ATTEMPTS 9
+#define UNLOCK_ID "muc-unlock-"
 
 struct occupant {
 	char *nick;
@@ -134,7 +136,7 @@ static void unlock_room(struct muc_room *r)
 {
 	char id[64];
 	xmpp_stanza_t *iq, *q, *x;
-	snprintf(id, sizeof id, "muc-unlock-%lu", ++r->set->seq);
+	snprintf(id, sizeof id, UNLOCK_ID "%lu", ++r->set->seq);
 	iq = xmpp_iq_new(r->set->ctx, "set", id);
 	xmpp_stanza_set_to(iq, r->jid);
 	q = child(iq, "query", NS_MUC_OWNER);
@@ -481,6 +483,15 @@ static const char *error_condition(xmpp_stanza_t *st, const char **text)
 	return "undefined-condition";
 }
 
+/* A server's text for the log (link_error.h): one line, bounded. */
+static const char *loggable(const char *text, char *buf, size_t size)
+{
+	if (!text)
+		return NULL;
+	link_server_text(buf, size, text);
+	return buf;
+}
+
 static const char *child_text(xmpp_stanza_t *parent, const char *name)
 {
 	xmpp_stanza_t *c = parent ? xmpp_stanza_get_child_by_name(parent, name) : NULL;
@@ -493,6 +504,7 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 	unsigned codes[16];
 	size_t n = 0;
 	const char *etext = NULL, *reason = NULL;
+	char etext_buf[256], reason_buf[256];
 	xmpp_stanza_t *item = x ? xmpp_stanza_get_child_by_name(x, "item") : NULL;
 	xmpp_stanza_t *destroy = x ? xmpp_stanza_get_child_by_name(x, "destroy") : NULL;
 	struct muc_self_presence p = {0};
@@ -513,6 +525,8 @@ static void self_presence(struct muc_room *r, struct inbound *in, xmpp_stanza_t 
 		p.kind = in->type && strcmp(in->type, "unavailable") == 0 ? MUC_SELF_UNAVAILABLE
 		                                                          : MUC_SELF_AVAILABLE;
 	reason = destroy ? child_text(destroy, "reason") : child_text(item, "reason");
+	reason = loggable(reason, reason_buf, sizeof reason_buf);
+	etext = loggable(etext, etext_buf, sizeof etext_buf);
 	enum muc_event ev = muc_self_event(&p);
 	switch (ev) {
 	case MUC_EV_NONE:
@@ -588,8 +602,19 @@ static enum muc_verdict presence_in(struct muc_room *r, struct inbound *in, cons
 static enum muc_verdict iq_in(struct muc_room *r, struct inbound *in)
 {
 	const char *text = NULL, *cond;
-	if (!in->id || !r->ping_id[0] || strcmp(in->id, r->ping_id) != 0 || !in->type ||
-	    (strcmp(in->type, "result") != 0 && strcmp(in->type, "error") != 0))
+	if (!in->id || !in->type || (strcmp(in->type, "result") != 0 && strcmp(in->type, "error") != 0))
+		return MUC_PASS;
+	if (strncmp(in->id, UNLOCK_ID, strlen(UNLOCK_ID)) == 0) {
+		if (strcmp(in->type, "error") == 0) {
+			char buf[256];
+			cond = error_condition(in->stanza, &text);
+			text = loggable(text, buf, sizeof buf);
+			log_warn("route %s: room %s refused its default configuration: %s%s%s", r->route,
+			         r->jid, cond, text ? ": " : "", text ? text : "");
+		}
+		return MUC_TAKEN;
+	}
+	if (!r->ping_id[0] || strcmp(in->id, r->ping_id) != 0)
 		return MUC_PASS;
 	r->ping_id[0] = '\0';
 	cond = strcmp(in->type, "error") == 0 ? error_condition(in->stanza, &text) : NULL;
@@ -636,6 +661,8 @@ static enum muc_verdict message_in(struct muc_set *s, struct muc_room *r, struct
 
 	if (in->type && strcmp(in->type, "error") == 0) {
 		const char *text = NULL, *cond = error_condition(in->stanza, &text);
+		char buf[256];
+		text = loggable(text, buf, sizeof buf);
 		log_warn("route %s: room %s refused a message: %s%s%s", r->route, r->jid, cond,
 		         text ? ": " : "", text ? text : "");
 		if (cond && strcmp(cond, "not-acceptable") == 0 && r->state == ROOM_IN)

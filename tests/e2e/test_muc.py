@@ -546,17 +546,16 @@ class Limits(MucBase):
                                          room_anonymous="yes", room_rate="0",
                                          room_loop_limit="2")])
         self.wait_joined(self.b, "weather", room)
-        self.ask(bot, room, "ping 1", "l1")
-        self.ask(bot, room, "ping 2", "l2")
+        self.ask(bot, room, "ping 1", "l1", want="heard otherbot: ping 1")
+        self.ask(bot, room, "ping 2", "l2", want="heard otherbot: ping 2")
         since = self.b.log_size()
         bot.say(room, "ping 3", "l3")
         self.assertTrue(self.b.wait_log("otherbot spoke 2 times in a row", WAIT, since),
                         h.tail(self.b.log))
         self.assertFalse(self.served("l3"))
         # someone else speaks: the other bot is served again
-        self.ask(alice, room, "hello", "l4")
-        got = self.ask(bot, room, "ping 4", "l5")
-        self.assertEqual(body_of(got), "heard otherbot: ping 4")
+        self.ask(alice, room, "hello", "l4", want="heard alice: hello")
+        self.ask(bot, room, "ping 4", "l5", want="heard otherbot: ping 4")
 
 
 class Ejabberd(MucBase):
