@@ -1,4 +1,4 @@
-/* test_muc_logic.c - unit tests for bridge/muc_logic.c: group chat decisions.
+/* test_muc_logic.c - unit tests for bridge/xmpp/muc_logic.c: group chat decisions.
  *
  * Covers the three trigger modes (every message; a mention of the nick as a word,
  * with "nick:", "nick," and "@nick" openings stripped from the arguments; a command

@@ -4,7 +4,7 @@
  * what the room's presence about the bridge's own occupant means (the status codes and
  * errors of XEP-0045 sections 7.2, 9.5, 10.9), the room's state machine (OUT,
  * JOINING, IN, BACKOFF) as a transition table, the rejoin backoff, the per-room rate
- * bucket and the loop guard against other bots. bridge/muc_room.c does the sending,
+ * bucket and the loop guard against other bots. bridge/xmpp/muc_room.c does the sending,
  * the timers and the bookkeeping and asks this file what to do. */
 #ifndef XC_MUC_LOGIC_H
 #define XC_MUC_LOGIC_H
