@@ -6,8 +6,10 @@
 # Covered: each trigger mode (prefix, mention, every message), history not served (the
 # bridge asks for none, and a message carrying a delay stamp is not served either),
 # the bridge's own messages not served, anonymous and non-anonymous rooms with
-# room_anonymous and the allow list on real JIDs, replies in the room (text and an XML
-# payload), errors in the room and privately, private messages from occupants, rejoin
+# room_anonymous and the allow list on real JIDs (a hidden occupant's private message
+# refused), a password-protected room (room_password_file, right and wrong), replies in
+# the room (text and an XML payload), errors in the room and privately, private
+# messages from occupants, rejoin
 # after a kick, a destroyed and re-made room and a Prosody restart, self-ping finding a
 # ghost state (the room made to forget the bridge silently by the test-only Prosody
 # module tests/e2e/prosody/mod_e2e_muc_ghost.lua), a nick conflict, the rate limit and
@@ -279,6 +281,36 @@ class Occupants(MucBase):
         got = self.ask(alice, room, "!open y", "n2", reply_to="open")
         self.assertEqual(body_of(got), "heard alice: y")
         self.assertFalse(self.served("n1"))
+        # a private message from a hidden occupant: refused like any sender the
+        # route does not admit
+        since = alice.c.mark()
+        alice.c.send_raw("<message type='chat' to='%s/weather' id='n3'><body>hi</body>"
+                         "</message>" % room)
+        err = alice.c.wait_for(lambda s: s.kind == "message" and s.id == "n3", WAIT, since)
+        self.assertIsNotNone(err, h.tail(self.b.log))
+        self.assertEqual(err.type, "error", err.xml)
+        self.assertEqual(err.error()[1], "forbidden", err.xml)
+        self.assertFalse(self.served("n3"))
+
+    def test_password_protected_room(self):
+        room = new_room("secret")
+        alice = self.occupant()
+        alice.join(room, "alice", form={"muc#roomconfig_passwordprotectedroom": "1",
+                                        "muc#roomconfig_roomsecret": "opensesame"})
+        good = os.path.join(self.dump, "room.pw")
+        bad = os.path.join(self.dump, "wrong.pw")
+        with open(good, "w") as f:
+            f.write("opensesame\n")
+        with open(bad, "w") as f:
+            f.write("guess\n")
+        self.b = self.bridge([self.route("weather", room, room_trigger="prefix",
+                                         room_anonymous="yes", room_password_file=good),
+                              self.route("wrong", room, room_password_file=bad)])
+        self.wait_joined(self.b, "weather", room)
+        self.assertTrue(self.b.wait_log("route wrong: cannot join room %s: not-authorized" % room,
+                                        WAIT), h.tail(self.b.log))
+        got = self.ask(alice, room, "!weather pw", "pw1")
+        self.assertEqual(body_of(got), "heard alice: pw")
 
     def test_non_anonymous_room_real_jid_and_allow(self):
         room = new_room("nonanon")
