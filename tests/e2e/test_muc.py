@@ -1,22 +1,23 @@
 # e2e: group chats as routes (XEP-0045) on a private Prosody with its MUC service
 # (harness.Prosody(muc=True): Component "conference.localhost" "muc", rooms persistent
-# by default). Occupants are slixmpp clients (harness.Client) that join with raw MUC
-# presence; the bridge's route joins the rooms named by `rooms =`.
+# by default). Occupants are slixmpp clients (harness.Client) with slixmpp's XEP-0045
+# plugin (join, kick, destroy); the bridge's route joins the rooms named by `rooms =`.
 #
 # Covered: each trigger mode (prefix, mention, every message), history not served (the
-# bridge asks for none, and a message carrying a delay stamp is not served either),
-# the bridge's own messages not served, anonymous and non-anonymous rooms with
+# bridge asks for none, and a message carrying a delay stamp is not served either), the
+# bridge's own messages not served, anonymous and non-anonymous rooms with
 # room_anonymous and the allow list on real JIDs (a hidden occupant's private message
 # refused), a password-protected room (room_password_file, right and wrong), replies in
 # the room (text and an XML payload), errors in the room and privately, private
-# messages from occupants, rejoin
-# after a kick, a destroyed and re-made room and a Prosody restart, self-ping finding a
-# ghost state (the room made to forget the bridge silently by the test-only Prosody
-# module tests/e2e/prosody/mod_e2e_muc_ghost.lua), a nick conflict, the rate limit and
-# the loop guard, xmpp-cgi-send posting to a room, a reload changing the rooms, and
-# ejabberd's mod_muc (tests/e2e/ejabberd.py with muc=True). Every wait is bounded;
-# nothing is timed.
+# messages from occupants, rejoin after a kick, a destroyed and re-made room and a
+# Prosody restart, self-ping finding a ghost state (the room made to forget the bridge
+# silently by the test-only Prosody module tests/e2e/prosody/mod_e2e_muc_ghost.lua), a
+# nick conflict, the rate limit and the loop guard, xmpp-cgi-send posting to a room, a
+# reload changing the rooms, component mode, the room-bot example, and ejabberd's
+# mod_muc (tests/e2e/ejabberd.py with muc=True). Every wait is bounded; nothing is
+# timed.
 
+import asyncio
 import glob
 import os
 import signal
@@ -25,12 +26,12 @@ import unittest
 import xml.etree.ElementTree as ET
 
 import harness as h
+from slixmpp import JID
 from harness import Route, script
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = NS_MUC + "#user"
 NS_OWNER = NS_MUC + "#owner"
-NS_ADMIN = NS_MUC + "#admin"
 SERVICE = h.MUC_DOMAIN
 SEND = os.environ.get("XMPP_CGI_SEND", os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 WAIT = 30
@@ -79,27 +80,39 @@ def status_codes(st):
 
 
 class Occupant:
-    """A slixmpp client that joins rooms with raw MUC presence."""
+    """A slixmpp client with its XEP-0045 plugin, as an occupant of rooms."""
 
     def __init__(self, prosody, jid, resource="muc"):
         self.c = h.Client(prosody, jid, resource=resource)
         self.bare = jid
+        self.c._call(lambda: self.c.xmpp.register_plugin("xep_0045"))
+        self.muc = self.c.xmpp.plugin["xep_0045"]
 
     def close(self):
         self.c.close()
 
+    def run(self, coro, timeout=WAIT):
+        """Run a coroutine of the plugin on the client's loop; its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.c.loop).result(timeout + 5)
+
     def join(self, room, nick, form=None):
-        """Join room as nick; a room the join creates is configured with form
+        """Join room as nick (the plugin's join_muc_wait: the self-presence, the
+        history and the subject); a room the join creates is configured with form
         (field -> value) or accepted as it is. Returns the self-presence."""
-        since = self.c.mark()
-        self.c.send_raw("<presence to='%s/%s'><x xmlns='%s'/></presence>" % (room, nick, NS_MUC))
-        me = self.c.wait_for(lambda s: s.kind == "presence" and s.frm == "%s/%s" % (room, nick)
-                             and ("110" in status_codes(s) or s.type == "error"), WAIT, since)
-        if me is None or me.type == "error":
-            raise h.HarnessError("%s could not join %s: %s" % (self.bare, room, me and me.xml))
-        if "201" in status_codes(me) or form:
+        from slixmpp.exceptions import PresenceError
+        try:
+            me = self.run(self.muc.join_muc_wait(JID(room), nick, timeout=WAIT))[0]
+        except PresenceError as e:
+            raise h.HarnessError("%s could not join %s: %s" % (self.bare, room, e))
+        if 201 in me["muc"]["status_codes"] or form:
             self.configure(room, form or {})
         return me
+
+    def kick(self, room, nick, reason):
+        return self.run(self.muc.set_role(JID(room), nick, "none", reason=reason))
+
+    def destroy(self, room, reason):
+        return self.run(self.muc.destroy(JID(room), reason=reason))
 
     def configure(self, room, form):
         fields = "".join("<field var='%s'><value>%s</value></field>" % kv for kv in form.items())
@@ -388,10 +401,7 @@ class StayingIn(MucBase):
 
     def test_rejoin_after_kick(self):
         since = self.b.log_size()
-        r = self.alice.c.query(self.room, "<query xmlns='%s'><item nick='weather' role='none'>"
-                               "<reason>out you go</reason></item></query>" % NS_ADMIN,
-                               type="set")
-        self.assertEqual(r.type, "result", r.xml)
+        self.alice.kick(self.room, "weather", "out you go")
         self.assertTrue(self.b.wait_log("out of room %s: kicked: out you go" % self.room, WAIT,
                                         since), h.tail(self.b.log))
         self.wait_joined(self.b, "weather", self.room, since)
@@ -399,9 +409,7 @@ class StayingIn(MucBase):
 
     def test_rejoin_after_room_destroyed_and_made_again(self):
         since = self.b.log_size()
-        r = self.alice.c.query(self.room, "<query xmlns='%s'><destroy><reason>rebuild</reason>"
-                               "</destroy></query>" % NS_OWNER, type="set")
-        self.assertEqual(r.type, "result", r.xml)
+        self.alice.destroy(self.room, "rebuild")
         self.assertTrue(self.b.wait_log("out of room %s: room destroyed: rebuild" % self.room,
                                         WAIT, since), h.tail(self.b.log))
         self.wait_joined(self.b, "weather", self.room, since)
@@ -618,9 +626,7 @@ class Ejabberd(MucBase):
         self.assertEqual(body_of(got), "heard alice: ej1")
         self.assertFalse(self.served("ej0"), "history was served")
         since = self.b.log_size()
-        r = alice.c.query(room, "<query xmlns='%s'><item nick='weather' role='none'/>"
-                          "</query>" % NS_ADMIN, type="set")
-        self.assertEqual(r.type, "result", r.xml)
+        alice.kick(room, "weather", "ejabberd kick")
         self.assertTrue(self.b.wait_log("out of room %s: kicked" % room, WAIT, since),
                         h.tail(self.b.log))
         self.wait_joined(self.b, "weather", room, since)
