@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import unittest
-import xml.etree.ElementTree as ET
 
 import harness as h
 from slixmpp import JID
