@@ -448,7 +448,8 @@ static int run_daemon(struct daemon *dm)
 		struct metrics_source src = {.disp = &dm->disp,
 		                             .links = &dm->links,
 		                             .n_links = &dm->n_links,
-		                             .reloads = reload_counts(dm->reload)};
+		                             .reloads = reload_counts(dm->reload),
+		                             .muc = &dm->muc};
 		dm->metrics = metrics_start(dm->loop, &dm->cfg, &src);
 		if (!dm->metrics)
 			return start_failed(dm);

@@ -53,7 +53,8 @@ struct muc_room {
 	size_t n_occ;
 	struct muc_bucket bucket;
 	struct muc_loop_guard guard;
-	bool limited; /* the rate limit was hit and logged */
+	bool limited;        /* the rate limit was hit and logged */
+	unsigned long joins; /* times the route got in, for the metrics */
 };
 
 struct muc_set {
@@ -195,6 +196,7 @@ static void move(struct muc_room *r, enum muc_room_input in)
 		break;
 	case ROOM_IN:
 		if (was != ROOM_IN) {
+			r->joins++;
 			r->attempt = 0;
 			r->ping_id[0] = '\0';
 			uv_timer_stop(&r->timer);
@@ -380,6 +382,18 @@ void muc_set_reconfigure(struct muc_set *s, struct xmpp_link *const *links, size
 				}
 		}
 	}
+}
+
+size_t muc_set_count(const struct muc_set *s) { return s ? s->n_rooms : 0; }
+
+void muc_room_info(const struct muc_set *s, size_t i, const char **route, const char **room,
+                   const char **state, unsigned long *joins)
+{
+	const struct muc_room *r = s->rooms[i];
+	*route = r->route;
+	*room = r->jid;
+	*state = muc_room_state_name(r->state);
+	*joins = r->joins;
 }
 
 bool muc_route_in_room(const struct muc_set *s, const char *route, const char *room)

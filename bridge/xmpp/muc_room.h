@@ -41,6 +41,11 @@ enum muc_verdict {
 };
 /* in was read by inbound_read; on MUC_SERVE, in->muc points into s until the next call. */
 enum muc_verdict muc_inbound(struct muc_set *s, struct xmpp_link *link, struct inbound *in);
+/* For the metrics: how many rooms, and room i's route, bare JID, state name (out,
+ * joining, in, backoff) and how many times the route got in. */
+size_t muc_set_count(const struct muc_set *s);
+void muc_room_info(const struct muc_set *s, size_t i, const char **route, const char **room,
+                   const char **state, unsigned long *joins);
 /* For the control socket: the route is in room (state IN). */
 bool muc_route_in_room(const struct muc_set *s, const char *route, const char *room);
 

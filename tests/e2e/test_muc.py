@@ -456,6 +456,34 @@ class StayingIn(MucBase):
         self.assertIsNotNone(gone, "the bridge did not leave the room it no longer serves")
 
 
+class Metrics(MucBase):
+    def test_rejoins_counted_in_metrics(self):
+        import urllib.request
+        room = new_room("metrics")
+        alice = self.occupant()
+        alice.join(room, "alice")
+        port = h.free_port()
+        b = h.Bridge(self.prosody, [self.route("weather", room, room_trigger="prefix",
+                                               room_anonymous="yes")], name="metrics")
+        with open(b.cfg, "a") as f:
+            f.write("[metrics]\nlisten = 127.0.0.1:%d\n" % port)
+        self.cleanups.append(b.stop)
+        b.start()
+        self.wait_joined(b, "weather", room)
+        since = b.log_size()
+        alice.kick(room, "weather", "count me")
+        self.wait_joined(b, "weather", room, since)
+
+        def scrape():
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+                return r.read().decode()
+        labels = 'route="weather",room="%s"' % room
+        page = scrape()
+        self.assertIn('xmpp_cgi_room_state{%s,state="in"} 1' % labels, page)
+        self.assertIn('xmpp_cgi_room_state{%s,state="backoff"} 0' % labels, page)
+        self.assertIn('xmpp_cgi_room_joins_total{%s} 2' % labels, page)
+
+
 class Send(MucBase):
     def test_xmpp_cgi_send_posts_to_a_room_the_route_is_in(self):
         room, elsewhere = new_room("send"), new_room("notin")
