@@ -5,7 +5,10 @@
  * stanza_build.h, which also serializes the stanza once. */
 #include "reply.h"
 
+#include "config.h"
+
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -68,11 +71,42 @@ static xmlNodePtr new_stanza(xmlDocPtr *doc, const struct reply_target *t, const
 	return stanza_begin(doc, &h);
 }
 
+/* An error answer to a room message is a short text: in the room, addressed to the
+ * speaker, or privately to room/nick; a stanza error would go to the whole room. */
+static char *room_error(const struct reply_target *t, const struct stanza_error *e,
+                        const char *text, size_t text_len)
+{
+	char line[REPLY_MAX_ROOM_ERROR + 1];
+	const char *slash = t->to ? strchr(t->to, '/') : NULL;
+	bool private = t->room_errors == ROOM_ERRORS_PRIVATE;
+	struct stanza_head h = {"message", private ? "chat" : "groupchat", NULL,
+	                        private ? t->to : t->room, t->from};
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	int n;
+	if (t->room_errors == ROOM_ERRORS_NONE)
+		return NULL;
+	while (text_len && text && (text[text_len - 1] == '\n' || text[text_len - 1] == '\r'))
+		text_len--;
+	if (text_len > 160)
+		text_len = 160;
+	n = snprintf(line, sizeof line, "%s%s%s: %.*s", private || !slash ? "" : slash + 1,
+	             private || !slash ? "" : ": ", e->condition, (int)text_len, text ? text : "");
+	if (n < 0)
+		return NULL;
+	root = stanza_begin(&doc, &h);
+	stanza_add_text(root, "body", line, strlen(line));
+	return stanza_serialize(doc);
+}
+
 static char *build_error(const struct reply_target *t, const struct stanza_error *e,
                          const char *text, size_t text_len)
 {
 	xmlDocPtr doc;
-	xmlNodePtr root = new_stanza(&doc, t, "error");
+	xmlNodePtr root;
+	if (t->room)
+		return room_error(t, e, text, text_len);
+	root = new_stanza(&doc, t, "error");
 	stanza_add_error(root, e->type, e->condition, e->uri, text, text_len);
 	return stanza_serialize(doc);
 }
@@ -108,10 +142,14 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 	}
 	if (t->kind == KIND_PRESENCE)
 		return NULL;
-	if (t->kind == KIND_MESSAGE && (!t->message_replies || resp->body.len == 0))
+	if (t->kind == KIND_MESSAGE && ((!t->message_replies && !t->room) || resp->body.len == 0))
 		return NULL;
-	type = t->kind == KIND_IQ ? "result" : "chat";
-	root = new_stanza(&doc, t, type);
+	type = t->kind == KIND_IQ ? "result" : t->room ? "groupchat" : "chat";
+	if (t->room) { /* to the room, as a message of its own (no id of the speaker's) */
+		struct stanza_head h = {"message", type, NULL, t->room, t->from};
+		root = stanza_begin(&doc, &h);
+	} else
+		root = new_stanza(&doc, t, type);
 	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
 		payload = stanza_xml_payload(doc, resp->body.data, resp->body.len, &why);
 		if (!payload) {
@@ -122,7 +160,12 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 		}
 		xmlAddChild(root, payload);
 	} else if (resp->body.len) {
-		stanza_add_text(root, "body", resp->body.data, resp->body.len);
+		size_t len = resp->body.len;
+		/* a line in a room: without the newline a script ends its output with */
+		while (t->room && len &&
+		       (resp->body.data[len - 1] == '\n' || resp->body.data[len - 1] == '\r'))
+			len--;
+		stanza_add_text(root, "body", resp->body.data, len);
 	}
 	return stanza_serialize(doc);
 }

@@ -52,7 +52,9 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	char *text = NULL;
 	size_t text_len = 0;
 	const char *reason = NULL;
-	int n_attrs;
+	struct muc_env_var muc_vars[MUC_ENV_MAX];
+	char query[3 * 1024 + 1];
+	int n_attrs, n_muc = 0;
 
 	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
 		return "the stanza cannot be serialized";
@@ -87,6 +89,11 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	                         .control_socket = at->cfg->control_socket,
 	                         .params = rc->params,
 	                         .n_params = rc->n_params};
+	if (in->muc && (n_muc = muc_env_vars(in->muc, muc_vars, query, sizeof query)) < 0)
+		return "the message's arguments are too long";
+	m.muc_vars = muc_vars;
+	m.n_muc_vars = (size_t)n_muc;
+	m.query_string = in->muc ? query : NULL;
 	if (request_build_env(&m, &j->env, &reason) != 0)
 		return reason;
 	return in->kind == KIND_IQ ? http_request(j, at->path_info) : NULL;
