@@ -33,6 +33,7 @@ struct request {
 	struct route_rt *route;
 	struct reply_target target;
 	char *type, *id, *to, *from; /* storage for target's strings */
+	char *room;                  /* a room message: the room (target.room) */
 	bool must_answer;            /* an iq get/set */
 	char *script;                /* a cgi_dir executable, else NULL */
 	char sender[320];
@@ -134,6 +135,7 @@ static void request_free(struct request *r)
 	free(r->id);
 	free(r->to);
 	free(r->from);
+	free(r->room);
 	free(r->script);
 	free(r);
 }
@@ -327,17 +329,21 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 	r->to = in->from ? strdup(in->from) : NULL;
 	r->from = in->reply_from ? strdup(in->reply_from) : NULL;
 	r->must_answer = in->must_answer;
+	r->room = in->muc && in->muc->groupchat ? strdup(in->muc->room) : NULL;
 	r->target = (struct reply_target){.kind = in->kind,
 	                                  .type = r->type,
 	                                  .id = r->id,
 	                                  .to = r->to,
 	                                  .from = r->from,
-	                                  .message_replies = route->cfg->message_replies};
+	                                  .message_replies = route->cfg->message_replies,
+	                                  .room = r->room,
+	                                  .room_errors = in->muc ? in->muc->errors : 0};
 	memcpy(r->sender, in->sender, sizeof r->sender);
 	d->in_flight++;
 	route_stats_request(route->stats, in->kind);
 
-	if (d->check_acl && !route_allows(route->cfg, r->sender)) {
+	/* a room's occupant was checked by its real JID where it entered (muc_room.c) */
+	if (d->check_acl && !in->muc && !route_allows(route->cfg, r->sender)) {
 		answer_failure(r, FAIL_FORBIDDEN, NULL);
 		return;
 	}

@@ -39,13 +39,14 @@ static void usage(FILE *out)
 	        "Send stanzas from a route of a running xmpp-cgi, through its control socket.\n"
 	        "\n"
 	        "WHAT is one of:\n"
-	        "  -m, --message TEXT    a message with this body (type chat, or --type normal)\n"
+	        "  -m, --message TEXT    a message with this body (type chat, or as --type says)\n"
 	        "      --stanza FILE     a message, presence or iq written by the caller (- = stdin)\n"
 	        "      --iq FILE         an iq get or set (- = stdin); with --wait, print the answer\n"
 	        "\n"
 	        "  -r, --from-route ROUTE  the route whose address sends (in a handler: its own)\n"
 	        "  -t, --to JID            a recipient; repeat for several\n"
-	        "      --type chat|normal  the type of a --message (default chat)\n"
+	        "      --type chat|normal|groupchat  the type of a --message (default chat;\n"
+	        "                          groupchat: TO is a room the route is in)\n"
 	        "  -w, --wait              wait for the iq's answer and print it\n"
 	        "      --timeout SECONDS   how long --wait waits (default 30)\n"
 	        "  -s, --socket PATH       the control socket (default $XMPP_CGI_SOCKET)\n"
@@ -53,7 +54,8 @@ static void usage(FILE *out)
 	        "  -h, --help, -V, --version\n"
 	        "\n"
 	        "Exit status: 0 sent (or queued), 1 usage, 2 socket, 3 unknown route,\n"
-	        "4 bad request, 5 offline or stopping, 6 forbidden, 7 timeout, 8 iq error.\n");
+	        "4 bad request, 5 offline, stopping or not in the room, 6 forbidden, 7 timeout,\n"
+	        "8 iq error.\n");
 }
 
 static char *read_all(const char *path, size_t *len)
@@ -133,7 +135,8 @@ static int code_status(const char *code)
 	    {"unknown-route", EX_ROUTE}, {"bad-request", EX_REQUEST}, {"bad-xml", EX_REQUEST},
 	    {"bad-to", EX_REQUEST},      {"too-large", EX_REQUEST},   {"forbidden", EX_FORBIDDEN},
 	    {"offline", EX_OFFLINE},     {"shutdown", EX_OFFLINE},    {"timeout", EX_TIMEOUT},
-	    {"bad-token", EX_FORBIDDEN}, {"busy", EX_OFFLINE},        {"idle", EX_SOCKET}};
+	    {"bad-token", EX_FORBIDDEN}, {"busy", EX_OFFLINE},        {"idle", EX_SOCKET},
+	    {"not-in-room", EX_OFFLINE}};
 	size_t len = strcspn(code, " ");
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
 		if (strlen(map[i].code) == len && strncmp(code, map[i].code, len) == 0)
@@ -301,7 +304,7 @@ int main(int argc, char **argv)
 	if (token && !*token)
 		token = NULL;
 	if (optind < argc || (!route && !token) || !n_to || whats != 1 || (wait && !iq) ||
-	    (strcmp(type, "chat") && strcmp(type, "normal"))) {
+	    (strcmp(type, "chat") && strcmp(type, "normal") && strcmp(type, "groupchat"))) {
 		fprintf(stderr, "xmpp-cgi-send: needs --from-route (or XMPP_CGI_TOKEN), at least one "
 		                "--to, and one of "
 		                "--message, --stanza, --iq (--wait only with --iq)\n");
@@ -315,7 +318,7 @@ int main(int argc, char **argv)
 	if (message) {
 		payload = strdup(message);
 		len = strlen(message);
-		verb = strcmp(type, "normal") == 0 ? "normal" : "message";
+		verb = strcmp(type, "chat") == 0 ? "message" : type; /* normal, groupchat */
 	} else {
 		payload = read_all(stanza ? stanza : iq, &len);
 		if (!payload) {

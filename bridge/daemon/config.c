@@ -437,6 +437,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->in_daemon = false;
 	ld->in_instance = false;
 	ld->seen_route = 0;
+	ld->seen_route_muc = 0;
 	if (strcmp(section, "metrics") == 0) {
 		if (ld->seen_metrics)
 			return cfg_fail_at(ld, ld->section_line, "duplicate section [metrics]");
@@ -492,6 +493,7 @@ static int enter_section(struct loader *ld, const char *section)
 	ld->route->timeout_s = ld->route->max_concurrency = ld->route->max_queue = (unsigned)-1;
 	ld->route->connect_timeout_s = (unsigned)-1;
 	ld->route->backend_rest_s = (unsigned)-1;
+	ld->route->room_loop_limit = ld->route->room_ping_s = (unsigned)-1;
 	return 1;
 }
 

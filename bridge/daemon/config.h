@@ -26,6 +26,9 @@ struct fcgi_addr {
 	unsigned port;
 };
 
+/* Where the error answer to a room message goes (room_errors =). */
+enum room_errors { ROOM_ERRORS_ROOM, ROOM_ERRORS_PRIVATE, ROOM_ERRORS_NONE };
+
 struct route_cfg {
 	char *name;                /* the resource the route answers on */
 	int line;                  /* where its section starts, for messages */
@@ -59,6 +62,18 @@ struct route_cfg {
 	size_t n_assign;
 	int cgi_line; /* where cgi was set: it must be executable when nothing runs it */
 	char *keys;   /* the section's key = value lines as read (config_diff.c) */
+	/* group chats (config_muc.c, XEP-0045): the rooms the route joins and serves */
+	char **rooms; /* bare room JIDs, lower-cased */
+	size_t n_rooms;
+	char *nick;                             /* default: the route's name */
+	unsigned room_trigger;                  /* enum muc_trigger (muc_logic.h) */
+	char *room_prefix;                      /* prefix trigger: default "!" and the nick */
+	char *room_password;                    /* read from room_password_file, or NULL */
+	bool room_anonymous;                    /* occupants whose real JID is hidden may run it */
+	enum room_errors room_errors;           /* where an error answer to a room message goes */
+	unsigned room_rate, room_rate_period_s; /* at most rate messages per period; 0: any */
+	unsigned room_loop_limit;               /* one speaker's served messages in a row */
+	unsigned room_ping_s;                   /* XEP-0410 self-ping interval, 0: none */
 };
 
 struct config {
@@ -126,6 +141,11 @@ struct config {
 #define CFG_MAX_ROUTES 256
 #define CFG_MAX_ASSIGN 32
 #define CFG_DEFAULT_DRAIN_TIMEOUT 30
+#define CFG_DEFAULT_ROOM_RATE 10
+#define CFG_DEFAULT_ROOM_RATE_PERIOD 60
+#define CFG_DEFAULT_ROOM_LOOP_LIMIT 5
+#define CFG_DEFAULT_ROOM_PING 300
+#define CFG_MAX_ROOMS 64
 #define CFG_MAX_INSTANCE_NAME 48
 
 /* Loads and validates path. On failure returns -1 with "FILE:LINE: reason" in err. */

@@ -34,6 +34,7 @@ struct loader {
 	unsigned seen_instance;
 	unsigned seen_xmpp; /* bitmask of [xmpp] keys seen, to refuse duplicates */
 	unsigned seen_route;
+	unsigned seen_route_muc; /* the route's group chat keys (config_muc.c) */
 	bool failed;
 	char *err;
 	size_t errlen;
@@ -45,6 +46,12 @@ int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, cons
 /* Defaults and checks of one route once the file is read. */
 int cfg_route_finish(struct loader *ld, struct route_cfg *r);
 void cfg_route_free(struct route_cfg *r);
+
+/* A route's group chat keys (config_muc.c): 1 if name is one and was set, 0 after
+ * failing, -1 if name is not a group chat key. */
+int cfg_muc_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v);
+int cfg_muc_finish(struct loader *ld, struct route_cfg *r);
+void cfg_muc_free(struct route_cfg *r);
 
 /* config_diff.c: notes key = value in the current section's key text */
 int cfg_note_key(struct loader *ld, const char *name, const char *value);

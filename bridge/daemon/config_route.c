@@ -401,6 +401,9 @@ static const struct cfg_command route_commands[] = {
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {
 	char label[128];
+	int muc = cfg_muc_key(ld, r, name, v);
+	if (muc >= 0)
+		return muc;
 	snprintf(label, sizeof label, "route \"%s\"", r->name);
 	return cfg_table_key(ld, route_commands, CFG_N(route_commands), label, &ld->seen_route, r, name,
 	                     v);
@@ -461,7 +464,7 @@ int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 		r->allow[0] = strdup(pattern);
 		r->n_allow = 1;
 	}
-	return 1;
+	return cfg_muc_finish(ld, r);
 }
 
 void cfg_route_free(struct route_cfg *r)
@@ -500,4 +503,5 @@ void cfg_route_free(struct route_cfg *r)
 		free(r->assign[i].value);
 	}
 	free(r->assign);
+	cfg_muc_free(r);
 }

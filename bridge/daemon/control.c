@@ -284,6 +284,11 @@ static void execute(struct ctl_conn *c, const char *payload)
 		answer(c, "fail forbidden route %s may not send to this recipient%s\n", rq->route, "");
 		return;
 	}
+	if (rq->verb == CTL_GROUPCHAT &&
+	    (!ctl->hooks.in_room || !ctl->hooks.in_room(ctl->hooks.ud, rq->route, bare))) {
+		answer(c, "fail not-in-room route %s is not in room %s\n", rq->route, bare);
+		return;
+	}
 	/* unguessable, so that no one else can answer in the recipient's place; the instance
 	 * name at the end brings the answer back here from another instance (bridge/xmpp/relay.c) */
 	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x.%s", ++ctl->next_id, (unsigned)rand(),

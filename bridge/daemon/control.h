@@ -7,6 +7,7 @@
 #ifndef XC_CONTROL_H
 #define XC_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <strophe.h>
 #include <uv.h>
@@ -22,6 +23,8 @@ struct control_hooks {
 	/* The link that carries ROUTE's stanzas, writing the route's address to from;
 	 * NULL if there is no such route. */
 	struct xmpp_link *(*link_for)(void *ud, const char *route, char *from, size_t len);
+	/* groupchat requests: whether ROUTE is in the room now (muc_room.h); NULL: never */
+	bool (*in_room)(void *ud, const char *route, const char *room);
 	/* the running requests' tokens: a connection that presents one sends as its route */
 	const struct grant_table *grants;
 };

@@ -14,7 +14,7 @@
 #include "stanza_build.h"
 #include "xml_check.h"
 
-static const char *const verbs[] = {"message", "normal", "stanza", "iq"};
+static const char *const verbs[] = {"message", "normal", "stanza", "iq", "groupchat"};
 
 int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const char **why)
 {
@@ -42,11 +42,11 @@ int ctl_parse_line(const char *line, size_t len, struct ctl_request *rq, const c
 		*why = "expected: VERB ROUTE TO LENGTH [TIMEOUT_MS]";
 		return -1;
 	}
-	for (rq->verb = CTL_MESSAGE; rq->verb <= CTL_IQ; rq->verb++)
+	for (rq->verb = CTL_MESSAGE; rq->verb <= CTL_GROUPCHAT; rq->verb++)
 		if (strcmp(fields[0], verbs[rq->verb]) == 0)
 			break;
-	if (rq->verb > CTL_IQ) {
-		*why = "unknown verb (message, normal, stanza, iq)";
+	if (rq->verb > CTL_GROUPCHAT) {
+		*why = "unknown verb (message, normal, stanza, iq, groupchat)";
 		return -1;
 	}
 	if (strlen(fields[1]) >= sizeof rq->route || strlen(fields[2]) >= sizeof rq->to) {
@@ -134,9 +134,10 @@ char *ctl_build_stanza(const struct ctl_request *rq, const char *payload, size_t
 		*code = "bad-to";
 		return NULL;
 	}
-	if (rq->verb == CTL_MESSAGE || rq->verb == CTL_NORMAL) {
-		struct stanza_head h = {"message", rq->verb == CTL_MESSAGE ? "chat" : "normal", NULL,
-		                        rq->to, from};
+	if (rq->verb == CTL_MESSAGE || rq->verb == CTL_NORMAL || rq->verb == CTL_GROUPCHAT) {
+		static const char *const types[] = {
+		    [CTL_MESSAGE] = "chat", [CTL_NORMAL] = "normal", [CTL_GROUPCHAT] = "groupchat"};
+		struct stanza_head h = {"message", types[rq->verb], NULL, rq->to, from};
 		root = stanza_begin(&doc, &h);
 		stanza_add_text(root, "body", payload, len);
 	} else {

@@ -14,7 +14,8 @@
 #define CTL_DEFAULT_IQ_TIMEOUT_MS 30000
 #define CTL_MAX_IQ_TIMEOUT_MS 3600000
 
-enum ctl_verb { CTL_MESSAGE, CTL_NORMAL, CTL_STANZA, CTL_IQ, CTL_TOKEN };
+/* CTL_GROUPCHAT: a message of type groupchat to a room the route is in (muc_room.h) */
+enum ctl_verb { CTL_MESSAGE, CTL_NORMAL, CTL_STANZA, CTL_IQ, CTL_GROUPCHAT, CTL_TOKEN };
 
 struct ctl_request {
 	enum ctl_verb verb;

@@ -28,6 +28,7 @@
 #include "grant.h"
 #include "log.h"
 #include "metrics.h"
+#include "muc_room.h"
 #include "privdrop.h"
 #include "readiness.h"
 #include "reload.h"
@@ -56,7 +57,8 @@ struct daemon {
 	struct metrics *metrics;
 	struct grant_table grants; /* handlers' control socket tokens */
 	struct xmpp_link **links;
-	size_t n_links; /* one per route, or one component connection */
+	size_t n_links;      /* one per route, or one component connection */
+	struct muc_set *muc; /* the routes' rooms (muc_room.h) */
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t shutdown_timer;
 	uint64_t shutdown_started; /* when the current phase began */
@@ -236,6 +238,7 @@ static void on_link_state(struct xmpp_link *link, bool online, void *ud)
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i] == link)
 			readiness_link(&dm->ready, i, online);
+	muc_link_state(dm->muc, link, online);
 }
 
 /* A reload added or removed links: the readiness table follows dm->links. */
@@ -251,6 +254,7 @@ static void on_reload_applied(void *ud)
 	struct daemon *dm = ud;
 	config_fingerprint(dm->cfg.path, dm->cfg.fingerprint, sizeof dm->cfg.fingerprint);
 	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
+	muc_set_reconfigure(dm->muc, dm->links, dm->n_links);
 	readiness_reloaded(&dm->ready);
 }
 
@@ -271,6 +275,12 @@ static struct xmpp_link *link_for_route(void *ud, const char *route, char *from,
 	return NULL;
 }
 
+static bool route_in_room(void *ud, const char *route, const char *room)
+{
+	struct daemon *dm = ud;
+	return muc_route_in_room(dm->muc, route, room);
+}
+
 static void close_all(struct daemon *dm)
 {
 	cgi_runner_close();
@@ -280,6 +290,8 @@ static void close_all(struct daemon *dm)
 	dm->metrics = NULL;
 	reload_stop(dm->reload);
 	dispatcher_close_backends(&dm->disp);
+	muc_set_free(dm->muc);
+	dm->muc = dm->router.muc = NULL;
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
 			link_free(dm->links[i]);
@@ -387,6 +399,9 @@ static int run_daemon(struct daemon *dm)
 	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
 		return 1;
 	sl_init(&dm->sl, dm->loop, dm->ctx);
+	dm->muc = dm->router.muc = muc_set_new(dm->loop, dm->ctx, &dm->cfg);
+	if (!dm->muc)
+		return 1;
 	uv_signal_init(dm->loop, &dm->sigterm);
 	uv_signal_init(dm->loop, &dm->sigint);
 	uv_signal_init(dm->loop, &dm->sighup);
@@ -411,7 +426,8 @@ static int run_daemon(struct daemon *dm)
 		         dm->cfg.n_routes == 1 ? "" : "s", dm->cfg.localpart, dm->cfg.domain);
 	log_info("instance %s, config %s", dm->cfg.instance_name, dm->cfg.fingerprint);
 	if (dm->cfg.control_socket) {
-		struct control_hooks hooks = {.ud = dm, .link_for = link_for_route, .grants = &dm->grants};
+		struct control_hooks hooks = {
+		    .ud = dm, .link_for = link_for_route, .in_room = route_in_room, .grants = &dm->grants};
 		dm->ctl = dm->router.ctl = control_start(dm->loop, &dm->cfg, &hooks);
 		if (!dm->ctl)
 			return start_failed(dm);
@@ -435,7 +451,8 @@ static int run_daemon(struct daemon *dm)
 		struct metrics_source src = {.disp = &dm->disp,
 		                             .links = &dm->links,
 		                             .n_links = &dm->n_links,
-		                             .reloads = reload_counts(dm->reload)};
+		                             .reloads = reload_counts(dm->reload),
+		                             .muc = &dm->muc};
 		dm->metrics = metrics_start(dm->loop, &dm->cfg, &src);
 		if (!dm->metrics)
 			return start_failed(dm);

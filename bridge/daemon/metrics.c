@@ -175,6 +175,37 @@ static int link_families(struct buf *b, struct xmpp_link *const *links, size_t n
 	return rc;
 }
 
+/* Group chat rooms: a route stuck outside a room shows as joining or backoff. */
+static int room_families(struct buf *b, const struct muc_set *muc)
+{
+	static const char *const states[] = {"out", "joining", "in", "backoff"};
+	size_t n = muc_set_count(muc);
+	const char *route, *room, *state;
+	unsigned long joins;
+	int rc = 0;
+	if (!n)
+		return 0;
+	rc |= mt_family(b, "xmpp_cgi_room_state", "gauge",
+	                "1 for the state a route's group chat room is in: out (offline), joining, "
+	                "in, or backoff (waiting to join again).");
+	for (size_t i = 0; i < n; i++) {
+		muc_room_info(muc, i, &route, &room, &state, &joins);
+		for (int k = 0; k < 4; k++) {
+			const char *l[] = {"route", route, "room", room, "state", states[k]};
+			rc |= mt_sample(b, "xmpp_cgi_room_state", &(struct mt_labels){l, 3},
+			                strcmp(state, states[k]) == 0);
+		}
+	}
+	rc |= mt_family(b, "xmpp_cgi_room_joins_total", "counter",
+	                "Times a route got into a group chat room (the first join and every rejoin).");
+	for (size_t i = 0; i < n; i++) {
+		muc_room_info(muc, i, &route, &room, &state, &joins);
+		const char *l[] = {"route", route, "room", room};
+		rc |= mt_sample(b, "xmpp_cgi_room_joins_total", &(struct mt_labels){l, 2}, (double)joins);
+	}
+	return rc;
+}
+
 /* Which instance this is and which configuration it runs: compare config across
  * instances of one component to spot drift. "name", as Prometheus keeps "instance"
  * for the scraped address. */
@@ -194,6 +225,8 @@ char *metrics_render(const struct metrics_source *src, size_t *len)
 	struct buf b = {0};
 	int rc = route_families(&b, src->disp) | backend_families(&b, src->disp) |
 	         link_families(&b, *src->links, *src->n_links);
+	if (src->muc)
+		rc |= room_families(&b, *src->muc);
 	if (src->reloads) {
 		const char *ok[] = {"result", "applied"}, *no[] = {"result", "refused"};
 		rc |= mt_family(&b, "xmpp_cgi_reloads_total", "counter",

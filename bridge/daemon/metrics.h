@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "muc_room.h"
 #include "xmpp_link.h"
 
 struct metrics_source {
@@ -18,6 +19,7 @@ struct metrics_source {
 	struct xmpp_link ***links;    /* the daemon's link array and its length, which a  */
 	size_t *n_links;              /* reload may change */
 	const unsigned long *reloads; /* [0]: applied, [1]: refused */
+	struct muc_set *const *muc;   /* the routes' rooms (muc_room.h), or NULL */
 };
 
 struct metrics;

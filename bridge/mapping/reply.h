@@ -15,6 +15,7 @@
 #include "stanza_error.h"
 
 #define REPLY_MAX_ERROR_TEXT STANZA_MAX_ERROR_TEXT
+#define REPLY_MAX_ROOM_ERROR 400 /* an error line in a room, nick and condition included */
 
 struct reply_target {
 	enum stanza_kind kind;
@@ -23,6 +24,10 @@ struct reply_target {
 	const char *to;   /* the sender, where the reply goes; may be NULL */
 	const char *from; /* our address, NULL to let the server stamp it */
 	bool message_replies;
+	/* a groupchat message (muc_room.c): a 2xx answer goes to this room as groupchat, an
+	 * error as text per room_errors (enum room_errors), never as a stanza error */
+	const char *room;
+	int room_errors;
 };
 
 enum stanza_kind stanza_kind_of(const char *name);

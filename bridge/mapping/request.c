@@ -362,7 +362,7 @@ int request_build_env(const struct request_meta *m, struct cgi_env *env, const c
 	if (m->script)
 		rc |= env_add(env, "SCRIPT_FILENAME", m->script);
 	rc |= add_document_root(m, env);
-	rc |= env_add(env, "QUERY_STRING", "");
+	rc |= env_add(env, "QUERY_STRING", m->query_string ? m->query_string : "");
 	rc |= env_add(env, "REDIRECT_STATUS", "200");
 	rc |= env_add(env, "REMOTE_ADDR", m->remote_addr);
 	if (m->remote_user && *m->remote_user) {
@@ -373,6 +373,9 @@ int request_build_env(const struct request_meta *m, struct cgi_env *env, const c
 	rc |= env_add(env, "XMPP_STANZA", m->stanza_name);
 	if (m->control_socket)
 		rc |= env_add(env, "XMPP_CGI_SOCKET", m->control_socket);
+	/* before the attributes: their names can never take these */
+	for (size_t i = 0; i < m->n_muc_vars; i++)
+		rc |= env_add(env, m->muc_vars[i].name, m->muc_vars[i].value);
 	free(uri);
 	if (rc == 0)
 		rc = add_attrs(m, env, reason);

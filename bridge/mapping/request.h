@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "muc_logic.h"
 
 #define REQ_MAX_ATTRS 32
 #define REQ_MAX_ATTR_VALUE 4096
@@ -37,6 +38,10 @@ struct request_meta {
 	const char *control_socket; /* XMPP_CGI_SOCKET, or NULL */
 	const struct kv *params;    /* a FastCGI route's param = lines */
 	size_t n_params;
+	/* a room message (muc_logic.h): XMPP_MUC_* variables and QUERY_STRING */
+	const struct muc_env_var *muc_vars;
+	size_t n_muc_vars;
+	const char *query_string; /* NULL: "" */
 };
 
 /* Returns 0, or -1 with a reason for the sender (the stanza is refused as bad-request). */

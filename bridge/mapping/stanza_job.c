@@ -51,7 +51,9 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	const struct route_cfg *rc = at->route;
 	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
 	const char *reason = NULL;
-	int n_attrs;
+	struct muc_env_var muc_vars[MUC_ENV_MAX];
+	char query[3 * 1024 + 1];
+	int n_attrs, n_muc = 0;
 
 	switch (stanza_stdin_document(stanza, &j->input, &j->input_len)) {
 	case STDIN_OK:
@@ -88,6 +90,11 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	                         .control_socket = at->cfg->control_socket,
 	                         .params = rc->params,
 	                         .n_params = rc->n_params};
+	if (in->muc && (n_muc = muc_env_vars(in->muc, muc_vars, query, sizeof query)) < 0)
+		return "the message's arguments are too long";
+	m.muc_vars = muc_vars;
+	m.n_muc_vars = (size_t)n_muc;
+	m.query_string = in->muc ? query : NULL;
 	if (request_build_env(&m, &j->env, &reason) != 0)
 		return reason;
 	return in->kind == KIND_IQ ? http_request(j, at->path_info) : NULL;

@@ -21,6 +21,7 @@ void inbound_read(struct inbound *in, xmpp_stanza_t *stanza, const char *remote_
 	in->answerable = reply_allowed(in->kind, in->type);
 	in->must_answer = reply_required(in->kind, in->type);
 	in->too_deep = stanza_too_deep(stanza);
+	in->muc = NULL;
 }
 
 struct reply_target inbound_reply_target(const struct inbound *in, bool message_replies)

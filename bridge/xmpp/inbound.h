@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <strophe.h>
 
+#include "muc_logic.h"
 #include "reply.h"
 
 struct inbound {
@@ -26,6 +27,9 @@ struct inbound {
 	bool answerable;                   /* not an error nor an iq result */
 	bool must_answer;                  /* an iq get/set: exactly one answer */
 	bool too_deep;                     /* nests deeper than the bridge allows */
+	/* from a room's occupant (muc_room.c), else NULL; sender is then the real JID's bare
+	 * JID or "", and the room already applied the route's allow list */
+	const struct inbound_muc *muc;
 };
 
 /* stamp_from: replies carry our address (component mode: the stanza's to). */

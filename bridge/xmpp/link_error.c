@@ -52,7 +52,7 @@ static size_t utf8_length(unsigned char lead)
 
 /* The server's words go into our log: one line, bounded, no control characters, and
  * never ending inside a UTF-8 sequence that the bound cut. */
-static void copy_server_text(char *dst, size_t size, const char *src)
+void link_server_text(char *dst, size_t size, const char *src)
 {
 	size_t n = 0, lead;
 	for (; src[n] && n < SERVER_TEXT_MAX && n + 1 < size; n++) {
@@ -81,7 +81,7 @@ const char *link_stream_error_text(xmpp_error_type_t type, const char *condition
 		condition = number;
 	}
 	if (text)
-		copy_server_text(said, sizeof said, text);
+		link_server_text(said, sizeof said, text);
 	snprintf(buf, size, "stream error %s", condition);
 	len = strlen(buf);
 	if (app && *app) {

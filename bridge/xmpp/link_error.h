@@ -33,4 +33,8 @@ const char *link_stream_error_text(xmpp_error_type_t type, const char *condition
 const char *link_socket_error_text(int error, bool tls, const char *tls_reason, char *buf,
                                    size_t size);
 
+/* src as a log may show it: at most 200 bytes, control characters as '?', never cut
+ * inside a UTF-8 sequence (muc_room.c logs the rooms' reasons with it too). */
+void link_server_text(char *dst, size_t size, const char *src);
+
 #endif

@@ -109,6 +109,16 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 			send_reply(link, reply_failure(&t, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT), &in, &t);
 		return;
 	}
+	switch (muc_inbound(rt->muc, link, &in)) { /* a room's stanza (bridge/xmpp/muc_room.c) */
+	case MUC_TAKEN:
+		return;
+	case MUC_FORBID:
+		send_reply(link, reply_failure(&t, FAIL_FORBIDDEN, NULL), &in, &t);
+		return;
+	case MUC_PASS:
+	case MUC_SERVE:
+		break;
+	}
 	if (relay_take(cfg, rt->ctl, link, stanza))
 		return; /* an iq answer, this instance's or another's (bridge/xmpp/relay.c) */
 	if (!in.answerable)

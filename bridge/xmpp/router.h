@@ -11,12 +11,14 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "muc_room.h"
 #include "xmpp_link.h"
 
 struct router {
 	const struct config *cfg;
 	struct dispatcher *disp;
 	struct control *ctl; /* NULL without a [control] section */
+	struct muc_set *muc; /* the routes' rooms (muc_room.h), or NULL */
 };
 
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza);

@@ -85,6 +85,16 @@ modules:
   mod_roster: {{}}
   mod_stream_mgmt: {{}}
   mod_version: {{}}
+{muc}"""
+
+# Ejabberd(muc=True): mod_muc on conference.localhost (XEP-0045), for test_muc.py.
+EJABBERD_MUC = """\
+  mod_muc:
+    host: "conference.{domain}"
+    access_create: local
+    history_size: 20
+    default_room_options:
+      persistent: true
 """
 
 # Erlang's resolver: the hosts file, then the system's; localhost is 127.0.0.1.
@@ -223,7 +233,7 @@ class Ejabberd:
     ports and the spool (users) across restarts."""
 
     def __init__(self, users=USERS, password=h.PASSWORD, domain=DOMAIN,
-                 component=COMPONENT, scram_only=True):
+                 component=COMPONENT, scram_only=True, muc=False):
         global _seq
         why = available()
         if why:
@@ -258,7 +268,8 @@ class Ejabberd:
                 dir=self.dir, domain=domain, component=component,
                 c2s_port=self.c2s_port, component_port=self.component_port,
                 component_secret=self.component_secret,
-                auth=AUTH_SCRAM_ONLY if scram_only else AUTH_DEFAULT))
+                auth=AUTH_SCRAM_ONLY if scram_only else AUTH_DEFAULT,
+                muc=EJABBERD_MUC.format(domain=domain) if muc else ""))
         with open(os.path.join(self.dir, "inetrc"), "w") as f:
             f.write(INETRC)
         with open(self.ctl_cfg, "w") as f:

@@ -334,12 +334,27 @@ Component "api.localhost"
     component_secret = "{component_secret}"
 """
 
+# Prosody(muc=True) adds a MUC service (XEP-0045) and the test-only module that makes an
+# occupant vanish silently (tests/e2e/prosody/mod_e2e_muc_ghost.lua). Rooms are
+# persistent by default so that they outlive a Prosody restart, and a destroyed room
+# leaves no tombstone, so that it can be made again at once.
+PROSODY_MUC_GLOBAL = 'plugin_paths = {{ "{plugins}" }}\n'
+PROSODY_MUC_CFG = """
+Component "conference.localhost" "muc"
+    modules_enabled = {{ "e2e_muc_ghost" }}
+    muc_room_default_persistent = true
+    muc_tombstones = false
+    ssl = {{ certificate = "{dir}/server.pem", key = "{dir}/server.key" }}
+"""
+MUC_DOMAIN = "conference.localhost"
+
 
 class Prosody:
     """A Prosody instance in its own directory.  start(), stop() and
     restart() keep the ports and the data (users) across restarts."""
 
-    def __init__(self, workdir=None, users=USERS, password=PASSWORD):
+    def __init__(self, workdir=None, users=USERS, password=PASSWORD,
+                 muc=False):
         self.dir = workdir or make_tempdir("xmpp-cgi-prosody-")
         self.c2s_port = free_port()
         self.component_port = free_port()
@@ -352,11 +367,16 @@ class Prosody:
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
         make_certs(self.dir)
         with open(self.cfg, "w") as f:
+            if muc:
+                f.write(PROSODY_MUC_GLOBAL.format(
+                    plugins=os.path.join(HERE, "prosody")))
             f.write(PROSODY_CFG.format(
                 dir=self.dir, c2s_port=self.c2s_port,
                 component_port=self.component_port,
                 component_secret=self.component_secret,
                 loglevel=os.environ.get("XMPP_CGI_E2E_PROSODY_LOG", "info")))
+            if muc:
+                f.write(PROSODY_MUC_CFG.format(dir=self.dir))
         for user, host in users:
             self.register(user, host, password)
 

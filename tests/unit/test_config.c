@@ -20,7 +20,8 @@
  * FastCGI routes); FastCGI routes: backends, backend_rest (default, range,
  * fastcgi routes only), one address twice in a route however written. Files live in a
  * mkdtemp directory, with the scripts they name; the [control] limits and
- * tokenless_users (defaults, values, refusals). */
+ * tokenless_users (defaults, values, refusals); the group chat keys (rooms, nick,
+ * room_*: defaults, values, each refusal, keys without rooms, rooms on [route "*"]). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "muc_logic.h"
 #include "scratch_dir.h"
 
 static char conf_path[300];
@@ -1012,6 +1014,84 @@ static void test_err_control_limits(void **state)
 	             9, "duplicate key 'idle_timeout'");
 }
 
+/* ---- group chat keys (config_muc.c) ---- */
+
+static void test_muc_keys(void **state)
+{
+	struct config cfg;
+	const struct route_cfg *r;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK "rooms = Dev@Conference.example.org, ops@conference.example.org\n"
+	                         "rooms = x@conference.example.org\n",
+	        &cfg);
+	r = &cfg.routes[0];
+	assert_int_equal(r->n_rooms, 3);
+	assert_string_equal(r->rooms[0], "dev@conference.example.org");
+	assert_string_equal(r->rooms[2], "x@conference.example.org");
+	assert_string_equal(r->nick, "echo"); /* defaults */
+	assert_int_equal(r->room_trigger, MUC_TRIGGER_MENTION);
+	assert_null(r->room_prefix);
+	assert_null(r->room_password);
+	assert_false(r->room_anonymous);
+	assert_int_equal(r->room_errors, ROOM_ERRORS_ROOM);
+	assert_int_equal(r->room_rate, CFG_DEFAULT_ROOM_RATE);
+	assert_int_equal(r->room_rate_period_s, CFG_DEFAULT_ROOM_RATE_PERIOD);
+	assert_int_equal(r->room_loop_limit, CFG_DEFAULT_ROOM_LOOP_LIMIT);
+	assert_int_equal(r->room_ping_s, CFG_DEFAULT_ROOM_PING);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "rooms = dev@conference.example.org\nnick = weather\n"
+	                         "room_trigger = prefix\nroom_password_file = secret-crlf\n"
+	                         "room_anonymous = yes\nroom_errors = private\nroom_rate = 3/10\n"
+	                         "room_loop_limit = 0\nroom_ping = 0\n",
+	        &cfg);
+	r = &cfg.routes[0];
+	assert_string_equal(r->nick, "weather");
+	assert_string_equal(r->room_prefix, "!weather"); /* "!" and the nick */
+	assert_string_equal(r->room_password, "pw");
+	assert_true(r->room_anonymous);
+	assert_int_equal(r->room_errors, ROOM_ERRORS_PRIVATE);
+	assert_int_equal(r->room_rate, 3);
+	assert_int_equal(r->room_rate_period_s, 10);
+	assert_int_equal(r->room_loop_limit, 0);
+	assert_int_equal(r->room_ping_s, 0);
+	config_free(&cfg);
+	load_ok(XMPP_OK ROUTE_OK "rooms = dev@conference.example.org\nroom_trigger = prefix\n"
+	                         "room_prefix = .w\nroom_rate = 0\n",
+	        &cfg);
+	assert_string_equal(cfg.routes[0].room_prefix, ".w");
+	assert_int_equal(cfg.routes[0].room_rate, 0);
+	config_free(&cfg);
+}
+
+static void test_err_muc_keys(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "rooms = dev\n", 6, "rooms entry 'dev' is not a room's bare JID");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b/c\n", 6, "is not a room's bare JID");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b, A@B\n", 6, "room a@b is already in");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_trigger = sometimes\n", 7,
+	             "room_trigger 'sometimes' is not all, mention or prefix");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_errors = loud\n", 7,
+	             "room_errors 'loud' is not room, private or none");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_rate = 5\n", 7,
+	             "room_rate '5' is not MESSAGES/SECONDS");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_rate = 0/10\n", 7, "room_rate '0/10'");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_ping = soon\n", 7, "room_ping 'soon'");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_anonymous = maybe\n", 7, "room_anonymous");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_password_file = missing\n", 7,
+	             "room_password_file missing:");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_password_file = empty-secret\n", 7,
+	             "the first line must hold the password");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nnick = a\nnick = b\n", 8, "duplicate key 'nick'");
+	/* checked once the route is read: at its header */
+	expect_error(XMPP_OK ROUTE_OK "nick = weather\n", 4, "nick and the room_ keys need rooms");
+	expect_error(XMPP_OK ROUTE_OK "rooms = a@b\nroom_prefix = !x\n", 4,
+	             "room_prefix needs room_trigger = prefix");
+	expect_error("[xmpp]\nmode = component\ncomponent = api.example.org\nsecret = s\n"
+	             "[route \"*\"]\ncgi_dir = $D/sub\nrooms = a@b\n",
+	             5, "[route \"*\"] cannot join rooms");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1060,6 +1140,8 @@ int main(void)
 	    cmocka_unit_test(test_control_limits),
 	    cmocka_unit_test(test_err_control_limits),
 	    cmocka_unit_test(test_instance_section),
+	    cmocka_unit_test(test_muc_keys),
+	    cmocka_unit_test(test_err_muc_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

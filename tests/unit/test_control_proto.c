@@ -47,6 +47,9 @@ static void test_line_verbs(void **state)
 	assert_int_equal(rq.timeout_ms, 2500);
 	assert_int_equal(parse("iq r x@y 10 3600000", &rq, &why), 0);
 	assert_int_equal(rq.timeout_ms, CTL_MAX_IQ_TIMEOUT_MS);
+	assert_int_equal(parse("groupchat r room@conference.localhost 3", &rq, &why), 0);
+	assert_int_equal(rq.verb, CTL_GROUPCHAT);
+	assert_int_equal(parse("groupchat r room@conference.localhost 3 100", &rq, &why), -1);
 }
 
 static void test_line_token(void **state)
@@ -274,6 +277,18 @@ static void test_bad_to(void **state)
 	}
 }
 
+static void test_build_groupchat(void **state)
+{
+	struct built b;
+	(void)state;
+	build("groupchat r room@conference.localhost 5", "hi <b>", &b);
+	assert_non_null(b.xml);
+	assert_non_null(strstr(b.xml, "type=\"groupchat\""));
+	assert_non_null(strstr(b.xml, "to=\"room@conference.localhost\""));
+	assert_non_null(strstr(b.xml, "<body>hi &lt;b&gt;</body>"));
+	built_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +297,7 @@ int main(void)
 	    cmocka_unit_test(test_message_body_escaped), cmocka_unit_test(test_stanza_stamped),
 	    cmocka_unit_test(test_iq_gets_bridge_id),    cmocka_unit_test(test_iq_answers_refused),
 	    cmocka_unit_test(test_payload_refused),      cmocka_unit_test(test_bad_to),
+	    cmocka_unit_test(test_build_groupchat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

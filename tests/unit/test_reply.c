@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "reply.h"
 #include "response.h"
 #include "stanza_error.h"
@@ -990,6 +991,60 @@ static void test_clean_len(void **state)
 	free(out);
 }
 
+static struct reply_target room_message(int errors)
+{
+	struct reply_target t = {.kind = KIND_MESSAGE,
+	                         .type = "groupchat",
+	                         .id = "m1",
+	                         .to = "dev@conference.example.org/alice",
+	                         .room = "dev@conference.example.org",
+	                         .room_errors = errors};
+	return t;
+}
+
+static void test_room_replies(void **state)
+{
+	struct reply_target t = room_message(ROOM_ERRORS_ROOM);
+	struct cgi_response r;
+	char *out;
+	(void)state;
+	/* 2xx: a groupchat message to the room, without the speaker's id or the newline */
+	make_resp(&r, "Content-Type: text/plain\n\nsunny\n");
+	out = reply_from_response(&t, &r, NULL, NULL);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "type=\"groupchat\""));
+	assert_non_null(strstr(out, "to=\"dev@conference.example.org\""));
+	assert_null(strstr(out, "id=\"m1\""));
+	assert_non_null(strstr(out, "<body>sunny</body>"));
+	free(out);
+	response_free(&r);
+	/* an error: a line in the room for the speaker, never a stanza error */
+	make_resp(&r, "Status: 403 Forbidden\nContent-Type: text/plain\n\nnot for you\n");
+	out = reply_from_response(&t, &r, NULL, NULL);
+	assert_non_null(out);
+	assert_null(strstr(out, "type=\"error\""));
+	assert_non_null(strstr(out, "type=\"groupchat\""));
+	assert_non_null(strstr(out, "<body>alice: forbidden: not for you</body>"));
+	free(out);
+	/* privately: a chat message to room/nick */
+	t = room_message(ROOM_ERRORS_PRIVATE);
+	out = reply_from_response(&t, &r, NULL, NULL);
+	assert_non_null(strstr(out, "type=\"chat\""));
+	assert_non_null(strstr(out, "to=\"dev@conference.example.org/alice\""));
+	assert_non_null(strstr(out, "<body>forbidden: not for you</body>"));
+	free(out);
+	/* or not at all */
+	t = room_message(ROOM_ERRORS_NONE);
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
+	assert_null(reply_failure(&t, FAIL_TIMEOUT, NULL));
+	response_free(&r);
+	t = room_message(ROOM_ERRORS_ROOM);
+	out = reply_failure(&t, FAIL_TIMEOUT, NULL);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "<body>alice: "));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1023,6 +1078,7 @@ int main(void)
 	    cmocka_unit_test(test_clean_cap),
 	    cmocka_unit_test(test_clean_trim),
 	    cmocka_unit_test(test_clean_len),
+	    cmocka_unit_test(test_room_replies),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	xmlCleanupParser();

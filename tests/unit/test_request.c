@@ -394,6 +394,41 @@ static void test_route_variables_not_shadowed(void **state)
 	build_refused(&m);
 }
 
+static void test_muc_variables_not_shadowed(void **state)
+{
+	/* a room message: the bridge's XMPP_MUC_* and QUERY_STRING, which no attribute
+	 * reaches (they map to XMPP_STANZA_*) and no route variable replaces */
+	const struct muc_env_var muc[] = {{"XMPP_MUC_ROOM", "dev@conference.example.org"},
+	                                  {"XMPP_MUC_NICK", "alice"}};
+	const char *attrs[] = {"muc_room", "evil", "type", "groupchat"};
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	(void)state;
+	m.stanza_name = "message";
+	m.muc_vars = muc;
+	m.n_muc_vars = 2;
+	m.query_string = "new%20york";
+	m.attrs = attrs;
+	m.n_attrs = 2;
+	build_ok(&m, &env);
+	assert_var(&env, "XMPP_MUC_ROOM", "dev@conference.example.org");
+	assert_var(&env, "XMPP_MUC_NICK", "alice");
+	assert_var(&env, "XMPP_STANZA_MUC_ROOM", "evil");
+	assert_var(&env, "QUERY_STRING", "new%20york");
+	assert_var(&env, "XMPP_STANZA_TYPE", "groupchat");
+	cgi_env_free(&env);
+	/* a renamed attribute never lands on a bridge name either */
+	{
+		const struct muc_env_var clash[] = {{"XMPP_STANZA_X", "bridge"}};
+		const char *x[] = {"x", "attr"};
+		m.muc_vars = clash;
+		m.n_muc_vars = 1;
+		m.attrs = x;
+		m.n_attrs = 1;
+		build_refused(&m);
+	}
+}
+
 static void test_suffix_never_reaches_bridge_names(void **state)
 {
 	/* from_2 is an attribute of its own, not a renamed FROM; the _N rule skips any
@@ -772,6 +807,7 @@ int main(void)
 	    cmocka_unit_test(test_real_attributes_win),
 	    cmocka_unit_test(test_shadowing_classes_refused),
 	    cmocka_unit_test(test_route_variables_not_shadowed),
+	    cmocka_unit_test(test_muc_variables_not_shadowed),
 	    cmocka_unit_test(test_suffix_never_reaches_bridge_names),
 	    cmocka_unit_test(test_cgi_names_unreachable),
 	    cmocka_unit_test(test_too_many_attributes),
