@@ -58,6 +58,11 @@ struct route_cfg {
 	struct kv *assign; /* name: ".ext", value: the program for scripts ending so */
 	size_t n_assign;
 	int cgi_line; /* where cgi was set: it must be executable when nothing runs it */
+	/* an ad-hoc command (XEP-0050): bridge/adhoc.c */
+	bool command;               /* offered as a command, named by description */
+	char *command_node;         /* its node: command_node =, else the route's name */
+	unsigned command_timeout_s; /* a session waiting this long for its next stage ends */
+	unsigned command_sessions;  /* live sessions at most */
 	char *keys;   /* the section's key = value lines as read (config_diff.c) */
 };
 
@@ -115,6 +120,8 @@ struct config {
 #define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
 #define CFG_DEFAULT_BACKEND_REST 1
+#define CFG_DEFAULT_COMMAND_TIMEOUT 600
+#define CFG_DEFAULT_COMMAND_SESSIONS 100
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)

@@ -13,7 +13,22 @@
 #include <stdbool.h>
 #include <strophe.h>
 
+#include "adhoc_session.h"
 #include "reply.h"
+
+/* What the stanza asks of a route: a plain request, or a stage of an ad-hoc command
+ * (an iq set holding an XEP-0050 <command/>), which bridge/adhoc.c admits first. */
+enum inbound_payload { INBOUND_PLAIN, INBOUND_COMMAND };
+
+/* A command stage: read here, then completed by bridge/adhoc.c (session, settle). */
+struct inbound_command {
+	const char *node, *sessionid; /* the <command/>'s attributes, may be NULL */
+	enum adhoc_action action;     /* resolved by the session table */
+	char session[ADHOC_SESSION_ID_LEN + 1]; /* the session the stage runs in */
+	/* called once with the stage's outcome (actions 0: the command is over) */
+	void (*settle)(void *ud, const char *session, unsigned actions, enum adhoc_action dflt);
+	void *settle_ud;
+};
 
 struct inbound {
 	xmpp_stanza_t *stanza;
@@ -26,6 +41,8 @@ struct inbound {
 	bool answerable;                   /* not an error nor an iq result */
 	bool must_answer;                  /* an iq get/set: exactly one answer */
 	bool too_deep;                     /* nests deeper than the bridge allows */
+	enum inbound_payload payload;
+	struct inbound_command command; /* INBOUND_COMMAND */
 };
 
 /* stamp_from: replies carry our address (component mode: the stanza's to). */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adhoc.h"
 #include "autoconfig.h"
 #include "cgi_runner.h"
 #include "config.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct strophe_loop sl;
 	struct dispatcher disp;
 	struct router router;
+	struct adhoc adhoc; /* ad-hoc command sessions and their timer */
 	struct control *ctl;
 	struct reload *reload;
 	struct metrics *metrics;
@@ -276,6 +278,7 @@ static void close_all(struct daemon *dm)
 	metrics_stop(dm->metrics);
 	dm->metrics = NULL;
 	reload_stop(dm->reload);
+	adhoc_close(&dm->adhoc);
 	dispatcher_close_backends(&dm->disp);
 	for (size_t i = 0; i < dm->n_links; i++)
 		if (dm->links[i])
@@ -378,7 +381,8 @@ static int run_daemon(struct daemon *dm)
 	char err[512];
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
-	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
+	adhoc_init(&dm->adhoc, dm->loop);
+	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp, .adhoc = &dm->adhoc};
 	if (!dm->links ||
 	    readiness_init(&dm->ready, dm->n_links,
 	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
@@ -535,6 +539,7 @@ int main(int argc, char **argv)
 	}
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
+	adhoc_free(&dm.adhoc); /* after the requests that settle its sessions */
 	reload_free(dm.reload);
 	grant_table_free(&dm.grants);
 	uv_run(dm.loop, UV_RUN_NOWAIT);

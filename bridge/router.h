@@ -13,10 +13,13 @@
 #include "dispatch.h"
 #include "xmpp_link.h"
 
+struct adhoc;
+
 struct router {
 	const struct config *cfg;
 	struct dispatcher *disp;
 	struct control *ctl; /* NULL without a [control] section */
+	struct adhoc *adhoc; /* ad-hoc command sessions (adhoc.h); NULL: none */
 };
 
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza);
