@@ -63,7 +63,7 @@ struct route_cfg {
 	char *command_node;         /* its node: command_node =, else the route's name */
 	unsigned command_timeout_s; /* a session waiting this long for its next stage ends */
 	unsigned command_sessions;  /* live sessions at most */
-	char *keys;   /* the section's key = value lines as read (config_diff.c) */
+	char *keys;                 /* the section's key = value lines as read (config_diff.c) */
 };
 
 struct config {

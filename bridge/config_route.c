@@ -407,13 +407,11 @@ static int finish_command(struct loader *ld, struct route_cfg *r)
 		r->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT;
 	if (!r->command_sessions)
 		r->command_sessions = CFG_DEFAULT_COMMAND_SESSIONS;
-	for (size_t i = 0; i < cfg->n_routes; i++) {
-		const struct route_cfg *o = &cfg->routes[i];
-		if (o != r && o->command && o->command_node && strcmp(o->command_node, r->command_node) == 0)
+	for (const struct route_cfg *o = cfg->routes; o < r; o++) /* the later one is wrong */
+		if (o->command && o->command_node && strcmp(o->command_node, r->command_node) == 0)
 			return cfg_fail_at(ld, r->line,
-			                   "route \"%s\": command node '%s' is already route \"%s\"'s",
-			                   r->name, r->command_node, o->name);
-	}
+			                   "route \"%s\": command node '%s' is already route \"%s\"'s", r->name,
+			                   r->command_node, o->name);
 	return 1;
 }
 

@@ -22,8 +22,8 @@ enum inbound_payload { INBOUND_PLAIN, INBOUND_COMMAND };
 
 /* A command stage: read here, then completed by bridge/adhoc.c (session, settle). */
 struct inbound_command {
-	const char *node, *sessionid; /* the <command/>'s attributes, may be NULL */
-	enum adhoc_action action;     /* resolved by the session table */
+	const char *node, *sessionid;           /* the <command/>'s attributes, may be NULL */
+	enum adhoc_action action;               /* resolved by the session table */
 	char session[ADHOC_SESSION_ID_LEN + 1]; /* the session the stage runs in */
 	/* called once with the stage's outcome (actions 0: the command is over) */
 	void (*settle)(void *ud, const char *session, unsigned actions, enum adhoc_action dflt);

@@ -48,7 +48,9 @@ static void command_copy(struct stanza_job *j, const struct inbound_command *in)
 	snprintf(c->node, sizeof c->node, "%s", in->node ? in->node : "");
 	/* --once runs a stage with no session table: the stanza's own id, or "once" */
 	snprintf(c->session, sizeof c->session, "%s",
-	         in->session[0] ? in->session : in->sessionid ? in->sessionid : "once");
+	         in->session[0]  ? in->session
+	         : in->sessionid ? in->sessionid
+	                         : "once");
 	c->action = in->action == ADHOC_BAD ? ADHOC_EXECUTE : in->action;
 	c->settle = in->settle;
 	c->settle_ud = in->settle_ud;

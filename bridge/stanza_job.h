@@ -5,8 +5,9 @@
  * <req>, its HTTP method, path, headers and body instead; for an ad-hoc command stage,
  * the submitted form as urlencoded form data, adhoc_request.h). stanza_job_reply() turns
  * the handler's CGI response into the reply stanza: an XEP-0332 <resp>, a SOAP Fault as
- * a stanza error, a <command/> answer (adhoc_answer.h), or the reply.c mapping. dispatch.c only carries the job from one to the
- * other; the failures a backend reports are mapped in stanza_error.c. */
+ * a stanza error, a <command/> answer (adhoc_answer.h), or the reply.c mapping. dispatch.c only
+ * carries the job from one to the other; the failures a backend reports are mapped in
+ * stanza_error.c. */
 #ifndef XC_STANZA_JOB_H
 #define XC_STANZA_JOB_H
 
@@ -27,7 +28,7 @@ struct stanza_job {
 	bool is_http; /* an XEP-0332 request: answered with <resp> */
 	struct http_req http;
 	enum bridge_failure refusal; /* how build refused: bad-request unless set */
-	bool is_command; /* an ad-hoc command stage: answered with <command/> */
+	bool is_command;             /* an ad-hoc command stage: answered with <command/> */
 	struct adhoc_command_job {
 		char node[208];
 		char session[ADHOC_SESSION_ID_LEN + 1];
