@@ -8,7 +8,8 @@
 # multi-valued fields repeated, cancel, a session timing out, a session used by
 # another person, an error status (4xx: canceled with a note; 5xx: iq error), a
 # malformed form and a bad Command-Actions header from the handler, and the form
-# data as PHP ($_POST), CGI.pm (param) and Flask (request.form) read it.
+# data as PHP ($_POST), CGI.pm (param) and Flask (request.form) read it, and the
+# example cgi-examples/weather.sh (forms written with cgi-examples/xmpp-form.sh).
 
 import asyncio
 import json
@@ -53,6 +54,8 @@ class Fixture:
                 allow="alice@localhost"),
             Route("plain", h.script("echo.sh")),
             cmd("cgipm", "CGI.pm", cgi=h.script("adhoc_cgipm.pl")),
+            Route("weather", os.path.join(h.EXAMPLES, "weather.sh"), command="yes",
+                  description="Weather"),
             cmd("flask", "Flask", cgi=h.script("adhoc_flask.py")),
         ]
         if os.access(PHP_CGI, os.X_OK):
@@ -315,6 +318,27 @@ class AdHoc(unittest.TestCase):
         self.assertEqual((a.type, a.condition), ("error", "item-not-found"))
         a = self.stage(self.f.alice, "greet", "greet", "jump")
         self.assertEqual((a.condition, a.app), ("bad-request", "malformed-action"))
+
+    # -- the example: cgi-examples/weather.sh with xmpp-form.sh ---------------
+
+    def test_weather_example(self):
+        a = self.stage(self.f.alice, "weather", "weather")
+        self.assertEqual((a.status, a.fields()), ("executing", ["city"]))
+        b = self.stage(self.f.alice, "weather", "weather", "complete", a.sessionid,
+                       {"city": " Paris"})
+        self.assertEqual(b.status, "completed")
+        self.assertEqual(b.notes, [("info", "Paris: sunny, 21 °C, light wind from the west")])
+        # a city it does not know: the form again, with the cities it knows
+        a = self.stage(self.f.alice, "weather", "weather")
+        b = self.stage(self.f.alice, "weather", "weather", "complete", a.sessionid,
+                       {"city": "Atlantis <&>"})
+        self.assertEqual(b.status, "executing")
+        self.assertIn("Atlantis <&>", b.form.find("{%s}instructions" % NS_DATA).text)
+        opts = b.form.findall("{%s}field/{%s}option/{%s}value" % (NS_DATA, NS_DATA, NS_DATA))
+        self.assertIn("oslo", [o.text for o in opts])
+        c = self.stage(self.f.alice, "weather", "weather", "complete", a.sessionid,
+                       {"city": "oslo"})
+        self.assertEqual(c.notes, [("info", "Oslo: snow, -3 °C")])
 
     # -- frameworks read the form as a browser's POST -------------------------
 
