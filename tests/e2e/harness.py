@@ -314,7 +314,7 @@ https_ports = {{ }}
 component_interfaces = {{ "127.0.0.1" }}
 component_ports = {{ {component_port} }}
 
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping", "posix" }}
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping", "posix"{modules} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
 c2s_require_encryption = true
@@ -339,7 +339,10 @@ class Prosody:
     """A Prosody instance in its own directory.  start(), stop() and
     restart() keep the ports and the data (users) across restarts."""
 
-    def __init__(self, workdir=None, users=USERS, password=PASSWORD):
+    def __init__(self, workdir=None, users=USERS, password=PASSWORD,
+                 modules=()):
+        """modules: more Prosody modules to enable (e.g. "adhoc", which
+        clients such as profanity look for before they list commands)."""
         self.dir = workdir or make_tempdir("xmpp-cgi-prosody-")
         self.c2s_port = free_port()
         self.component_port = free_port()
@@ -356,6 +359,7 @@ class Prosody:
                 dir=self.dir, c2s_port=self.c2s_port,
                 component_port=self.component_port,
                 component_secret=self.component_secret,
+                modules="".join(', "%s"' % m for m in modules),
                 loglevel=os.environ.get("XMPP_CGI_E2E_PROSODY_LOG", "info")))
         for user, host in users:
             self.register(user, host, password)

@@ -10,11 +10,22 @@
 # malformed form and a bad Command-Actions header from the handler, and the form
 # data as PHP ($_POST), CGI.pm (param) and Flask (request.form) read it, and the
 # example cgi-examples/weather.sh (forms written with cgi-examples/xmpp-form.sh).
+#
+# Last, a person's terminal client: profanity (Debian's 0.13) in a tmux session
+# of its own (own socket, throwaway HOME), logged in to the test Prosody over
+# STARTTLS ("tls trust": the throwaway CA is not in any store), runs /cmd list
+# and /cmd exec weather, fills the form (/field1 Paris, /form submit) and
+# shows the answer; the screen is read with `tmux capture-pane -p`, every wait
+# is bounded, and the tmux server is killed at the end. Prosody loads mod_adhoc
+# because profanity looks for the commands feature on the server first.
 
 import asyncio
 import json
 import os
+import re
 import shutil
+import subprocess
+import time
 import unittest
 
 import harness as h
@@ -29,7 +40,8 @@ PHP_CGI = "/usr/bin/php-cgi"
 
 class Fixture:
     def __init__(self):
-        self.prosody = h.Prosody()
+        # mod_adhoc: profanity asks the server for the commands feature first
+        self.prosody = h.Prosody(modules=("adhoc",))
         self.prosody.start()
         self.dir = os.path.join(self.prosody.dir, "adhoc")
         os.makedirs(self.dir, exist_ok=True)
@@ -364,6 +376,77 @@ class AdHoc(unittest.TestCase):
         # as with an HTML form
         self.assertEqual(self.framework("php", "colors[]"),
                          [("info", "php name=Zoë colors=red,green action=execute")])
+
+
+class Profanity(unittest.TestCase):
+    """The weather command from profanity's /cmd, as a person runs it."""
+
+    WAIT = 20  # seconds for any one thing to appear on the screen
+
+    def setUp(self):
+        for tool, pkg in (("profanity", "profanity"), ("tmux", "tmux")):
+            if not shutil.which(tool):
+                self.fail("%s is missing (Debian package %s; scripts/install-deps.sh "
+                          "installs it)" % (tool, pkg))
+        self.f = _fixture.get()
+        self.home = h.make_tempdir("xmpp-cgi-profanity-")
+        self.sock = "xc-adhoc-%d" % os.getpid()
+        self.env = {"HOME": self.home, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+                    "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": self.home + "/.config",
+                    "XDG_DATA_HOME": self.home + "/.local/share"}
+        self.tmux("new-session", "-d", "-s", "p", "-x", "200", "-y", "60", "profanity")
+        self.addCleanup(self.kill_tmux)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args],
+                              env=self.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=20,
+                              check=True).stdout
+
+    def kill_tmux(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], env=self.env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "p", "-S", "-200")
+
+    def type(self, line):
+        self.tmux("send-keys", "-t", "p", "-l", line)
+        self.tmux("send-keys", "-t", "p", "Enter")
+
+    def wait_screen(self, pattern, since=""):
+        """The screen once pattern appears after the text `since` ends."""
+        deadline = time.monotonic() + self.WAIT
+        while True:
+            text = self.screen()
+            tail = text[text.rfind(since) + len(since):] if since else text
+            if re.search(pattern, tail):
+                return text
+            if time.monotonic() > deadline:
+                self.fail("%r not on profanity's screen after %ss:\n%s"
+                          % (pattern, self.WAIT, text))
+            time.sleep(0.2)
+
+    def test_cmd_list_and_exec(self):
+        self.wait_screen(r"Profanity")
+        self.type("/connect alice@localhost server 127.0.0.1 port %d tls trust"
+                  % self.f.prosody.c2s_port)
+        self.wait_screen(r"Enter password")
+        self.type(h.PASSWORD)
+        self.wait_screen(r"alice@localhost/\S+ logged in successfully")
+        jid = "%s/weather" % self.f.bridge.jid
+        self.type("/cmd list %s" % jid)
+        text = self.wait_screen(r"Ad hoc commands:(\n.*!\s+\S+)+\n.*!\s*\n")
+        listed = re.findall(r"!\s+(\S+)\s*$", text.split("Ad hoc commands:")[-1], re.M)
+        self.assertIn("weather", listed)
+        self.assertIn("greet-secret", listed)  # alice is on its allow list
+        self.type("/cmd exec weather %s" % jid)
+        self.wait_screen(r"\[field1\] City")
+        self.type("/field1 Paris")
+        self.type("/form submit")
+        self.wait_screen(r"weather completed")
+        self.wait_screen(r"Paris: sunny, 21 °C")
+        self.type("/quit")
 
 
 if __name__ == "__main__":
