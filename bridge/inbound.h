@@ -1,8 +1,9 @@
 /* inbound.h - one inbound stanza as the bridge reads it, read once where it enters.
  *
- * router.c (and --once in main.c) fills one struct inbound per stanza: its kind, the
- * attributes every later step needs, the sender's bare JID, the remote address the
- * handlers see as REMOTE_ADDR, and the one answer to "may this be answered?". The
+ * router.c (and --once in main.c) fills one struct inbound per stanza: its kind, what
+ * it asks of a route (a plain request, or an XEP-0050 command stage with its node,
+ * action and session id), the attributes every later step needs, the sender's bare JID, the remote
+ * address the handlers see as REMOTE_ADDR, and the one answer to "may this be answered?". The
  * router, dispatch and the reply builders read the record and never the stanza's
  * attributes again. The strings point into the stanza: the record lives no longer than
  * the call that handles it (dispatch copies what a request keeps). Its depth is

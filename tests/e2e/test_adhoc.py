@@ -28,6 +28,7 @@ import subprocess
 import time
 import unittest
 
+import component as comp
 import harness as h
 from harness import Route
 
@@ -75,6 +76,12 @@ class Fixture:
                               interpreter=PHP_CGI))
         self.bridge = h.Bridge(self.prosody, routes)
         self.bridge.start()
+        # the same commands on a component: one JID per route, and the domain
+        self.component = comp.ComponentBridge(self.prosody, [
+            Route("weather", os.path.join(h.EXAMPLES, "weather.sh"), command="yes",
+                  description="Weather"),
+            cmd("survey", "Survey")])
+        self.component.start()
         self.alice = self.client("alice@localhost")
         self.bob = self.client("bob@localhost")
 
@@ -88,6 +95,7 @@ class Fixture:
             if getattr(self, c, None):
                 getattr(self, c).close()
         self.bridge.stop()
+        self.component.stop()
         self.prosody.stop()
 
 
@@ -161,7 +169,7 @@ class AdHoc(unittest.TestCase):
         return "%s/%s" % (self.f.bridge.jid, route)
 
     def stage(self, client, route, node, action="execute", sessionid=None,
-              fields=None):
+              fields=None, to=None):
         x = client.xmpp
 
         async def go():
@@ -172,7 +180,7 @@ class AdHoc(unittest.TestCase):
                     payload.add_field(var=var, value=val,
                                       ftype="list-multi" if isinstance(val, list) else None)
             return await x["xep_0050"].send_command(
-                self.jid(route), node, action=action, payload=payload,
+                to or self.jid(route), node, action=action, payload=payload,
                 sessionid=sessionid, timeout=20)
         return Answer(run(client, go))
 
@@ -351,6 +359,25 @@ class AdHoc(unittest.TestCase):
         c = self.stage(self.f.alice, "weather", "weather", "complete", a.sessionid,
                        {"city": "oslo"})
         self.assertEqual(c.notes, [("info", "Oslo: snow, -3 °C")])
+
+    # -- component mode ------------------------------------------------------
+
+    def test_component(self):
+        dom = self.f.component.component
+        listed = self.commands(self.f.alice, dom)
+        self.assertEqual(listed, {"weather": ("weather@%s" % dom, "Weather"),
+                                  "survey": ("survey@%s" % dom, "Survey")})
+        self.assertEqual(self.commands(self.f.alice, "survey@%s" % dom), listed)
+        # at the item's JID, and at the component's own address (found by node)
+        for to in ("weather@%s" % dom, dom):
+            a = self.stage(self.f.alice, None, "weather", to=to)
+            self.assertEqual(a.status, "executing", to)
+            b = self.stage(self.f.alice, None, "weather", "complete", a.sessionid,
+                           {"city": "Lisbon"}, to=to)
+            self.assertEqual(b.notes, [("info", "Lisbon: clear, 26 °C")], to)
+        # the component itself still runs no handler for other iqs
+        a = self.stage(self.f.alice, None, "no-such-node", to=dom)
+        self.assertEqual((a.type, a.condition), ("error", "service-unavailable"))
 
     # -- frameworks read the form as a browser's POST -------------------------
 
