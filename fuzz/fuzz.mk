@@ -16,8 +16,10 @@ FUZZ_FLAGS ?= -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
 	-fno-omit-frame-pointer -g -O1
 COMPILE_FLAGS = $(subst =fuzzer$(comma),=fuzzer-no-link$(comma),$(FUZZ_FLAGS))
 comma = ,
+# The source folders of bridge/ (see README, "Where the code is").
+LAYERS = backend daemon mapping xmpp
 PKGS = libxml-2.0 inih fcgi expat icu-uc libstrophe
-CPPFLAGS_FUZZ = -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -I$(builddir) -I$(srcdir)/bridge \
+CPPFLAGS_FUZZ = -D_GNU_SOURCE -DSYSCONFDIR='"/etc"' -I$(builddir) -I$(srcdir)/bridge $(LAYERS:%=-I$(srcdir)/bridge/%) \
 	-I$(srcdir)/fuzz $(shell pkg-config --cflags $(PKGS))
 LIBS_FUZZ = $(shell pkg-config --libs $(PKGS))
 
@@ -29,7 +31,7 @@ HARNESSES = fuzz_response fuzz_fcgi_record fuzz_reply fuzz_request fuzz_http_req
 	fuzz_http_resp fuzz_control fuzz_config
 # The pure sources are libpure.a's, read from Makefile.am: the list lives in one place.
 PURE = $(shell sed -n '/^bridge_libpure_a_SOURCES/,/^bridge_libpure_a_CFLAGS/p' \
-	$(srcdir)/Makefile.am | grep -o 'bridge/[a-z_0-9]*\.c' | sed 's|bridge/||;s|\.c$$||')
+	$(srcdir)/Makefile.am | grep -o 'bridge/[a-z_0-9/]*\.c' | sed 's|.*/||;s|\.c$$||')
 HELPERS = oracle target
 
 OBJ = $(builddir)/fuzz/obj
@@ -38,11 +40,10 @@ PURE_OBJS = $(PURE:%=$(OBJ)/%.o) $(HELPERS:%=$(OBJ)/%.o)
 
 all: $(HARNESSES:%=$(BIN)/%)
 
-$(OBJ)/%.o: $(srcdir)/bridge/%.c $(wildcard $(srcdir)/bridge/*.h) $(builddir)/autoconfig.h
-	@mkdir -p $(OBJ)
-	$(CLANG) -std=c11 $(WARN) $(COMPILE_FLAGS) $(CPPFLAGS_FUZZ) -c -o $@ $<
+vpath %.c $(srcdir)/bridge $(LAYERS:%=$(srcdir)/bridge/%) $(srcdir)/fuzz
+HEADERS = $(wildcard $(srcdir)/bridge/*.h $(srcdir)/bridge/*/*.h $(srcdir)/fuzz/*.h)
 
-$(OBJ)/%.o: $(srcdir)/fuzz/%.c $(wildcard $(srcdir)/fuzz/*.h) $(wildcard $(srcdir)/bridge/*.h)
+$(OBJ)/%.o: %.c $(HEADERS) $(builddir)/autoconfig.h
 	@mkdir -p $(OBJ)
 	$(CLANG) -std=c11 $(WARN) $(COMPILE_FLAGS) $(CPPFLAGS_FUZZ) -c -o $@ $<
 

@@ -12,7 +12,7 @@ PKGS="build-essential autoconf automake pkg-config
  libmicrohttpd-dev prometheus
  clang libclang-rt-14-dev
  profanity tmux"
-# libssl-dev: bridge/link_error.c names OpenSSL's error codes (libstrophe-dev pulls it in too).
+# libssl-dev: bridge/xmpp/link_error.c names OpenSSL's error codes (libstrophe-dev pulls it in too).
 # ejabberd: the e2e suite's second XMPP server; the tests run their own instance on
 # loopback (tests/e2e/ejabberd.py) and never use the system's service.
 # Catalyst, Plack, FCGI, CGI.pm, php-cgi, Go and Flask: the frameworks that

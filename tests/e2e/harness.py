@@ -33,7 +33,7 @@ NS_CLIENT = "jabber:client"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 PASSWORD = "secret"
 # Started as root, the bridge refuses to run handlers as root unless its file says so
-# (bridge/privdrop.c): every configuration the tests write as root says so.
+# (bridge/daemon/privdrop.c): every configuration the tests write as root says so.
 DAEMON_SECTION = "[daemon]\nuser = root\n\n" if os.geteuid() == 0 else ""
 CANARY = "leak-me"
 USERS = [("bridge", "localhost"), ("alice", "localhost"),

@@ -1,5 +1,5 @@
 /* test_adhoc.c - unit tests for the pure parts of ad-hoc commands (XEP-0050):
- * bridge/adhoc_session.c, bridge/adhoc_request.c and bridge/adhoc_answer.c.
+ * bridge/xmpp/adhoc_session.c, bridge/mapping/adhoc_request.c and bridge/mapping/adhoc_answer.c.
  *
  * The session table: actions by name, a session begun RUNNING and settled WAITING with
  * the actions its answer allowed, "execute" becoming the default action, an action not

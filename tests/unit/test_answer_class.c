@@ -1,4 +1,4 @@
-/* test_answer_class.c - unit tests for bridge/answer_class.c, the metrics' answer class.
+/* test_answer_class.c - unit tests for bridge/daemon/answer_class.c, the metrics' answer class.
  *
  * Covers no reply ("none"), an iq result with and without a payload, a message reply,
  * iq and message errors as reply.c writes them (double quotes) and with single quotes,

@@ -1,4 +1,4 @@
-/* test_cgi_dir.c - unit tests for bridge/cgi_dir.c, component mode's cgi-bin.
+/* test_cgi_dir.c - unit tests for bridge/xmpp/cgi_dir.c, component mode's cgi-bin.
  *
  * A temporary directory holds executables, a plain file, a .php script with an assigned
  * interpreter, a subdirectory, a dot file, links inside and outside, and a [route "*"]

@@ -1,4 +1,4 @@
-/* test_config.c - unit tests for bridge/config.c, loading and checking the INI file.
+/* test_config.c - unit tests for bridge/daemon/config.c, loading and checking the INI file.
  *
  * Valid files: the jid form and the username + domain form, password and a
  * password_file (relative to the file's directory), every [xmpp] and route key, the

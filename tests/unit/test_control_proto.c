@@ -1,4 +1,4 @@
-/* test_control_proto.c - unit tests for bridge/control_proto.c, the control socket's
+/* test_control_proto.c - unit tests for bridge/daemon/control_proto.c, the control socket's
  * request line and the stanza a payload becomes.
  *
  * The line: the four verbs with LENGTH and an iq's TIMEOUT_MS, "token TOKEN", and every

@@ -1,4 +1,4 @@
-/* test_fcgi_addr.c - unit tests for bridge/fcgi_addr.c, the key that makes routes
+/* test_fcgi_addr.c - unit tests for bridge/backend/fcgi_addr.c, the key that makes routes
  * naming one FastCGI address share its backend.
  *
  * Unix paths: doubled slashes and "." steps make no difference, ".." and case do, and

@@ -1,4 +1,4 @@
-/* test_fcgi_balance.c - unit tests for bridge/fcgi_balance.c, the choice of a route's
+/* test_fcgi_balance.c - unit tests for bridge/backend/fcgi_balance.c, the choice of a route's
  * FastCGI backend for one request.
  *
  * Least requests in hand among usable backends with room, ties to the first; one with

@@ -1,4 +1,4 @@
-/* test_fcgi_record.c - unit tests for bridge/fcgi_record.c, the FastCGI record layer.
+/* test_fcgi_record.c - unit tests for bridge/backend/fcgi_record.c, the FastCGI record layer.
  *
  * Encoding: every request record is walked by a small independent reader in this file
  * (version 1, the right type and id, content at most 65535 bytes, padding to a multiple

@@ -1,4 +1,4 @@
-/* test_grant.c - unit tests for bridge/grant.c, the control socket's per-request tokens.
+/* test_grant.c - unit tests for bridge/daemon/grant.c, the control socket's per-request tokens.
  *
  * A token is 32 lowercase hex digits, differs from every other one issued, names the
  * route it was issued for until it is revoked and never after, and a token that is

@@ -1,4 +1,4 @@
-/* test_http_resp.c - unit tests for bridge/http_resp.c (XEP-0332, the response side).
+/* test_http_resp.c - unit tests for bridge/mapping/http_resp.c (XEP-0332, the response side).
  *
  * Replies are parsed back as trees: statusCode and statusMessage (the handler's reason,
  * cleaned, or the standard phrase, or none), a 404 as a normal <resp> rather than a

@@ -1,4 +1,4 @@
-/* test_http_xmpp.c - unit tests for bridge/http_xmpp.c (XEP-0332, the request side).
+/* test_http_xmpp.c - unit tests for bridge/mapping/http_xmpp.c (XEP-0332, the request side).
  *
  * Requests: GET/POST/PUT/DELETE/PATCH with the resource split into path and query (raw,
  * first '?' only); <text>, <xml> (serialized standalone with every namespace it uses,

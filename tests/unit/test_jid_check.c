@@ -1,4 +1,4 @@
-/* test_jid_check.c - unit tests for bridge/jid_check.c.
+/* test_jid_check.c - unit tests for bridge/xmpp/jid_check.c.
  *
  * Accepted: bare and full JIDs, a domain alone, IP literals, non-ASCII letters already
  * in NFKC, resources with '@', '/' and ':'. Refused: empty parts, control characters

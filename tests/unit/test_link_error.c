@@ -1,4 +1,4 @@
-/* test_link_error.c - unit tests for bridge/link_error.c.
+/* test_link_error.c - unit tests for bridge/xmpp/link_error.c.
  *
  * Every libstrophe stream error type has its RFC name, and numbers outside the enum
  * have none; the log text names the condition (the one read from the element wins over

@@ -1,4 +1,4 @@
-/* test_metrics_text.c - unit tests for bridge/metrics_text.c, the Prometheus text format.
+/* test_metrics_text.c - unit tests for bridge/daemon/metrics_text.c, the Prometheus text format.
  *
  * Covers the HELP/TYPE header (with a backslash and a newline escaped in the help
  * text), samples without labels, with one and with several labels, label values that

@@ -1,4 +1,4 @@
-/* test_reply.c - unit tests for bridge/stanza_error.c and bridge/reply.c.
+/* test_reply.c - unit tests for bridge/mapping/stanza_error.c and bridge/mapping/reply.c.
  *
  * Checks doc/design-notes.md section 1: stanza_error_for_status for every row of the HTTP
  * status table, other 4xx and 5xx, and 3xx with and without an xmpp: Location;

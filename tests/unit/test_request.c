@@ -1,4 +1,4 @@
-/* test_request.c - unit tests for bridge/request.c, stanza -> CGI/1.1 environment.
+/* test_request.c - unit tests for bridge/mapping/request.c, stanza -> CGI/1.1 environment.
  *
  * Checks doc/design-notes.md section 2 as request.h applies it: every fixed CGI variable and
  * its value, PATH defaulting when the caller gives none and replaced by a route's

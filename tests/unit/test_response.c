@@ -1,4 +1,4 @@
-/* test_response.c - unit tests for bridge/response.c, the CGI response parser.
+/* test_response.c - unit tests for bridge/backend/response.c, the CGI response parser.
  *
  * Checks the rules of doc/design-notes.md section 2 (RFC 3875 as lighttpd and nginx apply it):
  * LF, CRLF and mixed line ends; Status defaulting to 200, Location without Status

@@ -1,4 +1,4 @@
-/* test_route.c - unit tests for bridge/route.c: the JID helpers and the sender ACL.
+/* test_route.c - unit tests for bridge/xmpp/route.c: the JID helpers and the sender ACL.
  *
  * Covers jid_bare (full JID, bare JID, domain-only JID, domain lower-cased while the
  * localpart keeps its case, empty and too-long input), jid_resource, and route_allows

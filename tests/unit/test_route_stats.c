@@ -1,4 +1,4 @@
-/* test_route_stats.c - unit tests for bridge/route_stats.c, a route's counters.
+/* test_route_stats.c - unit tests for bridge/daemon/route_stats.c, a route's counters.
  *
  * Covers requests by kind (other kinds ignored), answers by class from the real reply
  * builder (result, none, a condition) with timeouts counted from the failure, more

@@ -1,4 +1,4 @@
-/* test_service.c - unit tests for bridge/service.c, what the bridge answers itself.
+/* test_service.c - unit tests for bridge/xmpp/service.c, what the bridge answers itself.
  *
  * Which iqs are service queries (only gets, by the child's namespace); disco#info of the
  * bridge and of a route (identity, SOAP and HTTP features when configured); disco#items

@@ -1,4 +1,4 @@
-/* test_sm_track.c - unit tests for bridge/sm_track.c.
+/* test_sm_track.c - unit tests for bridge/xmpp/sm_track.c.
  *
  * The unacked list numbers stanzas from 0, forgets those an ack counts (also across
  * the 2^32 wrap), refuses an ack above what was sent, and after a resumption hands back

@@ -1,4 +1,4 @@
-/* test_soap_fault.c - unit tests for bridge/soap_fault.c (XEP-0072 section 7).
+/* test_soap_fault.c - unit tests for bridge/mapping/soap_fault.c (XEP-0072 section 7).
  *
  * soap_is_envelope: SOAP 1.2 and 1.1 Envelopes recognized by namespace and name only;
  * other XML, Envelopes in other namespaces, a DTD, garbage and empty bodies refused.

@@ -1,4 +1,4 @@
-/* test_stanza_error.c - unit tests for bridge/stanza_error.c, the HTTP status and bridge
+/* test_stanza_error.c - unit tests for bridge/mapping/stanza_error.c, the HTTP status and bridge
  * failure -> stanza error tables.
  *
  * Every status of the table maps to its condition and type; other 4xx are bad-request

@@ -1,4 +1,4 @@
-/* test_stderr_log.c - unit tests for bridge/stderr_log.c, a handler's stderr to log lines.
+/* test_stderr_log.c - unit tests for bridge/backend/stderr_log.c, a handler's stderr to log lines.
  *
  * The log goes to the test's stderr, which each test points at a temporary file and
  * reads back: lines split anywhere arrive whole with the tag, control characters

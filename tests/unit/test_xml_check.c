@@ -1,4 +1,4 @@
-/* test_xml_check.c - unit tests for bridge/xml_check.c.
+/* test_xml_check.c - unit tests for bridge/xmpp/xml_check.c.
  *
  * xml_check_stanza refuses what an XMPP server's expat parser refuses: an unbound
  * prefix, an empty local name ("a:"), two attributes equal after namespace expansion,

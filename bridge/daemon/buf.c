@@ -1,4 +1,4 @@
-/* buf.c - growable byte buffer (see buf.h). */
+/* buf.c - growable byte buffer (pure; see buf.h). */
 #include "buf.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* stderr_log.c - handler stderr to log lines (see stderr_log.h). */
+/* stderr_log.c - handler stderr to log lines (pure; see stderr_log.h). */
 #include "stderr_log.h"
 
 #include "log.h"

@@ -1,4 +1,4 @@
-/* config_route.c - the keys of a [route "NAME"] section: parsing, defaults, checks.
+/* config_route.c - the keys of a [route "NAME"] section: parsing, defaults, checks (pure).
  *
  * A route runs either a CGI script (cgi) or FastCGI backends (fastcgi, repeatable);
  * the keys that shape the request (env, param, allow) and the limits are shared. A

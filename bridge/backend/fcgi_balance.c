@@ -1,4 +1,4 @@
-/* fcgi_balance.c - the choice of a backend for one request (see fcgi_balance.h).
+/* fcgi_balance.c - the choice of a backend for one request (pure; see fcgi_balance.h).
  *
  * A backend is usable when it is up, when its overload rest is over, or when the
  * route's rest time has passed since it failed to connect. Ties go to the first in the

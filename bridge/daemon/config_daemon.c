@@ -1,7 +1,7 @@
-/* config_daemon.c - the [daemon] section: whom the daemon and its handlers run as.
+/* config_daemon.c - the [daemon] section: whom the daemon and its handlers run as (pure).
  *
  * `user = NAME` and `group = NAME` name the account the daemon switches to when it is
- * started as root (bridge/privdrop.c does the switch). Both names are looked up when
+ * started as root (bridge/daemon/privdrop.c does the switch). Both names are looked up when
  * the file is read, so a missing account is a configuration error with file:line;
  * the group defaults to the user's primary group. The values are only recorded here:
  * whether they apply depends on who starts the daemon, which is not this file's

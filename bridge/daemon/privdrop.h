@@ -2,7 +2,7 @@
  *
  * privdrop_check() is called right after the configuration is read, privdrop_apply()
  * once everything that needs root is open (the control socket) and before the first
- * handler can start. See bridge/privdrop.c for the rules. */
+ * handler can start. See bridge/daemon/privdrop.c for the rules. */
 #ifndef XC_PRIVDROP_H
 #define XC_PRIVDROP_H
 

@@ -110,7 +110,7 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		return;
 	}
 	if (relay_take(cfg, rt->ctl, link, stanza))
-		return; /* an iq answer, this instance's or another's (bridge/relay.c) */
+		return; /* an iq answer, this instance's or another's (bridge/xmpp/relay.c) */
 	if (!in.answerable)
 		return; /* errors and iq results are never handled nor answered */
 	if (cfg->mode == MODE_CLIENT) {

@@ -1,4 +1,4 @@
-/* inbound.c - reads an inbound stanza's record once (pure; see inbound.h). */
+/* inbound.c - reads an inbound stanza's record once (no I/O, but libstrophe; see inbound.h). */
 #include "inbound.h"
 
 #include <string.h>

@@ -18,10 +18,10 @@
 #include "reply.h"
 
 /* What the stanza asks of a route: a plain request, or a stage of an ad-hoc command
- * (an iq set holding an XEP-0050 <command/>), which bridge/adhoc.c admits first. */
+ * (an iq set holding an XEP-0050 <command/>), which bridge/xmpp/adhoc.c admits first. */
 enum inbound_payload { INBOUND_PLAIN, INBOUND_COMMAND };
 
-/* A command stage: read here, then completed by bridge/adhoc.c (session, settle). */
+/* A command stage: read here, then completed by bridge/xmpp/adhoc.c (session, settle). */
 struct inbound_command {
 	const char *node, *sessionid;           /* the <command/>'s attributes, may be NULL */
 	enum adhoc_action action;               /* resolved by the session table */

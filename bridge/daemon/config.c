@@ -1,4 +1,4 @@
-/* config.c - reads the INI file with libinih into struct config and validates it.
+/* config.c - reads the INI file with libinih into struct config and validates it (pure).
  *
  * libinih does the tokenising; this file owns the sections, the [xmpp] and [control]
  * key tables, the defaults and the whole-file checks ([route], [daemon] and [metrics]

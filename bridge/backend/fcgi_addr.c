@@ -1,4 +1,4 @@
-/* fcgi_addr.c - one way to write a FastCGI backend's address (see fcgi_addr.h).
+/* fcgi_addr.c - one way to write a FastCGI backend's address (pure; see fcgi_addr.h).
  *
  * A unix path loses its empty and "." steps ("/run//php/./fpm.sock" is
  * "/run/php/fpm.sock"); ".." stays, since a symbolic link makes it mean something

@@ -92,7 +92,7 @@ struct config {
 	unsigned metrics_port;
 	/* each section's key = value lines as read, for reload (config_diff.c) */
 	char *xmpp_keys, *control_keys, *metrics_keys, *daemon_keys;
-	/* [daemon]: the account to switch to when started as root (bridge/privdrop.c) */
+	/* [daemon]: the account to switch to when started as root (bridge/daemon/privdrop.c) */
 	char *daemon_user;     /* NULL: not given */
 	long daemon_uid;       /* -1: not given */
 	long daemon_gid;       /* group = NAME, else the user's primary group; -1: not given */

@@ -1,4 +1,4 @@
-/* answer_class.c - the class of a reply stanza (see answer_class.h). */
+/* answer_class.c - the class of a reply stanza (pure; see answer_class.h). */
 #include "answer_class.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* grant.c - the table of live control-socket credentials (see grant.h).
+/* grant.c - the table of live control-socket credentials (pure; see grant.h).
  *
  * Tokens are 16 bytes from getrandom(2) in hex. The table holds one entry per running
  * request, so a linear search is enough; tokens are compared in constant time, so

@@ -1,4 +1,4 @@
-/* metrics_text.c - Prometheus text exposition (see metrics_text.h). */
+/* metrics_text.c - Prometheus text exposition (pure; see metrics_text.h). */
 #include "metrics_text.h"
 
 #include <math.h>

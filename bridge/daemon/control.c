@@ -285,7 +285,7 @@ static void execute(struct ctl_conn *c, const char *payload)
 		return;
 	}
 	/* unguessable, so that no one else can answer in the recipient's place; the instance
-	 * name at the end brings the answer back here from another instance (bridge/relay.c) */
+	 * name at the end brings the answer back here from another instance (bridge/xmpp/relay.c) */
 	snprintf(iq_id, sizeof iq_id, "xc-%llu-%08x%08x.%s", ++ctl->next_id, (unsigned)rand(),
 	         (unsigned)rand(), ctl->cfg->instance_name);
 	xml = ctl_build_stanza(rq, payload, rq->length, from, iq_id, &caller_id, &code, &why);
@@ -687,7 +687,7 @@ struct control *control_start(uv_loop_t *loop, const struct config *cfg,
 	if (rc == 0 && chmod(path, cfg->control_mode) != 0)
 		rc = -errno;
 	/* Run as root with [daemon] user, the socket belongs to that user, who must be able to
-	 * use it after the switch (bridge/privdrop.c); group: [control] group, else the user's. */
+	 * use it after the switch (bridge/daemon/privdrop.c); group: [control] group, else the user's. */
 	uid_t owner = geteuid() == 0 && cfg->daemon_uid > 0 ? (uid_t)cfg->daemon_uid : (uid_t)-1;
 	long group = cfg->control_gid;
 	if (group < 0 && owner != (uid_t)-1)

@@ -1,4 +1,4 @@
-/* route_stats.c - one route's counters (see route_stats.h). */
+/* route_stats.c - one route's counters (pure; see route_stats.h). */
 #include "route_stats.h"
 
 #include <string.h>

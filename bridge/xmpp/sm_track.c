@@ -1,4 +1,4 @@
-/* sm_track.c - the unacked list and the seen table of a link (see sm_track.h).
+/* sm_track.c - the unacked list and the seen table of a link (pure; see sm_track.h).
  *
  * The unacked list is a FIFO numbered like the server numbers what it receives; acks
  * compare numbers modulo 2^32 as XEP-0198 asks. The seen table is a hash of

@@ -1,4 +1,4 @@
-/* log.c - owns the log threshold and the single place lines are written to stderr.
+/* log.c - owns the log threshold and the single place lines are written to stderr (pure).
  *
  * A line is formatted whole into one buffer and written with one write(2), so lines
  * from the daemon never interleave mid-line with anything else on the same stderr.

@@ -906,11 +906,12 @@ void link_free(struct xmpp_link *l)
 {
 	sl_watch_stop(l->watch);
 	if (l->out_len)
-		log_warn("%s: %u queued stanza%s dropped: the link never came back before shutdown",
+		log_warn("%s: %u queued stanza%s dropped: the link was closed (shutdown, or its route "
+		         "removed by a reload) before it came back",
 		         l->label, l->out_len, l->out_len == 1 ? "" : "s");
 	if (l->unacked.count)
-		log_warn("%s: %u sent stanza%s never acknowledged by the server before shutdown", l->label,
-		         l->unacked.count, l->unacked.count == 1 ? "" : "s");
+		log_warn("%s: %u sent stanza%s never acknowledged by the server before the link was closed",
+		         l->label, l->unacked.count, l->unacked.count == 1 ? "" : "s");
 	sm_items_free(l->out_head);
 	sm_unacked_clear(&l->unacked);
 	iq_seen_free(&l->seen);

@@ -11,7 +11,7 @@
  *            stage hears "session expired" rather than "unknown session".
  * A stage that ends the command (completed, canceled, an error) removes the session.
  * The table knows no clock and no timer: the caller passes "now" and arms one timer at
- * adhoc_table_expire()'s answer (bridge/adhoc.c). */
+ * adhoc_table_expire()'s answer (bridge/xmpp/adhoc.c). */
 #ifndef XC_ADHOC_SESSION_H
 #define XC_ADHOC_SESSION_H
 

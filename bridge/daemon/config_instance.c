@@ -1,4 +1,4 @@
-/* config_instance.c - the [instance] section: what tells one running bridge from another.
+/* config_instance.c - the [instance] section: what tells one running bridge from another (pure).
  *
  * Several bridges may serve one component (see "Several instances" in xmpp-cgi(8)).
  * `name = NAME` names this one in the log, in the version answer and in the addresses
