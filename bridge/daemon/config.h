@@ -80,6 +80,9 @@ struct config {
 	bool stream_management;    /* client mode: use it when the server offers it */
 	unsigned ack_timeout_s;    /* an unanswered ack request this old ends the connection */
 	unsigned resend_max_age_s; /* answers older than this are not sent again in a new session */
+	/* [xmpp] admins: who may run the bridge's own ad-hoc commands (bridge/xmpp/adhoc.c) */
+	char **admins;
+	size_t n_admins;
 	struct route_cfg *routes;
 	size_t n_routes;
 	/* [control]: the local socket handlers send stanzas through; NULL: none */

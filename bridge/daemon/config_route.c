@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adhoc_session.h"
 #include "config.h"
 #include "config_internal.h"
 #include "fcgi_addr.h"
@@ -74,6 +75,11 @@ static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char 
 	}
 	free(list);
 	return 1;
+}
+
+int cfg_add_jid_patterns(struct loader *ld, char ***list, size_t *n, const char *key, const char *v)
+{
+	return add_allow(ld, list, n, key, v);
 }
 
 static int add_env(struct loader *ld, struct route_cfg *r, struct kv **list, size_t *n,
@@ -383,6 +389,9 @@ static int set_command_node(struct loader *ld, const struct cfg_command *cmd, vo
 		return cfg_fail_at(ld, ld->line, "command_node has %s (UTF-8 text only)", why);
 	if (strcmp(v, "http://jabber.org/protocol/commands") == 0)
 		return cfg_fail_at(ld, ld->line, "command_node cannot be the commands list's own node");
+	if (strncmp(v, ADHOC_BUILTIN_PREFIX, strlen(ADHOC_BUILTIN_PREFIX)) == 0)
+		return cfg_fail_at(ld, ld->line, "command_node: %s... is the bridge's own",
+		                   ADHOC_BUILTIN_PREFIX);
 	((struct route_cfg *)conf)->command_node = strdup(v);
 	return 1;
 }

@@ -245,6 +245,14 @@ static void on_links_changed(void *ud, const size_t *was, size_t n)
 		log_error("out of memory: the service manager's STATUS may be off");
 }
 
+/* The bridge's reload command (adhoc_builtin.h) does what SIGHUP does. */
+static void reload_by_command(void *ud)
+{
+	struct daemon *dm = ud;
+	if (dm->reload && dm->phase == SD_RUNNING)
+		reload_now(dm->reload);
+}
+
 static void on_reload_applied(void *ud)
 {
 	struct daemon *dm = ud;
@@ -432,6 +440,8 @@ static int run_daemon(struct daemon *dm)
 	dm->reload = reload_new(&rt);
 	if (!dm->reload)
 		return start_failed(dm);
+	dm->adhoc.builtin.reload = reload_by_command;
+	dm->adhoc.builtin.reload_ud = dm;
 	if (dm->cfg.metrics_host) {
 		struct metrics_source src = {.disp = &dm->disp,
 		                             .links = &dm->links,

@@ -259,6 +259,16 @@ char *adhoc_answer(const struct reply_target *t, const struct adhoc_stage *st,
 	return stanza_serialize(doc);
 }
 
+char *adhoc_note_answer(const struct reply_target *t, const struct adhoc_stage *st,
+                        const char *status, const char *text)
+{
+	xmlDocPtr doc;
+	xmlNodePtr cmd = command_element(&doc, t, st, status);
+	if (text)
+		note(cmd, "info", text, strlen(text));
+	return stanza_serialize(doc);
+}
+
 char *adhoc_refusal(const struct reply_target *t, enum adhoc_admission a)
 {
 	const char *type = "modify", *cond = "bad-request", *app = NULL, *text = NULL;

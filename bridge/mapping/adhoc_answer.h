@@ -44,6 +44,10 @@ struct adhoc_outcome {
  * answer was unusable, when it was (and the answer is then an iq error). */
 char *adhoc_answer(const struct reply_target *t, const struct adhoc_stage *st,
                    const struct cgi_response *resp, struct adhoc_outcome *out, const char **why);
+/* A one-stage answer that runs no handler (the bridge's own commands): status
+ * "completed" or "canceled", with text as an info note unless NULL. */
+char *adhoc_note_answer(const struct reply_target *t, const struct adhoc_stage *st,
+                        const char *status, const char *text);
 /* The error answer for a stage refused before any handler ran. */
 char *adhoc_refusal(const struct reply_target *t, enum adhoc_admission a);
 /* A Command-Actions value -> the set and the default (its first action); -1 if it

@@ -38,6 +38,7 @@ void adhoc_init(struct adhoc *a, uv_loop_t *loop)
 	uv_timer_init(loop, &a->timer);
 	a->timer.data = a;
 	a->timer_state = ADHOC_TIMER_OPEN;
+	adhoc_builtin_init(&a->builtin, loop);
 }
 
 void adhoc_close(struct adhoc *a)
@@ -45,6 +46,7 @@ void adhoc_close(struct adhoc *a)
 	if (a->timer_state == ADHOC_TIMER_OPEN)
 		uv_close((uv_handle_t *)&a->timer, NULL);
 	a->timer_state = ADHOC_TIMER_CLOSED;
+	adhoc_builtin_close(&a->builtin);
 }
 
 void adhoc_free(struct adhoc *a) { adhoc_table_free(&a->table); }
@@ -96,7 +98,7 @@ static enum adhoc_admission admit(struct adhoc *a, const struct route_cfg *rc, s
 }
 
 bool adhoc_stanza(struct adhoc *a, struct dispatcher *d, struct inbound *in,
-                  const struct reply_sink *sink, char **refusal)
+                  const struct reply_sink *sink, char **answer)
 {
 	const struct route_cfg *rc = command_route(d->cfg, in->command.node);
 	struct reply_target t = inbound_reply_target(in, false);
@@ -104,24 +106,31 @@ bool adhoc_stanza(struct adhoc *a, struct dispatcher *d, struct inbound *in,
 	enum adhoc_admission adm;
 	char path_info[80];
 
-	*refusal = NULL;
+	*answer = NULL;
+	if (!rc && adhoc_builtin_node(in->command.node)) {
+		char id[ADHOC_SESSION_ID_LEN + 1];
+		if (new_session_id(id) != 0)
+			snprintf(id, sizeof id, "%032x", 0u);
+		*answer = adhoc_builtin_stanza(a, d, in, id);
+		return true;
+	}
 	if (!rc)
 		return false;
 	route = dispatcher_route(d, rc->name);
 	if (d->check_acl && !route_allows(rc, in->sender)) {
 		log_info("route %s: command from %s refused by allow", rc->name, in->sender);
-		*refusal = reply_failure(&t, FAIL_FORBIDDEN, NULL);
+		*answer = reply_failure(&t, FAIL_FORBIDDEN, NULL);
 		return true;
 	}
 	if (!route) {
-		*refusal = reply_failure(&t, FAIL_UNAVAILABLE, NULL);
+		*answer = reply_failure(&t, FAIL_UNAVAILABLE, NULL);
 		return true;
 	}
 	adm = admit(a, rc, in);
 	if (adm != ADMIT_OK) {
 		log_info("route %s: command stage from %s refused (%d)", rc->name,
 		         in->from ? in->from : "-", (int)adm);
-		*refusal = adhoc_refusal(&t, adm);
+		*answer = adhoc_refusal(&t, adm);
 		return true;
 	}
 	in->command.settle = settle;

@@ -21,6 +21,13 @@
 #define NS_COMMANDS "http://jabber.org/protocol/commands"
 #define NS_DATA_FORMS "jabber:x:data"
 #define ADHOC_SESSION_ID_LEN 32 /* hex characters */
+/* The bridge's own commands (adhoc_builtin.h); a route's command_node may not use the
+ * urn:xmpp-cgi: prefix. */
+#define ADHOC_BUILTIN_PREFIX "urn:xmpp-cgi:"
+#define ADHOC_STATUS_NODE ADHOC_BUILTIN_PREFIX "status"
+#define ADHOC_STATUS_NAME "Route status"
+#define ADHOC_RELOAD_NODE ADHOC_BUILTIN_PREFIX "reload"
+#define ADHOC_RELOAD_NAME "Reload the configuration"
 
 enum adhoc_action {
 	ADHOC_EXECUTE,

@@ -138,9 +138,9 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 	}
 
 	if (in.payload == INBOUND_COMMAND && rt->adhoc) { /* found by its node (adhoc.h) */
-		char *refusal = NULL;
-		if (adhoc_stanza(rt->adhoc, rt->disp, &in, &sink, &refusal)) {
-			send_reply(link, refusal, &in, &t);
+		char *answer = NULL;
+		if (adhoc_stanza(rt->adhoc, rt->disp, &in, &sink, &answer)) {
+			send_reply(link, answer, &in, &t);
 			return;
 		}
 		in.payload = INBOUND_PLAIN; /* no command has that node: an iq like any other */

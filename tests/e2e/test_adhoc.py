@@ -6,7 +6,8 @@
 # command, a two-stage command (form, then completion with the fields as urlencoded
 # POST data), a three-stage one with next/prev and the actions the handler allowed,
 # multi-valued fields repeated, cancel, a session timing out, a session used by
-# another person, an error status (4xx: canceled with a note; 5xx: iq error), a
+# another person, an error status (4xx: canceled with a note; 5xx: iq error), the
+# bridge's own status and reload commands for [xmpp] admins, a
 # malformed form and a bad Command-Actions header from the handler, and the form
 # data as PHP ($_POST), CGI.pm (param) and Flask (request.form) read it, and the
 # example cgi-examples/weather.sh (forms written with cgi-examples/xmpp-form.sh).
@@ -74,7 +75,8 @@ class Fixture:
         if os.access(PHP_CGI, os.X_OK):
             routes.append(cmd("php", "PHP", cgi=h.script("adhoc_php.php"),
                               interpreter=PHP_CGI))
-        self.bridge = h.Bridge(self.prosody, routes)
+        self.bridge = h.Bridge(self.prosody, routes,
+                               extra_xmpp={"admins": "alice@localhost"})
         self.bridge.start()
         # the same commands on a component: one JID per route, and the domain
         self.component = comp.ComponentBridge(self.prosody, [
@@ -359,6 +361,33 @@ class AdHoc(unittest.TestCase):
         c = self.stage(self.f.alice, "weather", "weather", "complete", a.sessionid,
                        {"city": "oslo"})
         self.assertEqual(c.notes, [("info", "Oslo: snow, -3 °C")])
+
+    # -- the bridge's own commands, for [xmpp] admins ------------------------
+
+    def test_bridge_commands(self):
+        status, reload = "urn:xmpp-cgi:status", "urn:xmpp-cgi:reload"
+        listed = self.commands(self.f.alice, self.jid("greet"))
+        self.assertEqual(listed[status], (self.jid("greet"), "Route status"))
+        self.assertEqual(listed[reload], (self.jid("greet"), "Reload the configuration"))
+        self.assertNotIn(status, self.commands(self.f.bob, self.jid("greet")))
+        a = self.stage(self.f.bob, "greet", status)
+        self.assertEqual((a.type, a.condition), ("error", "forbidden"))
+        self.stage(self.f.alice, "greet", "greet")  # one request at least
+        a = self.stage(self.f.alice, "greet", status)
+        self.assertEqual((a.type, a.status), ("result", "completed"))
+        lines = a.notes[0][1].splitlines()
+        greet = [line for line in lines if line.startswith("greet: ")]
+        self.assertEqual(len(greet), 1, lines)
+        self.assertRegex(greet[0], r"^greet: cgi, \d+ running, \d+ queued, [1-9]\d* requests, "
+                                   r"\d+ timeouts, \d+ command sessions$")
+        self.assertRegex(lines[-1], r"in flight, 0 routes draining, \d+ command sessions open")
+        since = self.f.bridge.log_size()
+        a = self.stage(self.f.alice, "greet", reload)
+        self.assertEqual(a.status, "completed")
+        self.assertIn("Reloading", a.notes[0][1])
+        self.assertTrue(self.f.bridge.wait_log("reloaded ", 15, since))
+        # the bridge still answers after its reload
+        self.assertEqual(self.stage(self.f.alice, "greet", "greet").status, "completed")
 
     # -- component mode ------------------------------------------------------
 

@@ -18,7 +18,8 @@
  * canceled whatever the body; malformed forms (not XML, not jabber:x:data, type submit,
  * a field without var, an unknown type, an option without value, a duplicate var, an
  * unknown element) and a bad Command-Actions header -> internal-server-error, never a
- * stanza the outbound check refuses; the refusals with XEP-0050's conditions. */
+ * stanza the outbound check refuses; the bridge's own one-stage answers (a note, or
+ * none); the refusals with XEP-0050's conditions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -461,6 +462,28 @@ static void test_answer_fixed_and_foreign(void **state)
 	parsed_free(&p);
 }
 
+static void test_note_answer(void **state)
+{
+	struct adhoc_stage st = {ADHOC_STATUS_NODE, ID_B, ADHOC_EXECUTE};
+	char *xml = adhoc_note_answer(&target, &st, "completed", "a: 1 running\n<b>"), b[128];
+	xmlDocPtr doc;
+	xmlNodePtr cmd;
+	(void)state;
+	assert_null(xml_check_stanza(xml, strlen(xml)));
+	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+	cmd = child(xmlDocGetRootElement(doc), "command");
+	assert_string_equal(prop(cmd, "status", b, sizeof b), "completed");
+	assert_string_equal(prop(cmd, "sessionid", b, sizeof b), ID_B);
+	assert_string_equal(prop(cmd, "node", b, sizeof b), ADHOC_STATUS_NODE);
+	assert_string_equal(text(child(cmd, "note"), b, sizeof b), "a: 1 running\n<b>");
+	xmlFreeDoc(doc);
+	free(xml);
+	xml = adhoc_note_answer(&target, &st, "canceled", NULL);
+	assert_non_null(strstr(xml, "status=\"canceled\""));
+	assert_null(strstr(xml, "note"));
+	free(xml);
+}
+
 static void test_refusals(void **state)
 {
 	static const struct {
@@ -511,6 +534,7 @@ int main(void)
 	    cmocka_unit_test(test_answer_errors),
 	    cmocka_unit_test(test_answer_malformed),
 	    cmocka_unit_test(test_answer_fixed_and_foreign),
+	    cmocka_unit_test(test_note_answer),
 	    cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1033,6 +1033,15 @@ static void test_command_keys(void **state)
 	assert_int_equal(cfg.routes[1].command_sessions, 5);
 	assert_false(cfg.routes[2].command);
 	assert_null(cfg.routes[2].command_node);
+	assert_int_equal(cfg.n_admins, 0);
+	config_free(&cfg);
+	load_ok("[xmpp]\njid = bridge@example.org\npassword = pw\nadmins = Alice@Example.org, "
+	        "*@ops.example.org\nadmins = bob@example.org\n" ROUTE_OK,
+	        &cfg);
+	assert_int_equal(cfg.n_admins, 3);
+	assert_string_equal(cfg.admins[0], "alice@example.org");
+	assert_string_equal(cfg.admins[1], "*@ops.example.org");
+	assert_string_equal(cfg.admins[2], "bob@example.org");
 	config_free(&cfg);
 }
 
@@ -1052,6 +1061,10 @@ static void test_err_command_keys(void **state)
 	expect_error(XMPP_OK ROUTE_OK
 	             "command = yes\ncommand_node = http://jabber.org/protocol/commands\n",
 	             7, "cannot be the commands list's own node");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_node = urn:xmpp-cgi:status\n", 7,
+	             "command_node: urn:xmpp-cgi:... is the bridge's own");
+	expect_error("[xmpp]\njid = bridge@example.org\npassword = pw\nadmins = not a jid\n" ROUTE_OK,
+	             4, "admins entry 'not a jid' is not a bare JID, *@domain or *");
 	expect_error(XMPP_OK ROUTE_OK "command = yes\n"
 	                              "[route \"two\"]\ncgi = $D/handler.sh\ncommand = yes\n"
 	                              "command_node = echo\n",

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adhoc_session.h"
 #include "autoconfig.h"
 #include "config.h"
 #include "service.h"
@@ -415,6 +416,31 @@ static void test_commands(void **state)
 	v.sender = "alice@example.org";
 	doc = answer(SQ_DISCO_ITEMS, &v);
 	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+	/* the bridge's own commands: to its admins only, at the component */
+	load_routes("[xmpp]\nmode = component\ncomponent = cgi.example.org\nsecret = pw\n"
+	            "admins = alice@example.org\n",
+	            ROUTES, &cfg);
+	v = (struct service_view){.cfg = &cfg, .node = NS_COMMANDS_NODE, .sender = "alice@example.org"};
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "node", NULL), 2);
+	expect_command(q, ADHOC_STATUS_NODE, "cgi.example.org", ADHOC_STATUS_NAME);
+	expect_command(q, ADHOC_RELOAD_NODE, "cgi.example.org", ADHOC_RELOAD_NAME);
+	xmlFreeDoc(doc);
+	v.node = ADHOC_STATUS_NODE;
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_int_equal(
+	    children_with(query_of(doc, NS_DISCO_INFO), "identity", "type", "command-node"), 1);
+	xmlFreeDoc(doc);
+	v.sender = "bob@example.org";
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	xmlFreeDoc(doc);
+	v.node = NS_COMMANDS_NODE;
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	assert_int_equal(children_with(query_of(doc, NS_DISCO_ITEMS), "item", "node", NULL), 0);
 	xmlFreeDoc(doc);
 	config_free(&cfg);
 	/* without commands, no feature */
