@@ -128,8 +128,8 @@ bool adhoc_stanza(struct adhoc *a, struct dispatcher *d, struct inbound *in,
 	}
 	adm = admit(a, rc, in);
 	if (adm != ADMIT_OK) {
-		log_info("route %s: command stage from %s refused (%d)", rc->name,
-		         in->from ? in->from : "-", (int)adm);
+		log_info("route %s: command stage from %s refused: %s", rc->name, in->from ? in->from : "-",
+		         adhoc_admission_name(adm));
 		*answer = adhoc_refusal(&t, adm);
 		return true;
 	}

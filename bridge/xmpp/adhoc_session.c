@@ -24,6 +24,14 @@ const char *adhoc_action_name(enum adhoc_action a)
 	return a < ADHOC_BAD ? action_names[a] : "bad";
 }
 
+const char *adhoc_admission_name(enum adhoc_admission a)
+{
+	static const char *const names[] = {
+	    "admitted",      "too many sessions",  "unknown session", "session expired",
+	    "stage running", "action not offered", "out of memory",   "no such action"};
+	return (size_t)a < sizeof names / sizeof *names ? names[a] : "?";
+}
+
 static struct adhoc_session **find_link(struct adhoc_table *t, const char *id)
 {
 	struct adhoc_session **p;

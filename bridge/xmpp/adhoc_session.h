@@ -75,6 +75,8 @@ enum adhoc_admission {
 	ADMIT_MALFORMED_ACTION, /* not an action XEP-0050 knows (for the caller's refusal) */
 };
 
+/* The admission in a word or two, for log lines. */
+const char *adhoc_admission_name(enum adhoc_admission a);
 /* A new RUNNING session id for owner on route, unless route has max live sessions. */
 enum adhoc_admission adhoc_table_begin(struct adhoc_table *t, const char *id, const char *owner,
                                        const char *route, size_t max, unsigned timeout_ms,

@@ -56,6 +56,8 @@ static void test_actions(void **state)
 	assert_int_equal(adhoc_action_of("Next"), ADHOC_BAD);
 	assert_int_equal(adhoc_action_of(""), ADHOC_BAD);
 	assert_string_equal(adhoc_action_name(ADHOC_COMPLETE), "complete");
+	assert_string_equal(adhoc_admission_name(ADMIT_EXPIRED), "session expired");
+	assert_string_equal(adhoc_admission_name(ADMIT_MALFORMED_ACTION), "no such action");
 }
 
 static void test_session_stages(void **state)
