@@ -446,7 +446,7 @@ class Profanity(unittest.TestCase):
                           "installs it)" % (tool, pkg))
         self.f = _fixture.get()
         self.home = h.make_tempdir("xmpp-cgi-profanity-")
-        self.sock = "xc-adhoc-%d" % os.getpid()
+        self.sock = os.path.join(self.home, "tmux.sock")  # goes with the HOME
         self.env = {"HOME": self.home, "TERM": "xterm-256color", "LANG": "C.UTF-8",
                     "PATH": "/usr/bin:/bin", "XDG_CONFIG_HOME": self.home + "/.config",
                     "XDG_DATA_HOME": self.home + "/.local/share"}
@@ -454,13 +454,13 @@ class Profanity(unittest.TestCase):
         self.addCleanup(self.kill_tmux)
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args],
+        return subprocess.run(["tmux", "-S", self.sock, "-f", "/dev/null", *args],
                               env=self.env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=20,
                               check=True).stdout
 
     def kill_tmux(self):
-        subprocess.run(["tmux", "-L", self.sock, "kill-server"], env=self.env,
+        subprocess.run(["tmux", "-S", self.sock, "kill-server"], env=self.env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=20)
 
     def screen(self):
