@@ -28,7 +28,7 @@ XC_FUZZ_KNOWN ?= $(shell cat $(srcdir)/fuzz/known/masked)
 export XC_FUZZ_KNOWN
 
 HARNESSES = fuzz_response fuzz_fcgi_record fuzz_reply fuzz_request fuzz_http_req \
-	fuzz_http_resp fuzz_control fuzz_config
+	fuzz_http_resp fuzz_control fuzz_config fuzz_adhoc
 # The pure sources are libpure.a's, read from Makefile.am: the list lives in one place.
 PURE = $(shell sed -n '/^bridge_libpure_a_SOURCES/,/^bridge_libpure_a_CFLAGS/p' \
 	$(srcdir)/Makefile.am | grep -o 'bridge/[a-z_0-9/]*\.c' | sed 's|.*/||;s|\.c$$||')

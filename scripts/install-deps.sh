@@ -10,7 +10,8 @@ PKGS="build-essential autoconf automake pkg-config
  php-cgi golang-go python3-flask
  libsystemd-dev systemd
  libmicrohttpd-dev prometheus
- clang libclang-rt-14-dev"
+ clang libclang-rt-14-dev
+ profanity tmux"
 # libssl-dev: bridge/xmpp/link_error.c names OpenSSL's error codes (libstrophe-dev pulls it in too).
 # ejabberd: the e2e suite's second XMPP server; the tests run their own instance on
 # loopback (tests/e2e/ejabberd.py) and never use the system's service.
@@ -21,6 +22,8 @@ PKGS="build-essential autoconf automake pkg-config
 # libmicrohttpd-dev: the [metrics] HTTP endpoint; prometheus: promtool checks its page
 # (tests/e2e/test_metrics.py).
 # clang, libclang-rt-14-dev: the libFuzzer harnesses in fuzz/ (make fuzz, tests/fuzz-smoke).
+# profanity, tmux: a person's terminal client running an ad-hoc command, its screen
+# read through tmux (tests/e2e/test_adhoc.py).
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -115,6 +115,7 @@ enum xmpp_key {
 	XK_STREAM_MANAGEMENT,
 	XK_ACK_TIMEOUT,
 	XK_RESEND_MAX_AGE,
+	XK_ADMINS,
 	XK_COUNT
 };
 
@@ -248,6 +249,13 @@ static int set_mode(struct loader *ld, const struct cfg_command *cmd, void *conf
 	return 1;
 }
 
+/* admins = the bare JIDs (or *@domain) who may run the bridge's own commands */
+static int set_admins(struct loader *ld, const struct cfg_command *cmd, void *conf, const char *v)
+{
+	struct config *cfg = conf;
+	return cfg_add_jid_patterns(ld, &cfg->admins, &cfg->n_admins, cmd->name, v);
+}
+
 /* Indexed by enum xmpp_key: finish_mode tells client keys from component keys by bit. */
 static const struct cfg_command xmpp_commands[XK_COUNT] = {
     [XK_JID] = CFG_KEY("jid", set_jid),
@@ -268,6 +276,7 @@ static const struct cfg_command xmpp_commands[XK_COUNT] = {
                                 "is not a number of seconds from 1 to 3600"),
     [XK_RESEND_MAX_AGE] = CFG_UINT("resend_max_age", struct config, resend_max_age_s, 0, 86400,
                                    "is not a number of seconds from 0 to 86400"),
+    [XK_ADMINS] = CFG_LIST("admins", set_admins),
 };
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
@@ -619,6 +628,9 @@ void config_free(struct config *cfg)
 	free(cfg->daemon_user);
 	free(cfg->instance_name);
 	free(cfg->control_tokenless_uids);
+	for (size_t i = 0; i < cfg->n_admins; i++)
+		free(cfg->admins[i]);
+	free(cfg->admins);
 	memset(cfg, 0, sizeof *cfg);
 }
 

@@ -74,6 +74,11 @@ struct route_cfg {
 	unsigned room_rate, room_rate_period_s; /* at most rate messages per period; 0: any */
 	unsigned room_loop_limit;               /* one speaker's served messages in a row */
 	unsigned room_ping_s;                   /* XEP-0410 self-ping interval, 0: none */
+	/* an ad-hoc command (XEP-0050): bridge/adhoc.c */
+	bool command;               /* offered as a command, named by description */
+	char *command_node;         /* its node: command_node =, else the route's name */
+	unsigned command_timeout_s; /* a session waiting this long for its next stage ends */
+	unsigned command_sessions;  /* live sessions at most */
 };
 
 struct config {
@@ -90,6 +95,9 @@ struct config {
 	bool stream_management;    /* client mode: use it when the server offers it */
 	unsigned ack_timeout_s;    /* an unanswered ack request this old ends the connection */
 	unsigned resend_max_age_s; /* answers older than this are not sent again in a new session */
+	/* [xmpp] admins: who may run the bridge's own ad-hoc commands (bridge/xmpp/adhoc.c) */
+	char **admins;
+	size_t n_admins;
 	struct route_cfg *routes;
 	size_t n_routes;
 	/* [control]: the local socket handlers send stanzas through; NULL: none */
@@ -130,6 +138,8 @@ struct config {
 #define CFG_DEFAULT_COMPONENT_PORT 5347
 #define CFG_DEFAULT_CONNECT_TIMEOUT 2
 #define CFG_DEFAULT_BACKEND_REST 1
+#define CFG_DEFAULT_COMMAND_TIMEOUT 600
+#define CFG_DEFAULT_COMMAND_SESSIONS 100
 #define CFG_MAX_BACKENDS 64
 #define CFG_DEFAULT_CONTROL_MODE 0660
 #define CFG_DEFAULT_MAX_STANZA (64 * 1024)

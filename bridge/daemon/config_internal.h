@@ -43,6 +43,9 @@ struct loader {
 };
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v);
+/* Adds v's comma-separated bare JIDs, *@domain or * (as allow =) to *list. */
+int cfg_add_jid_patterns(struct loader *ld, char ***list, size_t *n, const char *key,
+                         const char *v);
 /* Defaults and checks of one route once the file is read. */
 int cfg_route_finish(struct loader *ld, struct route_cfg *r);
 void cfg_route_free(struct route_cfg *r);

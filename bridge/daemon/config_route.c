@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adhoc_session.h"
 #include "config.h"
 #include "config_internal.h"
 #include "fcgi_addr.h"
@@ -74,6 +75,11 @@ static int add_allow(struct loader *ld, char ***list_out, size_t *n, const char 
 	}
 	free(list);
 	return 1;
+}
+
+int cfg_add_jid_patterns(struct loader *ld, char ***list, size_t *n, const char *key, const char *v)
+{
+	return add_allow(ld, list, n, key, v);
 }
 
 static int add_env(struct loader *ld, struct route_cfg *r, struct kv **list, size_t *n,
@@ -370,6 +376,54 @@ static int set_assign(struct loader *ld, const struct cfg_command *cmd, void *co
 	return add_assign(ld, conf, v);
 }
 
+/* ---- ad-hoc commands (XEP-0050) ---- */
+
+static int set_command_node(struct loader *ld, const struct cfg_command *cmd, void *conf,
+                            const char *v)
+{
+	const char *why;
+	(void)cmd;
+	if (!*v || strlen(v) > 200)
+		return cfg_fail_at(ld, ld->line, "command_node must be 1-200 bytes");
+	if ((why = xml_check_text(v, strlen(v), true)))
+		return cfg_fail_at(ld, ld->line, "command_node has %s (UTF-8 text only)", why);
+	if (strcmp(v, "http://jabber.org/protocol/commands") == 0)
+		return cfg_fail_at(ld, ld->line, "command_node cannot be the commands list's own node");
+	if (strncmp(v, ADHOC_BUILTIN_PREFIX, strlen(ADHOC_BUILTIN_PREFIX)) == 0)
+		return cfg_fail_at(ld, ld->line, "command_node: %s... is the bridge's own",
+		                   ADHOC_BUILTIN_PREFIX);
+	((struct route_cfg *)conf)->command_node = strdup(v);
+	return 1;
+}
+
+/* Command keys need command = yes; nodes are unique, since a stage finds its route by
+ * its node wherever it is sent. */
+static int finish_command(struct loader *ld, struct route_cfg *r)
+{
+	const struct config *cfg = ld->cfg;
+	if (!r->command && (r->command_node || r->command_timeout_s || r->command_sessions))
+		return cfg_fail_at(ld, r->line,
+		                   "route \"%s\": command_node, command_timeout and command_sessions "
+		                   "need command = yes",
+		                   r->name);
+	if (!r->command)
+		return 1;
+	if (r->cgi_dir)
+		return cfg_fail_at(ld, r->line, "[route \"*\"] cannot be a command");
+	if (!r->command_node)
+		r->command_node = strdup(r->name);
+	if (!r->command_timeout_s)
+		r->command_timeout_s = CFG_DEFAULT_COMMAND_TIMEOUT;
+	if (!r->command_sessions)
+		r->command_sessions = CFG_DEFAULT_COMMAND_SESSIONS;
+	for (const struct route_cfg *o = cfg->routes; o < r; o++) /* the later one is wrong */
+		if (o->command && o->command_node && strcmp(o->command_node, r->command_node) == 0)
+			return cfg_fail_at(ld, r->line,
+			                   "route \"%s\": command node '%s' is already route \"%s\"'s", r->name,
+			                   r->command_node, o->name);
+	return 1;
+}
+
 static const struct cfg_command route_commands[] = {
     CFG_KEY("cgi", set_cgi),
     CFG_UINT("timeout", struct route_cfg, timeout_s, 1, 86400,
@@ -396,6 +450,12 @@ static const struct cfg_command route_commands[] = {
     CFG_LIST("assign", set_assign),
     CFG_UINT("backend_rest", struct route_cfg, backend_rest_s, 0, 3600,
              "is not a number of seconds (0-3600)"),
+    CFG_BOOL("command", struct route_cfg, command),
+    CFG_KEY("command_node", set_command_node),
+    CFG_UINT("command_timeout", struct route_cfg, command_timeout_s, 1, 86400,
+             "is not a number of seconds (1-86400)"),
+    CFG_UINT("command_sessions", struct route_cfg, command_sessions, 1, 100000,
+             "is not a number (1-100000)"),
 };
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
@@ -431,7 +491,7 @@ int cfg_route_finish(struct loader *ld, struct route_cfg *r)
 		                   "route \"%s\": script_filename, param and connect_timeout are for "
 		                   "fastcgi routes",
 		                   r->name);
-	if (!check_interpreters(ld, r))
+	if (!check_interpreters(ld, r) || !finish_command(ld, r))
 		return 0;
 	if (!r->n_fastcgi && r->backend_rest_s != (unsigned)-1)
 		return cfg_fail_at(ld, r->line, "route \"%s\": backend_rest is for fastcgi routes",
@@ -473,6 +533,7 @@ void cfg_route_free(struct route_cfg *r)
 	free(r->cgi);
 	free(r->cgi_dir);
 	free(r->description);
+	free(r->command_node);
 	for (size_t i = 0; i < r->n_fastcgi; i++) {
 		free(r->fastcgi[i].text);
 		free(r->fastcgi[i].path);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adhoc.h"
 #include "autoconfig.h"
 #include "cgi_runner.h"
 #include "config.h"
@@ -52,6 +53,7 @@ struct daemon {
 	struct strophe_loop sl;
 	struct dispatcher disp;
 	struct router router;
+	struct adhoc adhoc; /* ad-hoc command sessions and their timer */
 	struct control *ctl;
 	struct reload *reload;
 	struct metrics *metrics;
@@ -249,6 +251,14 @@ static void on_links_changed(void *ud, const size_t *was, size_t n)
 		log_error("out of memory: the service manager's STATUS may be off");
 }
 
+/* The bridge's reload command (adhoc_builtin.h) does what SIGHUP does. */
+static void reload_by_command(void *ud)
+{
+	struct daemon *dm = ud;
+	if (dm->reload && dm->phase == SD_RUNNING)
+		reload_now(dm->reload);
+}
+
 static void on_reload_applied(void *ud)
 {
 	struct daemon *dm = ud;
@@ -289,6 +299,7 @@ static void close_all(struct daemon *dm)
 	metrics_stop(dm->metrics);
 	dm->metrics = NULL;
 	reload_stop(dm->reload);
+	adhoc_close(&dm->adhoc);
 	dispatcher_close_backends(&dm->disp);
 	muc_set_free(dm->muc);
 	dm->muc = dm->router.muc = NULL;
@@ -393,7 +404,8 @@ static int run_daemon(struct daemon *dm)
 	char err[512];
 	dm->n_links = dm->cfg.mode == MODE_COMPONENT ? 1 : dm->cfg.n_routes;
 	dm->links = calloc(dm->n_links, sizeof *dm->links);
-	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp};
+	adhoc_init(&dm->adhoc, dm->loop);
+	dm->router = (struct router){.cfg = &dm->cfg, .disp = &dm->disp, .adhoc = &dm->adhoc};
 	if (!dm->links ||
 	    readiness_init(&dm->ready, dm->n_links,
 	                   dm->cfg.mode == MODE_COMPONENT ? "component connection" : "route") != 0)
@@ -447,6 +459,8 @@ static int run_daemon(struct daemon *dm)
 	dm->reload = reload_new(&rt);
 	if (!dm->reload)
 		return start_failed(dm);
+	dm->adhoc.builtin.reload = reload_by_command;
+	dm->adhoc.builtin.reload_ud = dm;
 	if (dm->cfg.metrics_host) {
 		struct metrics_source src = {.disp = &dm->disp,
 		                             .links = &dm->links,
@@ -555,6 +569,7 @@ int main(int argc, char **argv)
 	}
 	rc = once_route ? run_once(&dm, once_route) : run_daemon(&dm);
 	dispatcher_free(&dm.disp);
+	adhoc_free(&dm.adhoc); /* after the requests that settle its sessions */
 	reload_free(dm.reload);
 	grant_table_free(&dm.grants);
 	uv_run(dm.loop, UV_RUN_NOWAIT);

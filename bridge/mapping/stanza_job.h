@@ -2,16 +2,19 @@
  *
  * stanza_job_build() turns an inbound stanza (inbound.h) into what a backend runs: the
  * CGI environment and the bytes for stdin (the stanza as a document; for an XEP-0332
- * <req>, its HTTP method, path, headers and body instead). stanza_job_reply() turns the
- * handler's CGI response into the reply stanza: an XEP-0332 <resp>, a SOAP Fault as a
- * stanza error, or the reply.c mapping. dispatch.c only carries the job from one to the
- * other; the failures a backend reports are mapped in stanza_error.c. */
+ * <req>, its HTTP method, path, headers and body instead; for an ad-hoc command stage,
+ * the submitted form as urlencoded form data, adhoc_request.h). stanza_job_reply() turns
+ * the handler's CGI response into the reply stanza: an XEP-0332 <resp>, a SOAP Fault as
+ * a stanza error, a <command/> answer (adhoc_answer.h), or the reply.c mapping. dispatch.c only
+ * carries the job from one to the other; the failures a backend reports are mapped in
+ * stanza_error.c. */
 #ifndef XC_STANZA_JOB_H
 #define XC_STANZA_JOB_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "adhoc_answer.h"
 #include "config.h"
 #include "http_xmpp.h"
 #include "inbound.h"
@@ -25,6 +28,14 @@ struct stanza_job {
 	bool is_http; /* an XEP-0332 request: answered with <resp> */
 	struct http_req http;
 	enum bridge_failure refusal; /* how build refused: bad-request unless set */
+	bool is_command;             /* an ad-hoc command stage: answered with <command/> */
+	struct adhoc_command_job {
+		char node[208];
+		char session[ADHOC_SESSION_ID_LEN + 1];
+		enum adhoc_action action;
+		void (*settle)(void *ud, const char *session, unsigned actions, enum adhoc_action dflt);
+		void *settle_ud; /* settle is called once: by stanza_job_reply, else by free */
+	} command;
 };
 
 /* Where the stanza goes, for the environment. */
@@ -46,7 +57,7 @@ void stanza_job_free(struct stanza_job *j);
 /* The reply to the job's stanza for a complete response; NULL only when out of memory
  * or when none is due. *why says why the body was unusable, when it was; *checked
  * whether the outbound check may skip the text (reply_from_response). */
-char *stanza_job_reply(const struct stanza_job *j, const struct reply_target *t,
+char *stanza_job_reply(struct stanza_job *j, const struct reply_target *t,
                        const struct cgi_response *resp, const char **why, bool *checked);
 
 #endif

@@ -1,6 +1,8 @@
 /* inbound.c - reads an inbound stanza's record once (no I/O, but libstrophe; see inbound.h). */
 #include "inbound.h"
 
+#include <string.h>
+
 #include "route.h"
 #include "stanza_depth.h"
 
@@ -22,6 +24,17 @@ void inbound_read(struct inbound *in, xmpp_stanza_t *stanza, const char *remote_
 	in->must_answer = reply_required(in->kind, in->type);
 	in->too_deep = stanza_too_deep(stanza);
 	in->muc = NULL;
+	in->payload = INBOUND_PLAIN;
+	memset(&in->command, 0, sizeof in->command);
+	if (in->kind == KIND_IQ && in->type && strcmp(in->type, "set") == 0) {
+		xmpp_stanza_t *cmd = xmpp_stanza_get_child_by_ns(stanza, NS_COMMANDS);
+		if (cmd && xmpp_stanza_get_name(cmd) && strcmp(xmpp_stanza_get_name(cmd), "command") == 0) {
+			in->payload = INBOUND_COMMAND;
+			in->command.node = xmpp_stanza_get_attribute(cmd, "node");
+			in->command.sessionid = xmpp_stanza_get_attribute(cmd, "sessionid");
+			in->command.action = adhoc_action_of(xmpp_stanza_get_attribute(cmd, "action"));
+		}
+	}
 }
 
 struct reply_target inbound_reply_target(const struct inbound *in, bool message_replies)

@@ -1,8 +1,9 @@
 /* inbound.h - one inbound stanza as the bridge reads it, read once where it enters.
  *
- * router.c (and --once in main.c) fills one struct inbound per stanza: its kind, the
- * attributes every later step needs, the sender's bare JID, the remote address the
- * handlers see as REMOTE_ADDR, and the one answer to "may this be answered?". The
+ * router.c (and --once in main.c) fills one struct inbound per stanza: its kind, what
+ * it asks of a route (a plain request, or an XEP-0050 command stage with its node,
+ * action and session id), the attributes every later step needs, the sender's bare JID, the remote
+ * address the handlers see as REMOTE_ADDR, and the one answer to "may this be answered?". The
  * router, dispatch and the reply builders read the record and never the stanza's
  * attributes again. The strings point into the stanza: the record lives no longer than
  * the call that handles it (dispatch copies what a request keeps). Its depth is
@@ -14,7 +15,22 @@
 #include <strophe.h>
 
 #include "muc_logic.h"
+#include "adhoc_session.h"
 #include "reply.h"
+
+/* What the stanza asks of a route: a plain request, or a stage of an ad-hoc command
+ * (an iq set holding an XEP-0050 <command/>), which bridge/xmpp/adhoc.c admits first. */
+enum inbound_payload { INBOUND_PLAIN, INBOUND_COMMAND };
+
+/* A command stage: read here, then completed by bridge/xmpp/adhoc.c (session, settle). */
+struct inbound_command {
+	const char *node, *sessionid;           /* the <command/>'s attributes, may be NULL */
+	enum adhoc_action action;               /* resolved by the session table */
+	char session[ADHOC_SESSION_ID_LEN + 1]; /* the session the stage runs in */
+	/* called once with the stage's outcome (actions 0: the command is over) */
+	void (*settle)(void *ud, const char *session, unsigned actions, enum adhoc_action dflt);
+	void *settle_ud;
+};
 
 struct inbound {
 	xmpp_stanza_t *stanza;
@@ -30,6 +46,8 @@ struct inbound {
 	/* from a room's occupant (muc_room.c), else NULL; sender is then the real JID's bare
 	 * JID or "", and the room already applied the route's allow list */
 	const struct inbound_muc *muc;
+	enum inbound_payload payload;
+	struct inbound_command command; /* INBOUND_COMMAND */
 };
 
 /* stamp_from: replies carry our address (component mode: the stanza's to). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "adhoc.h"
 #include "cgi_dir.h"
 #include "control.h"
 #include "inbound.h"
@@ -147,6 +148,14 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		route = rc ? dispatcher_route(rt->disp, rc->name) : NULL;
 	}
 
+	if (in.payload == INBOUND_COMMAND && rt->adhoc) { /* found by its node (adhoc.h) */
+		char *answer = NULL;
+		if (adhoc_stanza(rt->adhoc, rt->disp, &in, &sink, &answer)) {
+			send_reply(link, answer, &in, &t);
+			return;
+		}
+		in.payload = INBOUND_PLAIN; /* no command has that node: an iq like any other */
+	}
 	q = in.kind == KIND_IQ ? service_query_of(in.type, child_ns(stanza, &node)) : SQ_NONE;
 	if (!addressed && q == SQ_NONE) {
 		/* the component itself runs no handler */
@@ -175,8 +184,11 @@ void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *sta
 		char **names = NULL;
 		size_t n_names = 0;
 		const struct route_cfg *wild = config_wildcard_route(cfg);
-		struct service_view v = {
-		    .cfg = cfg, .route = addressed ? rc : NULL, .route_name = route_name, .node = node};
+		struct service_view v = {.cfg = cfg,
+		                         .route = addressed ? rc : NULL,
+		                         .route_name = route_name,
+		                         .node = node,
+		                         .sender = in.sender};
 		if (q == SQ_DISCO_ITEMS && wild)
 			cgi_dir_list(wild, &names, &n_names);
 		v.dir_names = names;

@@ -14,11 +14,14 @@
 #include "muc_room.h"
 #include "xmpp_link.h"
 
+struct adhoc;
+
 struct router {
 	const struct config *cfg;
 	struct dispatcher *disp;
 	struct control *ctl; /* NULL without a [control] section */
 	struct muc_set *muc; /* the routes' rooms (muc_room.h), or NULL */
+	struct adhoc *adhoc; /* ad-hoc command sessions (adhoc.h); NULL: none */
 };
 
 void router_stanza(struct router *rt, struct xmpp_link *link, xmpp_stanza_t *stanza);

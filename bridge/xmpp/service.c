@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "adhoc_session.h"
 #include "autoconfig.h"
+#include "route.h"
 #include "stanza_build.h"
 
 enum service_query service_query_of(const char *type, const char *child_ns)
@@ -71,6 +73,88 @@ static void item(xmlNodePtr q, const struct config *cfg, const char *route, cons
 	xmlNewProp(it, BAD_CAST "name", BAD_CAST name);
 }
 
+/* ---- ad-hoc commands (XEP-0050 2.2 and 2.3) ---- */
+
+static bool any_command(const struct config *cfg)
+{
+	if (cfg->n_admins) /* the bridge's own */
+		return true;
+	for (size_t i = 0; i < cfg->n_routes; i++)
+		if (cfg->routes[i].command)
+			return true;
+	return false;
+}
+
+/* The command of that node the sender may run, else NULL. */
+static const struct route_cfg *command_for(const struct service_view *v, const char *node)
+{
+	for (size_t i = 0; i < v->cfg->n_routes; i++) {
+		const struct route_cfg *r = &v->cfg->routes[i];
+		if (r->command && strcmp(r->command_node, node) == 0)
+			return route_allows(r, v->sender ? v->sender : "") ? r : NULL;
+	}
+	return NULL;
+}
+
+static void command_item(xmlNodePtr q, const char *jid, const char *node, const char *name)
+{
+	xmlNodePtr it = xmlNewChild(q, NULL, BAD_CAST "item", NULL);
+	xmlNewProp(it, BAD_CAST "jid", BAD_CAST jid);
+	xmlNewProp(it, BAD_CAST "node", BAD_CAST node);
+	xmlNewProp(it, BAD_CAST "name", BAD_CAST name);
+}
+
+static bool is_admin(const struct service_view *v)
+{
+	const struct config *cfg = v->cfg;
+	return cfg->n_admins &&
+	       jid_patterns_match(cfg->admins, cfg->n_admins, v->sender ? v->sender : "");
+}
+
+/* The bridge's own commands (adhoc_builtin.h), to its admins: at the component, or in
+ * client mode at the JID asked. */
+static void builtin_items(xmlNodePtr q, const struct service_view *v)
+{
+	const struct config *cfg = v->cfg;
+	char jid[400];
+	if (!is_admin(v))
+		return;
+	if (cfg->mode == MODE_COMPONENT)
+		snprintf(jid, sizeof jid, "%s", cfg->domain);
+	else
+		item_jid(cfg, v->route_name, jid, sizeof jid);
+	command_item(q, jid, ADHOC_STATUS_NODE, ADHOC_STATUS_NAME);
+	command_item(q, jid, ADHOC_RELOAD_NODE, ADHOC_RELOAD_NAME);
+}
+
+static void command_items(xmlNodePtr q, const struct service_view *v)
+{
+	const struct config *cfg = v->cfg;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const struct route_cfg *r = &cfg->routes[i];
+		char jid[400];
+		if (!r->command || !route_allows(r, v->sender ? v->sender : ""))
+			continue;
+		item_jid(cfg, r->name, jid, sizeof jid);
+		command_item(q, jid, r->command_node, r->description ? r->description : r->name);
+	}
+	builtin_items(q, v);
+}
+
+static void command_info(xmlNodePtr q, const struct route_cfg *r, const char *builtin)
+{
+	if (!r && !builtin) { /* the list's own node */
+		identity(q, "automation", "command-list", "Commands");
+		return;
+	}
+	identity(q, "automation", "command-node",
+	         builtin          ? builtin
+	         : r->description ? r->description
+	                          : r->name);
+	feature(q, NS_COMMANDS_NODE);
+	feature(q, "jabber:x:data");
+}
+
 static void disco_info(xmlNodePtr q, const struct service_view *v)
 {
 	const struct route_cfg *r = v->route;
@@ -91,6 +175,8 @@ static void disco_info(xmlNodePtr q, const struct service_view *v)
 		feature(q, NS_SOAP);
 	if (r && r->http)
 		feature(q, NS_HTTP);
+	if (any_command(v->cfg))
+		feature(q, NS_COMMANDS_NODE);
 }
 
 static void disco_items(xmlNodePtr q, const struct service_view *v)
@@ -118,8 +204,15 @@ char *service_reply(enum service_query q, const struct reply_target *t,
 {
 	xmlDocPtr doc;
 	xmlNodePtr root, query;
+	const struct route_cfg *cmd = NULL;
+	bool list = v->node && strcmp(v->node, NS_COMMANDS_NODE) == 0;
+	const char *builtin = !v->node || !is_admin(v)                  ? NULL
+	                      : strcmp(v->node, ADHOC_STATUS_NODE) == 0 ? ADHOC_STATUS_NAME
+	                      : strcmp(v->node, ADHOC_RELOAD_NODE) == 0 ? ADHOC_RELOAD_NAME
+	                                                                : NULL;
 
-	if (v->node && (q == SQ_DISCO_INFO || q == SQ_DISCO_ITEMS))
+	if (v->node && !list && (q == SQ_DISCO_INFO || q == SQ_DISCO_ITEMS) &&
+	    (q == SQ_DISCO_ITEMS || (!builtin && !(cmd = command_for(v, v->node)))))
 		return reply_failure(t, FAIL_NO_ROUTE, "no such node");
 	root = stanza_begin(&doc, &(struct stanza_head){"iq", "result", t->id, t->to, t->from});
 	if (q != SQ_PING) {
@@ -127,7 +220,13 @@ char *service_reply(enum service_query q, const struct reply_target *t,
 		                 : q == SQ_DISCO_ITEMS ? NS_DISCO_ITEMS
 		                                       : NS_VERSION;
 		query = stanza_add_child(root, "query", ns);
-		if (q == SQ_DISCO_INFO)
+		if (v->node && (q == SQ_DISCO_INFO || q == SQ_DISCO_ITEMS))
+			xmlNewProp(query, BAD_CAST "node", BAD_CAST v->node);
+		if (q == SQ_DISCO_INFO && v->node)
+			command_info(query, cmd, builtin);
+		else if (q == SQ_DISCO_ITEMS && v->node)
+			command_items(query, v);
+		else if (q == SQ_DISCO_INFO)
 			disco_info(query, v);
 		else if (q == SQ_DISCO_ITEMS)
 			disco_items(query, v);

@@ -2,7 +2,9 @@
  *
  * XEP-0030, XEP-0199 and XEP-0092 queries never reach handlers. The answers describe
  * the bridge's JID (the component, or in client mode any route's JID) and each route:
- * its identity and features, SOAP (XEP-0072) and HTTP (XEP-0332) when configured. */
+ * its identity and features, SOAP (XEP-0072) and HTTP (XEP-0332) when configured. The
+ * ad-hoc commands (XEP-0050) are listed under the node NS_COMMANDS, to a sender only
+ * those whose allow admits it, and each command's node answers disco#info. */
 #ifndef XC_SERVICE_H
 #define XC_SERVICE_H
 
@@ -17,6 +19,7 @@
 #define NS_VERSION "jabber:iq:version"
 #define NS_SOAP "http://jabber.org/protocol/soap"
 #define NS_HTTP "urn:xmpp:http"
+#define NS_COMMANDS_NODE "http://jabber.org/protocol/commands"
 
 enum service_query { SQ_NONE, SQ_DISCO_INFO, SQ_DISCO_ITEMS, SQ_PING, SQ_VERSION };
 
@@ -30,6 +33,7 @@ struct service_view {
 	const char *node;              /* the query's node attribute, or NULL */
 	char *const *dir_names;        /* cgi_dir executables, for disco#items */
 	size_t n_dir_names;
+	const char *sender; /* the asker's bare JID, for the commands it may run; may be "" */
 };
 
 char *service_reply(enum service_query q, const struct reply_target *t,

@@ -314,7 +314,7 @@ https_ports = {{ }}
 component_interfaces = {{ "127.0.0.1" }}
 component_ports = {{ {component_port} }}
 
-modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping", "posix" }}
+modules_enabled = {{ "roster", "saslauth", "tls", "disco", "ping", "posix"{modules} }}
 modules_disabled = {{ "s2s", "s2s_auth_certs", "offline" }}
 
 c2s_require_encryption = true
@@ -354,7 +354,9 @@ class Prosody:
     restart() keep the ports and the data (users) across restarts."""
 
     def __init__(self, workdir=None, users=USERS, password=PASSWORD,
-                 muc=False):
+                 muc=False, modules=()):
+        """modules: more Prosody modules to enable (e.g. "adhoc", which
+        clients such as profanity look for before they list commands)."""
         self.dir = workdir or make_tempdir("xmpp-cgi-prosody-")
         self.c2s_port = free_port()
         self.component_port = free_port()
@@ -374,6 +376,7 @@ class Prosody:
                 dir=self.dir, c2s_port=self.c2s_port,
                 component_port=self.component_port,
                 component_secret=self.component_secret,
+                modules="".join(', "%s"' % m for m in modules),
                 loglevel=os.environ.get("XMPP_CGI_E2E_PROSODY_LOG", "info")))
             if muc:
                 f.write(PROSODY_MUC_CFG.format(dir=self.dir))

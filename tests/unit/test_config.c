@@ -1092,9 +1092,70 @@ static void test_err_muc_keys(void **state)
 	             5, "[route \"*\"] cannot join rooms");
 }
 
+/* ---- ad-hoc commands (XEP-0050) ---- */
+
+static void test_command_keys(void **state)
+{
+	struct config cfg;
+	(void)state;
+	load_ok(XMPP_OK ROUTE_OK "command = yes\n"
+	                         "[route \"weather\"]\ncgi = $D/handler.sh\ncommand = yes\n"
+	                         "command_node = urn:example:weather\ncommand_timeout = 30\n"
+	                         "command_sessions = 5\n"
+	                         "[route \"plain\"]\ncgi = $D/handler.sh\n",
+	        &cfg);
+	assert_true(cfg.routes[0].command);
+	assert_string_equal(cfg.routes[0].command_node, "echo"); /* the route's name */
+	assert_int_equal(cfg.routes[0].command_timeout_s, CFG_DEFAULT_COMMAND_TIMEOUT);
+	assert_int_equal(cfg.routes[0].command_sessions, CFG_DEFAULT_COMMAND_SESSIONS);
+	assert_string_equal(cfg.routes[1].command_node, "urn:example:weather");
+	assert_int_equal(cfg.routes[1].command_timeout_s, 30);
+	assert_int_equal(cfg.routes[1].command_sessions, 5);
+	assert_false(cfg.routes[2].command);
+	assert_null(cfg.routes[2].command_node);
+	assert_int_equal(cfg.n_admins, 0);
+	config_free(&cfg);
+	load_ok("[xmpp]\njid = bridge@example.org\npassword = pw\nadmins = Alice@Example.org, "
+	        "*@ops.example.org\nadmins = bob@example.org\n" ROUTE_OK,
+	        &cfg);
+	assert_int_equal(cfg.n_admins, 3);
+	assert_string_equal(cfg.admins[0], "alice@example.org");
+	assert_string_equal(cfg.admins[1], "*@ops.example.org");
+	assert_string_equal(cfg.admins[2], "bob@example.org");
+	config_free(&cfg);
+}
+
+static void test_err_command_keys(void **state)
+{
+	(void)state;
+	expect_error(XMPP_OK ROUTE_OK "command = maybe\n", 6, "command 'maybe'");
+	expect_error(XMPP_OK ROUTE_OK "command_node = x\n", 4,
+	             "command_node, command_timeout and command_sessions need command = yes");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_timeout = 0\n", 7,
+	             "command_timeout '0' is not a number of seconds (1-86400)");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_sessions = 0\n", 7,
+	             "command_sessions '0' is not a number (1-100000)");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_node =\n", 7,
+	             "command_node must be 1-200 bytes");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_node = a\x01b\n", 7, "command_node has");
+	expect_error(XMPP_OK ROUTE_OK
+	             "command = yes\ncommand_node = http://jabber.org/protocol/commands\n",
+	             7, "cannot be the commands list's own node");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\ncommand_node = urn:xmpp-cgi:status\n", 7,
+	             "command_node: urn:xmpp-cgi:... is the bridge's own");
+	expect_error("[xmpp]\njid = bridge@example.org\npassword = pw\nadmins = not a jid\n" ROUTE_OK,
+	             4, "admins entry 'not a jid' is not a bare JID, *@domain or *");
+	expect_error(XMPP_OK ROUTE_OK "command = yes\n"
+	                              "[route \"two\"]\ncgi = $D/handler.sh\ncommand = yes\n"
+	                              "command_node = echo\n",
+	             7, "route \"two\": command node 'echo' is already route \"echo\"'s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_command_keys),
+	    cmocka_unit_test(test_err_command_keys),
 	    cmocka_unit_test(test_valid_jid_form_defaults),
 	    cmocka_unit_test(test_valid_username_domain_all_keys),
 	    cmocka_unit_test(test_valid_values),

@@ -5,8 +5,10 @@
  * in client mode (route JIDs as resources, descriptions as names) and component mode
  * (localparts, cgi_dir names with a mixed-case one listed by resource, a name a route
  * shadows left out, no items below a route); ping and version; a node answered
- * item-not-found. Configurations are read with config_load from a temporary directory,
- * and answers are checked by parsing them with libxml2. */
+ * item-not-found; ad-hoc commands (the feature only when a route is one, the list
+ * filtered by the sender's allow, disco#info on a command's node to those allowed). Configurations
+ * are read with config_load from a temporary directory, and answers are checked by parsing them
+ * with libxml2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "adhoc_session.h"
 #include "autoconfig.h"
 #include "config.h"
 #include "service.h"
@@ -67,7 +70,13 @@ static int teardown(void **state)
 	"[route \"calc\"]\ncgi = %1$s/h.sh\ndescription = A calculator\nsoap = yes\n"                  \
 	"[route \"web\"]\ncgi = %1$s/h.sh\nhttp = yes\n"
 
-static void load(const char *xmpp, struct config *cfg)
+/* Ad-hoc commands: one for anyone of the domain, one for alice only. */
+#define COMMANDS                                                                                   \
+	"[route \"weather\"]\ncgi = %1$s/h.sh\ncommand = yes\ndescription = Weather\n"                 \
+	"[route \"admin\"]\ncgi = %1$s/h.sh\ncommand = yes\ncommand_node = urn:x:admin\n"              \
+	"allow = alice@example.org\n"
+
+static void load_routes(const char *xmpp, const char *routes, struct config *cfg)
 {
 	char path[300], text[2048], err[512];
 	FILE *f;
@@ -75,12 +84,14 @@ static void load(const char *xmpp, struct config *cfg)
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fputs(xmpp, f);
-	snprintf(text, sizeof text, ROUTES, dir);
+	snprintf(text, sizeof text, routes, dir);
 	fputs(text, f);
 	assert_int_equal(fclose(f), 0);
 	if (config_load(path, cfg, err, sizeof err) != 0)
 		fail_msg("config refused: %s", err);
 }
+
+static void load(const char *xmpp, struct config *cfg) { load_routes(xmpp, ROUTES, cfg); }
 
 static const struct reply_target target = {
     .kind = KIND_IQ, .type = "get", .id = "q1", .to = "alice@example.org/pc", .from = NULL};
@@ -320,7 +331,7 @@ static void test_node_not_found(void **state)
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
-	v.node = "http://jabber.org/protocol/commands";
+	v.node = "urn:example:nothing";
 	for (int q = SQ_DISCO_INFO; q <= SQ_DISCO_ITEMS; q++) {
 		char *xml = service_reply((enum service_query)q, &target, &v);
 		assert_non_null(xml);
@@ -334,12 +345,121 @@ static void test_node_not_found(void **state)
 	config_free(&cfg);
 }
 
+/* The item with this node has this jid and name. */
+static void expect_command(xmlNodePtr q, const char *node, const char *jid, const char *name)
+{
+	for (xmlNodePtr c = q->children; c; c = c->next) {
+		xmlChar *n = xmlGetProp(c, BAD_CAST "node"), *j = xmlGetProp(c, BAD_CAST "jid"),
+		        *nm = xmlGetProp(c, BAD_CAST "name");
+		int match = n && strcmp((char *)n, node) == 0;
+		if (match) {
+			assert_string_equal((char *)j, jid);
+			assert_string_equal((char *)nm, name);
+		}
+		xmlFree(n);
+		xmlFree(j);
+		xmlFree(nm);
+		if (match)
+			return;
+	}
+	fail_msg("no command %s", node);
+}
+
+static void test_commands(void **state)
+{
+	struct config cfg = {0};
+	struct service_view v = {0};
+	xmlDocPtr doc;
+	xmlNodePtr q;
+	char t[16];
+	(void)state;
+	load_routes(COMPONENT, ROUTES COMMANDS, &cfg);
+	v.cfg = &cfg;
+	/* the feature, on the component and on a route */
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_int_equal(
+	    children_with(query_of(doc, NS_DISCO_INFO), "feature", "var", NS_COMMANDS_NODE), 1);
+	xmlFreeDoc(doc);
+	/* the list: what the sender's allow admits, each with its route's JID */
+	v.node = NS_COMMANDS_NODE;
+	v.sender = "alice@example.org";
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "node", NULL), 2);
+	expect_command(q, "weather", "weather@cgi.example.org", "Weather");
+	expect_command(q, "urn:x:admin", "admin@cgi.example.org", "admin");
+	xmlFreeDoc(doc);
+	v.sender = "bob@example.org";
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "node", NULL), 1);
+	expect_command(q, "weather", "weather@cgi.example.org", "Weather");
+	xmlFreeDoc(doc);
+	v.sender = "mallory@elsewhere.example";
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	assert_int_equal(children_with(query_of(doc, NS_DISCO_ITEMS), "item", "node", NULL), 0);
+	xmlFreeDoc(doc);
+	/* disco#info on a command's node: to whom may run it, else item-not-found */
+	v.node = "urn:x:admin";
+	v.sender = "alice@example.org";
+	doc = answer(SQ_DISCO_INFO, &v);
+	q = query_of(doc, NS_DISCO_INFO);
+	assert_int_equal(children_with(q, "identity", "type", "command-node"), 1);
+	assert_int_equal(children_with(q, "feature", "var", NS_COMMANDS_NODE), 1);
+	assert_int_equal(children_with(q, "feature", "var", "jabber:x:data"), 1);
+	xmlFreeDoc(doc);
+	v.sender = "bob@example.org";
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	xmlFreeDoc(doc);
+	/* items below a command's node: none exist */
+	v.sender = "alice@example.org";
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+	/* the bridge's own commands: to its admins only, at the component */
+	load_routes("[xmpp]\nmode = component\ncomponent = cgi.example.org\nsecret = pw\n"
+	            "admins = alice@example.org\n",
+	            ROUTES, &cfg);
+	v = (struct service_view){.cfg = &cfg, .node = NS_COMMANDS_NODE, .sender = "alice@example.org"};
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	q = query_of(doc, NS_DISCO_ITEMS);
+	assert_int_equal(children_with(q, "item", "node", NULL), 2);
+	expect_command(q, ADHOC_STATUS_NODE, "cgi.example.org", ADHOC_STATUS_NAME);
+	expect_command(q, ADHOC_RELOAD_NODE, "cgi.example.org", ADHOC_RELOAD_NAME);
+	xmlFreeDoc(doc);
+	v.node = ADHOC_STATUS_NODE;
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_int_equal(
+	    children_with(query_of(doc, NS_DISCO_INFO), "identity", "type", "command-node"), 1);
+	xmlFreeDoc(doc);
+	v.sender = "bob@example.org";
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	xmlFreeDoc(doc);
+	v.node = NS_COMMANDS_NODE;
+	doc = answer(SQ_DISCO_ITEMS, &v);
+	assert_int_equal(children_with(query_of(doc, NS_DISCO_ITEMS), "item", "node", NULL), 0);
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+	/* without commands, no feature */
+	load(CLIENT, &cfg);
+	v = (struct service_view){.cfg = &cfg};
+	doc = answer(SQ_DISCO_INFO, &v);
+	assert_int_equal(
+	    children_with(query_of(doc, NS_DISCO_INFO), "feature", "var", NS_COMMANDS_NODE), 0);
+	xmlFreeDoc(doc);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_query_of),     cmocka_unit_test(test_disco_info),
 	    cmocka_unit_test(test_items_client), cmocka_unit_test(test_items_component),
 	    cmocka_unit_test(test_ping_version), cmocka_unit_test(test_node_not_found),
+	    cmocka_unit_test(test_commands),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
