@@ -169,8 +169,9 @@ static void on_handler_ended(void *ud)
 	start_next(route);
 }
 
-/* The one exit of every request: send xml (may be NULL: no reply due) and free. */
-static void answer(struct request *r, char *xml, const char *what)
+/* The one exit of every request: send xml (may be NULL: no reply due; checked: written
+ * from checked parts, see reply.h) and free. */
+static void answer(struct request *r, char *xml, bool checked, const char *what)
 {
 	struct dispatcher *d = r->d;
 	struct route_rt *route = r->route;
@@ -183,15 +184,16 @@ static void answer(struct request *r, char *xml, const char *what)
 		log_error("route %s: no reply built for iq %s from %s", route->cfg->name,
 		          r->id ? r->id : "-", r->sender);
 		xml = reply_failure(&r->target, FAIL_HANDLER, NULL);
+		checked = false;
 	}
 	if (r->token[0])
 		grant_revoke(d->grants, r->token); /* the handler acts for this request no more */
-	if (xml && r->sink.send(r->sink.ud, xml) == SINK_REFUSED && r->must_answer) {
+	if (xml && r->sink.send(r->sink.ud, xml, checked) == SINK_REFUSED && r->must_answer) {
 		free(xml);
 		xml = reply_failure(&r->target, FAIL_HANDLER, "the reply was not XML a server accepts");
 		what = "reply refused by the outbound check";
 		if (xml)
-			r->sink.send(r->sink.ud, xml);
+			r->sink.send(r->sink.ud, xml, false);
 	}
 	route_stats_answer(route->stats, xml, r->failure);
 	if (was_running)
@@ -216,7 +218,7 @@ static void answer(struct request *r, char *xml, const char *what)
 static void answer_failure(struct request *r, enum bridge_failure f, const char *text)
 {
 	r->failure = f;
-	answer(r, reply_failure(&r->target, f, text), text ? text : bridge_failure_text(f));
+	answer(r, reply_failure(&r->target, f, text), false, text ? text : bridge_failure_text(f));
 }
 
 static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_failure bf)
@@ -226,16 +228,17 @@ static void on_handler_done(void *ud, struct cgi_response *resp, enum backend_fa
 	const char *why = NULL;
 	char what[64];
 	char *xml;
+	bool checked;
 	r->call = NULL;
 	if (f != FAIL_NONE) {
 		answer_failure(r, f, f == FAIL_UNAVAILABLE && r->d->stopping ? SHUTDOWN_TEXT : NULL);
 		return;
 	}
-	xml = stanza_job_reply(&r->job, &r->target, resp, &why);
+	xml = stanza_job_reply(&r->job, &r->target, resp, &why, &checked);
 	if (why)
 		log_warn("route %s: %s", r->route->cfg->name, why);
 	snprintf(what, sizeof what, "status %d%s", resp->status, why ? ", bad XML body" : "");
-	answer(r, xml, what);
+	answer(r, xml, checked, what);
 }
 
 static void start(struct request *r)

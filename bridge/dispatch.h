@@ -22,7 +22,8 @@ struct request;
  * sent. Output only: what the stanza says of itself is in its struct inbound. */
 enum { SINK_SENT = 0, SINK_REFUSED = -2 };
 struct reply_sink {
-	int (*send)(void *ud, const char *xml);
+	/* checked: the text comes from stanza_build.h's text writer (reply.h) */
+	int (*send)(void *ud, const char *xml, bool checked);
 	void *ud;
 };
 

@@ -228,7 +228,7 @@ char *adhoc_answer(const struct reply_target *t, const struct adhoc_stage *st,
 	if (resp->status >= 400 && resp->status < 500)
 		return canceled(t, st, resp);
 	if (resp->status < 200 || resp->status >= 300)
-		return reply_from_response(t, resp, NULL); /* the status table */
+		return reply_from_response(t, resp, NULL, NULL); /* the status table */
 	if (st->action == ADHOC_CANCEL)
 		return canceled(t, st, NULL);
 	if (!resp->body.len || !reply_is_xml_type(resp->content_type)) {

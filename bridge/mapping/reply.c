@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "xml_check.h"
+
 enum stanza_kind stanza_kind_of(const char *name)
 {
 	if (!name)
@@ -122,17 +124,61 @@ char *reply_failure(const struct reply_target *t, enum bridge_failure f, const c
 	return build_error(t, &e, text, strlen(text));
 }
 
-char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
-                          const char **log_reason)
+/* The reply to a successful response, in the envelope h; a text body is its first
+ * text_len bytes. A text body, an empty one and an XML body whose root element
+ * xml_check_verbatim passes as it is are written straight as text (*checked); anything
+ * else (a declared encoding, comments, envelope attributes that are not XML text) is
+ * built as a libxml2 tree from the document already read. */
+static char *success_reply(const struct reply_target *t, const struct stanza_head *h,
+                           const struct cgi_response *resp, size_t text_len, const char **why,
+                           bool *checked)
 {
-	const char *why = NULL;
-	xmlDocPtr doc;
-	xmlNodePtr root, payload = NULL;
+	bool as_text = stanza_head_is_text(h);
+	xmlDocPtr doc, body = NULL;
+	xmlNodePtr root, payload;
+	size_t start = 0, end = 0;
+
+	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
+		if (as_text && xml_check_verbatim(resp->body.data, resp->body.len, &start, &end)) {
+			*checked = true;
+			return stanza_write_xml(h, resp->body.data + start, end - start);
+		}
+		body = xml_check_read(resp->body.data, resp->body.len, XML_CHECK_DOCUMENT, why);
+		if (!body)
+			return reply_failure(t, FAIL_BAD_XML, *why);
+	} else if (as_text) {
+		*checked = true;
+		return resp->body.len ? stanza_write_text(h, "body", resp->body.data, text_len)
+		                      : stanza_write_xml(h, NULL, 0);
+	}
+	root = stanza_begin(&doc, h);
+	if (body) {
+		payload = stanza_adopt_payload(doc, body, why);
+		if (!payload) {
+			xmlFreeDoc(doc);
+			return reply_failure(t, FAIL_BAD_XML, *why);
+		}
+		xmlAddChild(root, payload);
+	} else if (resp->body.len) {
+		stanza_add_text(root, "body", resp->body.data, text_len);
+	}
+	return stanza_serialize(doc);
+}
+
+char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
+                          const char **log_reason, bool *checked)
+{
+	const char *why = NULL, *type;
 	bool success = resp->status >= 200 && resp->status < 300;
-	const char *type;
+	bool dummy;
+	size_t text_len = resp->body.len;
+	char *xml;
 
 	if (log_reason)
 		*log_reason = NULL;
+	if (!checked)
+		checked = &dummy;
+	*checked = false;
 	if (!reply_allowed(t->kind, t->type))
 		return NULL;
 	if (!success) {
@@ -147,25 +193,19 @@ char *reply_from_response(const struct reply_target *t, const struct cgi_respons
 	type = t->kind == KIND_IQ ? "result" : t->room ? "groupchat" : "chat";
 	if (t->room) { /* to the room, as a message of its own (no id of the speaker's) */
 		struct stanza_head h = {"message", type, NULL, t->room, t->from};
-		root = stanza_begin(&doc, &h);
-	} else
-		root = new_stanza(&doc, t, type);
-	if (resp->body.len && reply_is_xml_type(resp->content_type)) {
-		payload = stanza_xml_payload(doc, resp->body.data, resp->body.len, &why);
-		if (!payload) {
-			xmlFreeDoc(doc);
-			if (log_reason)
-				*log_reason = why;
-			return reply_failure(t, FAIL_BAD_XML, why);
-		}
-		xmlAddChild(root, payload);
-	} else if (resp->body.len) {
-		size_t len = resp->body.len;
 		/* a line in a room: without the newline a script ends its output with */
-		while (t->room && len &&
-		       (resp->body.data[len - 1] == '\n' || resp->body.data[len - 1] == '\r'))
-			len--;
-		stanza_add_text(root, "body", resp->body.data, len);
+		while (text_len &&
+		       (resp->body.data[text_len - 1] == '\n' || resp->body.data[text_len - 1] == '\r'))
+			text_len--;
+		xml = success_reply(t, &h, resp, text_len, &why, checked);
+	} else {
+		struct stanza_head h = {kind_name(t->kind), type, t->id, t->to, t->from};
+		xml = success_reply(t, &h, resp, text_len, &why, checked);
 	}
-	return stanza_serialize(doc);
+	if (why) {
+		*checked = false;
+		if (log_reason)
+			*log_reason = why;
+	}
+	return xml;
 }

@@ -36,9 +36,11 @@ bool reply_allowed(enum stanza_kind kind, const char *type);
 /* Every iq get/set needs exactly one answer. */
 bool reply_required(enum stanza_kind kind, const char *type);
 /* On an unusable response (e.g. bad XML) the error reply is built instead and, if
- * log_reason is given, *log_reason says why. */
+ * log_reason is given, *log_reason says why. *checked (checked may be NULL) is set when
+ * the text was written by stanza_build.h's text writer from checked parts, which the
+ * outbound check need not parse again (xmpp_link.h: link_send_checked). */
 char *reply_from_response(const struct reply_target *t, const struct cgi_response *resp,
-                          const char **log_reason);
+                          const char **log_reason, bool *checked);
 char *reply_failure(const struct reply_target *t, enum bridge_failure f, const char *text);
 bool reply_is_xml_type(const char *content_type);
 

@@ -3,14 +3,17 @@
  *
  * Handler text goes through stanza_clean_text before it becomes a text node, so nothing
  * a handler prints can make the bridge write a stanza the server would reject as
- * malformed; libxml2 escapes markup characters when the tree is dumped. */
+ * malformed; libxml2 escapes markup characters when the tree is dumped. The text writer
+ * at the end writes the same bytes for the hot reply path without a tree. */
 #include "stanza_build.h"
 
 #include <ctype.h>
 #include <libxml/parser.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "xml_check.h"
 
 void stanza_address(xmlNodePtr root, const char *to, const char *from)
@@ -113,11 +116,13 @@ void stanza_strip_restricted(xmlNodePtr n)
 
 xmlNodePtr stanza_xml_payload(xmlDocPtr into, const char *xml, size_t len, const char **why)
 {
-	xmlDocPtr d;
+	xmlDocPtr d = xml_check_read(xml, len, XML_CHECK_DOCUMENT, why);
+	return d ? stanza_adopt_payload(into, d, why) : NULL;
+}
+
+xmlNodePtr stanza_adopt_payload(xmlDocPtr into, xmlDocPtr d, const char **why)
+{
 	xmlNodePtr copy;
-	d = xml_check_read(xml, len, XML_CHECK_DOCUMENT, why);
-	if (!d)
-		return NULL;
 	stanza_strip_restricted(xmlDocGetRootElement(d));
 	copy = xmlDocCopyNode(xmlDocGetRootElement(d), into, 1);
 	xmlFreeDoc(d);
@@ -157,4 +162,124 @@ char *stanza_clean_text(const char *s, size_t len, size_t cap, bool trim)
 	}
 	*o = '\0';
 	return out;
+}
+
+/* The text writer. Its output is byte for byte what xmlNodeDump writes for the same tree
+ * (tests/unit/test_stanza_build.c compares the two): in attribute values & < > " and
+ * tab, LF and CR become references, and so does every character above ASCII (libxml2's
+ * choice for a document without an encoding); in text & < > and CR do. */
+
+static bool put(struct buf *b, const char *s, size_t n) { return buf_append(b, s, n) == 0; }
+
+/* The reference for an ASCII byte in an attribute value, or NULL to copy it. */
+static const char *attr_ref(unsigned char c)
+{
+	return c == '&'    ? "&amp;"
+	       : c == '<'  ? "&lt;"
+	       : c == '>'  ? "&gt;"
+	       : c == '"'  ? "&quot;"
+	       : c == '\t' ? "&#9;"
+	       : c == '\n' ? "&#10;"
+	       : c == '\r' ? "&#13;"
+	                   : NULL;
+}
+
+static bool put_attr_value(struct buf *b, const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v, *run = p;
+	char ref[16];
+	for (; *p; p++) {
+		const char *esc = attr_ref(*p);
+		size_t n = 1;
+		if (*p >= 0x80) { /* valid UTF-8: checked by stanza_head_is_text */
+			unsigned c = *p >= 0xF0 ? *p & 0x07u : *p >= 0xE0 ? *p & 0x0Fu : *p & 0x1Fu;
+			n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
+			for (size_t i = 1; i < n; i++)
+				c = (c << 6) | (p[i] & 0x3Fu);
+			snprintf(ref, sizeof ref, "&#x%X;", c);
+			esc = ref;
+		}
+		if (!esc)
+			continue;
+		if (!put(b, (const char *)run, (size_t)(p - run)) || !put(b, esc, strlen(esc)))
+			return false;
+		p += n - 1;
+		run = p + 1;
+	}
+	return put(b, (const char *)run, (size_t)(p - run));
+}
+
+static bool put_text(struct buf *b, const char *s, size_t len)
+{
+	const char *run = s, *end = s + len;
+	for (const char *p = s; p < end; p++) {
+		const char *esc = *p == '&'    ? "&amp;"
+		                  : *p == '<'  ? "&lt;"
+		                  : *p == '>'  ? "&gt;"
+		                  : *p == '\r' ? "&#13;"
+		                               : NULL;
+		if (!esc)
+			continue;
+		if (!put(b, run, (size_t)(p - run)) || !put(b, esc, strlen(esc)))
+			return false;
+		run = p + 1;
+	}
+	return put(b, run, (size_t)(end - run));
+}
+
+static bool attr_is_text(const char *v) { return !v || !xml_check_text(v, strlen(v), false); }
+
+bool stanza_head_is_text(const struct stanza_head *h)
+{
+	return attr_is_text(h->type) && attr_is_text(h->id) && attr_is_text(h->to) &&
+	       attr_is_text(h->from);
+}
+
+static bool put_head(struct buf *b, const struct stanza_head *h)
+{
+	const char *names[] = {"type", "id", "to", "from"};
+	const char *values[] = {h->type, h->id, h->to, h->from};
+	if (!put(b, "<", 1) || !put(b, h->name, strlen(h->name)))
+		return false;
+	for (size_t i = 0; i < 4; i++)
+		if (values[i] && (!put(b, " ", 1) || !put(b, names[i], strlen(names[i])) ||
+		                  !put(b, "=\"", 2) || !put_attr_value(b, values[i]) || !put(b, "\"", 1)))
+			return false;
+	return true;
+}
+
+static bool put_tail(struct buf *b, const char *name)
+{
+	return put(b, "</", 2) && put(b, name, strlen(name)) && put(b, ">", 1);
+}
+
+static char *finish(struct buf *b, bool ok)
+{
+	if (ok)
+		return buf_steal(b);
+	buf_free(b);
+	return NULL;
+}
+
+char *stanza_write_xml(const struct stanza_head *h, const char *xml, size_t len)
+{
+	struct buf b = {0};
+	if (!len)
+		return finish(&b, put_head(&b, h) && put(&b, "/>", 2));
+	return finish(&b,
+	              put_head(&b, h) && put(&b, ">", 1) && put(&b, xml, len) && put_tail(&b, h->name));
+}
+
+char *stanza_write_text(const struct stanza_head *h, const char *name, const char *s, size_t len)
+{
+	struct buf b = {0};
+	char *clean = stanza_clean_text(s, len, len * 3, false);
+	bool ok = clean && put_head(&b, h) && put(&b, "><", 2) && put(&b, name, strlen(name));
+	if (ok && *clean)
+		ok = put(&b, ">", 1) && put_text(&b, clean, strlen(clean)) && put_tail(&b, name);
+	else if (ok)
+		ok = put(&b, "/>", 2);
+	ok = ok && put_tail(&b, h->name);
+	free(clean);
+	return finish(&b, ok);
 }

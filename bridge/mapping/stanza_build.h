@@ -5,7 +5,10 @@
  * error element, text children cleaned of what XML forbids, and payloads that were
  * already parsed and checked. Modules for XEPs only build their payload below the
  * envelope this file makes. libxml2 does all escaping when the tree is serialized; the
- * serialized text still goes through the outbound check (xml_check.h) before sending. */
+ * serialized text still goes through the outbound check (xml_check.h) before sending.
+ * The ordinary reply to a successful response is instead written straight as text by
+ * the text writer below, from parts it checks, and needs no second parse
+ * (doc/xml-on-the-stream.md). */
 #ifndef XC_STANZA_BUILD_H
 #define XC_STANZA_BUILD_H
 
@@ -44,6 +47,8 @@ xmlNodePtr stanza_add_text(xmlNodePtr parent, const char *name, const char *s, s
  * returns a copy of its root element owned by doc, ready to be added as a payload;
  * NULL with *why otherwise. */
 xmlNodePtr stanza_xml_payload(xmlDocPtr doc, const char *xml, size_t len, const char **why);
+/* The same for a document xml_check_read returned; frees d. */
+xmlNodePtr stanza_adopt_payload(xmlDocPtr doc, xmlDocPtr d, const char **why);
 /* Drops comments and processing instructions below n (RFC 6120 11.1). */
 void stanza_strip_restricted(xmlNodePtr n);
 /* The first element among n and its following siblings, or NULL. */
@@ -53,5 +58,16 @@ xmlNodePtr stanza_first_element(xmlNodePtr n);
 char *stanza_clean_text(const char *s, size_t len, size_t cap, bool trim);
 /* The root element of doc as text, malloc'd (NULL when out of memory); frees doc. */
 char *stanza_serialize(xmlDocPtr doc);
+
+/* The text writer: the stanzas of the hot reply path written straight as text, byte
+ * for byte what stanza_serialize writes for the same tree, without building one. Only
+ * for heads whose attributes are valid UTF-8 of XML characters (stanza_head_is_text).
+ * The result needs no outbound check: every part was checked or escaped here. */
+bool stanza_head_is_text(const struct stanza_head *h);
+/* h around xml, len bytes of one element that xml_check_verbatim found fit to be written
+ * as it is (len 0: the empty stanza). NULL when out of memory. */
+char *stanza_write_xml(const struct stanza_head *h, const char *xml, size_t len);
+/* h around a child element name holding s, cleaned as stanza_add_text cleans it. */
+char *stanza_write_text(const struct stanza_head *h, const char *name, const char *s, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "adhoc_request.h"
 #include "soap_fault.h"
+#include "stanza_stdin.h"
 
 /* The stanza itself rides along in XMPP_ADHOC_STANZA; an environment string must stay
  * well under Linux's 128 KiB and the FastCGI encoder's 64 KiB per value. */
@@ -107,8 +108,6 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 	xmpp_stanza_t *stanza = in->stanza;
 	const struct route_cfg *rc = at->route;
 	const char *attrs[2 * (REQ_MAX_ATTRS + 8)];
-	char *text = NULL;
-	size_t text_len = 0;
 	const char *reason = NULL;
 	struct muc_env_var muc_vars[MUC_ENV_MAX];
 	char query[3 * 1024 + 1];
@@ -116,12 +115,14 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
 
 	if (in->payload == INBOUND_COMMAND)
 		command_copy(j, &in->command); /* first: a refused stage still settles */
-	if (xmpp_stanza_to_text(stanza, &text, &text_len) != XMPP_EOK)
+	switch (stanza_stdin_document(stanza, &j->input, &j->input_len)) {
+	case STDIN_OK:
+		break;
+	case STDIN_UNSERIALIZABLE:
 		return "the stanza cannot be serialized";
-	j->input = request_stdin_document(text, text_len, &j->input_len);
-	xmpp_free(xmpp_stanza_get_context(stanza), text);
-	if (!j->input)
+	case STDIN_NO_MEMORY:
 		return "out of memory";
+	}
 
 	n_attrs = xmpp_stanza_get_attribute_count(stanza);
 	if (n_attrs > REQ_MAX_ATTRS + 8)
@@ -181,10 +182,11 @@ static bool may_be_soap_fault(const struct cgi_response *resp)
 }
 
 char *stanza_job_reply(struct stanza_job *j, const struct reply_target *t,
-                       const struct cgi_response *resp, const char **why)
+                       const struct cgi_response *resp, const char **why, bool *checked)
 {
 	char *xml;
 	*why = NULL;
+	*checked = false;
 	if (j->is_command) {
 		struct adhoc_outcome o;
 		struct adhoc_stage st = {j->command.node, j->command.session, j->command.action};
@@ -196,5 +198,5 @@ char *stanza_job_reply(struct stanza_job *j, const struct reply_target *t,
 		return http_resp_build_for(t, resp, &j->http);
 	if (may_be_soap_fault(resp) && (xml = soap_fault_reply(t, resp)))
 		return xml;
-	return reply_from_response(t, resp, why);
+	return reply_from_response(t, resp, why, checked);
 }

@@ -55,8 +55,9 @@ const char *stanza_job_build(struct stanza_job *j, const struct inbound *in,
                              const struct stanza_job_place *at);
 void stanza_job_free(struct stanza_job *j);
 /* The reply to the job's stanza for a complete response; NULL only when out of memory
- * or when none is due. *why says why the body was unusable, when it was. */
+ * or when none is due. *why says why the body was unusable, when it was; *checked
+ * whether the outbound check may skip the text (reply_from_response). */
 char *stanza_job_reply(struct stanza_job *j, const struct reply_target *t,
-                       const struct cgi_response *resp, const char **why);
+                       const struct cgi_response *resp, const char **why, bool *checked);
 
 #endif

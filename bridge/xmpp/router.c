@@ -18,9 +18,10 @@
 #include "service.h"
 #include "stanza_depth.h"
 
-static int sink_send(void *ud, const char *xml)
+static int sink_send(void *ud, const char *xml, bool checked)
 {
-	return link_send(ud, xml) == LINK_REFUSED ? SINK_REFUSED : SINK_SENT;
+	int rc = checked ? link_send_checked(ud, xml) : link_send(ud, xml);
+	return rc == LINK_REFUSED ? SINK_REFUSED : SINK_SENT;
 }
 
 /* An iq get/set whose answer fails the outbound check still gets one answer. */

@@ -9,8 +9,10 @@
 #include "xml_check.h"
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 size_t xml_char_len(const unsigned char *s, size_t n)
 {
@@ -46,6 +48,10 @@ const char *xml_check_text(const char *s, size_t len, bool no_controls)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	while (p < end) {
+		if (*p >= 0x20 && *p < 0x7F) { /* printable ASCII, most of any text */
+			p++;
+			continue;
+		}
 		size_t n = xml_char_len(p, (size_t)(end - p));
 		if (!n)
 			return p[0] < 0x20 ? "a control character XML does not allow"
@@ -93,9 +99,11 @@ static const char *check_tree(xmlDocPtr d, enum xml_check_mode mode)
 	return NULL;
 }
 
+static bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 static bool starts_with_declaration(const char *text, size_t len)
 {
-	while (len && (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r'))
+	while (len && is_xml_space(*text))
 		text++, len--;
 	return len >= 2 && text[0] == '<' && text[1] == '?';
 }
@@ -156,4 +164,131 @@ const char *xml_check_stanza(const char *text, size_t len)
 	xmlDocPtr d = xml_check_read(text, len, XML_CHECK_STANZA, &why);
 	xmlFreeDoc(d);
 	return d ? NULL : why;
+}
+
+/* The fast check's state: what a tree would have shown, gathered while parsing. */
+struct verbatim_scan {
+	unsigned depth; /* the open element's level, the root being 1 */
+	bool unusual;   /* a comment, PI, DTD, entity reference or too deep */
+};
+
+#define VERBATIM_MAX_LEVEL (XML_CHECK_MAX_DEPTH - 2) /* text in it, in a stanza: the limit */
+
+static void scan_start(void *ud, const xmlChar *localname, const xmlChar *prefix,
+                       const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                       int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+	struct verbatim_scan *v = ((xmlParserCtxtPtr)ud)->_private;
+	(void)localname, (void)prefix, (void)uri, (void)nb_namespaces, (void)namespaces;
+	(void)nb_attributes, (void)attributes;
+	if (++v->depth > VERBATIM_MAX_LEVEL || nb_defaulted)
+		v->unusual = true;
+}
+
+static void scan_end(void *ud, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+	struct verbatim_scan *v = ((xmlParserCtxtPtr)ud)->_private;
+	(void)localname, (void)prefix, (void)uri;
+	v->depth--;
+}
+
+static void scan_text(void *ud, const xmlChar *ch, int len) { (void)ud, (void)ch, (void)len; }
+
+static void scan_unusual(void *ud)
+{
+	((struct verbatim_scan *)((xmlParserCtxtPtr)ud)->_private)->unusual = true;
+}
+static void scan_comment(void *ud, const xmlChar *value) { (void)value, scan_unusual(ud); }
+static void scan_pi(void *ud, const xmlChar *target, const xmlChar *data)
+{
+	(void)target, (void)data, scan_unusual(ud);
+}
+static void scan_subset(void *ud, const xmlChar *name, const xmlChar *id, const xmlChar *uri)
+{
+	(void)name, (void)id, (void)uri, scan_unusual(ud);
+}
+static void scan_reference(void *ud, const xmlChar *name) { (void)name, scan_unusual(ud); }
+
+/* Parses text with libxml2 as xml_check_read does (same options, same memory input),
+ * through SAX callbacks that build no tree. (libxml2 2.9's static input buffers are not
+ * used: with them the parser missed end tags of a deep document.) */
+static bool verbatim_parse(const char *text, size_t len, struct verbatim_scan *v)
+{
+	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+	xmlParserInputBufferPtr buf;
+	xmlParserInputPtr input;
+	bool ok;
+
+	if (!ctxt)
+		return false;
+	buf = xmlParserInputBufferCreateMem(text, (int)len, XML_CHAR_ENCODING_NONE);
+	input = buf ? xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE) : NULL;
+	if (!input) {
+		xmlFreeParserInputBuffer(buf);
+		xmlFreeParserCtxt(ctxt);
+		return false;
+	}
+	/* the buffer holds all of text: without a read callback libxml2 stops asking for
+	 * more at every step (60 times for a 1 KB body, half of the parse) */
+	buf->readcallback = NULL;
+	inputPush(ctxt, input);
+	xmlCtxtUseOptions(ctxt,
+	                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_OLD10);
+	ctxt->sax->startDocument = NULL; /* no document: nothing to build */
+	ctxt->sax->endDocument = NULL;
+	ctxt->sax->startElementNs = scan_start;
+	ctxt->sax->endElementNs = scan_end;
+	ctxt->sax->characters = scan_text;
+	ctxt->sax->ignorableWhitespace = scan_text;
+	ctxt->sax->cdataBlock = scan_text;
+	ctxt->sax->comment = scan_comment;
+	ctxt->sax->processingInstruction = scan_pi;
+	ctxt->sax->internalSubset = scan_subset;
+	ctxt->sax->externalSubset = scan_subset;
+	ctxt->sax->reference = scan_reference;
+	/* no declarations: a DTD already makes the body unusual */
+	ctxt->sax->entityDecl = NULL;
+	ctxt->sax->attributeDecl = NULL;
+	ctxt->sax->elementDecl = NULL;
+	ctxt->sax->notationDecl = NULL;
+	ctxt->sax->unparsedEntityDecl = NULL;
+	ctxt->sax->resolveEntity = NULL;
+	ctxt->sax->getParameterEntity = NULL;
+	ctxt->_private = v; /* callbacks get the context, as libxml2's own do */
+	xmlParseDocument(ctxt);
+	/* and it read all of text, to the end (what follows the root was white space) */
+	ok = ctxt->wellFormed && ctxt->nsWellFormed && !v->unusual && v->depth == 0 &&
+	     xmlByteConsumed(ctxt) == (long)len && ctxt->version &&
+	     strcmp((const char *)ctxt->version, "1.0") == 0 &&
+	     (!ctxt->encoding || strcasecmp((const char *)ctxt->encoding, "UTF-8") == 0) &&
+	     !ctxt->myDoc;
+	xmlFreeParserCtxt(ctxt);
+	return ok;
+}
+
+bool xml_check_verbatim(const char *text, size_t len, size_t *start, size_t *end)
+{
+	struct verbatim_scan v = {0, false};
+	size_t s = 0, e = len;
+	if (len > INT_MAX)
+		return false;
+	while (s < e && is_xml_space(text[s]))
+		s++;
+	if (e - s >= 2 && text[s] == '<' && text[s + 1] == '?') { /* the declaration */
+		const char *q = memmem(text + s, e - s, "?>", 2);
+		if (!q)
+			return false;
+		s = (size_t)(q - text) + 2;
+		while (s < e && is_xml_space(text[s]))
+			s++;
+	}
+	while (e > s && is_xml_space(text[e - 1]))
+		e--;
+	if (e - s < 3 || text[s] != '<' || text[s + 1] == '?' || text[s + 1] == '!' ||
+	    text[e - 1] != '>' || xml_check_text(text + s, e - s, false) ||
+	    !verbatim_parse(text, len, &v))
+		return false;
+	*start = s;
+	*end = e;
+	return true;
 }

@@ -31,6 +31,16 @@ enum xml_check_mode {
 /* The document if text passes the checks of mode, else NULL with *why (a static text). */
 xmlDocPtr xml_check_read(const char *text, size_t len, enum xml_check_mode mode, const char **why);
 
+/* True when text, a handler's XML body, is a document xml_check_read accepts in
+ * DOCUMENT mode whose root element may be written on the stream byte for byte as the
+ * child of a stanza; text[*start, *end) is that element. Parsed without building a tree;
+ * it takes only an XML 1.0 declaration in UTF-8 and white space around the element,
+ * valid UTF-8 of XML characters, no byte-order mark, comment, processing instruction,
+ * DTD or entity reference, and nesting two levels below the limit. Written so, inside
+ * an envelope whose attributes are XML text, the stanza passes xml_check_stanza. False
+ * says nothing: read the body with xml_check_read. */
+bool xml_check_verbatim(const char *text, size_t len, size_t *start, size_t *end);
+
 /* NULL if text is one stanza a server accepts, else why not (a static text). */
 const char *xml_check_stanza(const char *text, size_t len);
 

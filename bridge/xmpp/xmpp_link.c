@@ -850,13 +850,18 @@ static void note_answer(struct xmpp_link *l, const char *xml)
 
 int link_send(struct xmpp_link *l, const char *xml)
 {
-	size_t len = strlen(xml);
-	struct sm_item *it;
-	const char *why = xml_check_stanza(xml, len);
+	const char *why = xml_check_stanza(xml, strlen(xml));
 	if (why) {
 		log_error("%s: stanza not sent, a server would refuse it: %s", l->label, why);
 		return LINK_REFUSED;
 	}
+	return link_send_checked(l, xml);
+}
+
+int link_send_checked(struct xmpp_link *l, const char *xml)
+{
+	size_t len = strlen(xml);
+	struct sm_item *it;
 	note_answer(l, xml);
 	if (can_send_now(l) && !l->out_head && l->sm == SM_OFF) {
 		send_text(l, xml, len);

@@ -34,6 +34,9 @@ enum link_send_result { LINK_SENT = 0, LINK_QUEUED = 1, LINK_DROPPED = -1, LINK_
  * passes xml_check_stanza() first: one the server would close the stream for is
  * logged and refused (LINK_REFUSED), never sent. */
 int link_send(struct xmpp_link *link, const char *xml);
+/* The same without the check, for text stanza_build.h's text writer made from checked
+ * parts (reply.h: reply_from_response's *checked); never for text from elsewhere. */
+int link_send_checked(struct xmpp_link *link, const char *xml);
 /* Starts a clean disconnect; link_closed() tells when it is done. */
 void link_stop(struct xmpp_link *link);
 int link_closed(const struct xmpp_link *link);

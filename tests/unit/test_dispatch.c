@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "response.h"
+#include "xml_check.h"
 
 /* ---- the fake backend ---- */
 
@@ -137,11 +138,13 @@ static struct sent {
 	unsigned total;
 } sent;
 
-static int sink_send(void *ud, const char *xml)
+static int sink_send(void *ud, const char *xml, bool checked)
 {
 	const char *p = strstr(xml, "id=\"");
 	int id;
 	(void)ud;
+	if (checked) /* what the outbound check may skip must pass it */
+		assert_null(xml_check_stanza(xml, strlen(xml)));
 	sent.total++;
 	assert_non_null(p);
 	id = atoi(p + 4);

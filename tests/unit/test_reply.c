@@ -377,7 +377,7 @@ static void test_iq_result_xml_payload(void **state)
 	make_resp(&r, "Content-Type: application/xml\n\n<?xml version='1.0'?>\n"
 	              "<query xmlns='urn:example:q'><item a='1'>t&amp;x &lt;y&gt;</item>"
 	              "<p:other xmlns:p='urn:example:p'/></query>\n");
-	out = reply_from_response(&t, &r, &why);
+	out = reply_from_response(&t, &r, &why, NULL);
 	assert_null(why);
 	d = parse_out(out);
 	root = xmlDocGetRootElement(d);
@@ -413,7 +413,7 @@ static void test_xml_content_types(void **state)
 		xmlDocPtr d;
 		snprintf(raw, sizeof raw, "Content-Type: %s\r\n\r\n<x xmlns='urn:x'/>", types[i]);
 		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, NULL);
+		out = reply_from_response(&t, &r, NULL, NULL);
 		d = parse_out(out);
 		assert_name(first_element(xmlDocGetRootElement(d)->children), "x", "urn:x");
 		xmlFreeDoc(d);
@@ -431,7 +431,7 @@ static void test_iq_result_text_body(void **state)
 	xmlNodePtr root, body;
 	(void)state;
 	make_resp(&r, "Content-Type: text/plain\n\n a & b < c > d \n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	assert_non_null(strstr(out, "&amp;"));
 	assert_non_null(strstr(out, "&lt;"));
 	assert_non_null(strstr(out, "&gt;"));
@@ -449,7 +449,7 @@ static void test_iq_result_text_body(void **state)
 
 	/* an XML-looking body in text/plain stays text */
 	make_resp(&r, "Content-Type: text/plain\n\n<evil/>");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	body = first_element(xmlDocGetRootElement(d)->children);
 	assert_name(body, "body", NULL);
@@ -468,7 +468,7 @@ static void test_iq_result_text_cleaned(void **state)
 	xmlDocPtr d;
 	(void)state;
 	make_resp(&r, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	assert_content(first_element(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
 	xmlFreeDoc(d);
@@ -490,7 +490,7 @@ static void test_iq_result_empty(void **state)
 		xmlNodePtr root;
 		t.type = "set";
 		make_resp(&r, raws[i]);
-		out = reply_from_response(&t, &r, &why);
+		out = reply_from_response(&t, &r, &why, NULL);
 		assert_null(why);
 		d = parse_out(out);
 		root = xmlDocGetRootElement(d);
@@ -515,21 +515,21 @@ static void test_404_with_text(void **state)
 	char *out;
 	(void)state;
 	make_resp(&r, "Status: 404 Not Found\nContent-Type: text/plain\n\n\n  no such item <&>\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "item-not-found", "cancel", NULL, "no such item <&>");
 	free(out);
 	response_free(&r);
 
 	/* without a body, no <text> */
 	make_resp(&r, "Status: 404\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "item-not-found", "cancel", NULL, NULL);
 	free(out);
 	response_free(&r);
 
 	/* a body of white space only, no <text> either */
 	make_resp(&r, "Status: 500\n\n \r\n\t\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "internal-server-error", "cancel", NULL, NULL);
 	free(out);
 	response_free(&r);
@@ -545,7 +545,7 @@ static void test_error_carries_addresses(void **state)
 	(void)state;
 	t.from = "bridge@example.org/echo";
 	make_resp(&r, "Status: 403\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "error");
@@ -559,7 +559,7 @@ static void test_error_carries_addresses(void **state)
 	t.id = NULL;
 	t.to = NULL;
 	t.from = NULL;
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "id", NULL);
@@ -573,7 +573,7 @@ static void test_error_carries_addresses(void **state)
 	t = iq_get();
 	t.id = "a\"b'<&>";
 	make_resp(&r, "Status: 403\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "a\"b'<&>");
 	xmlFreeDoc(d);
@@ -589,20 +589,20 @@ static void test_redirect_and_gone(void **state)
 	(void)state;
 	make_resp(&r, "Location: xmpp:other@example.org/svc\n\n");
 	assert_int_equal(r.status, 302);
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "redirect", "modify", "xmpp:other@example.org/svc", NULL);
 	free(out);
 	response_free(&r);
 
 	make_resp(&r, "Status: 301 Moved Permanently\nLocation: xmpp:new@example.org\n"
 	              "Content-Type: text/plain\n\nmoved\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "gone", "cancel", "xmpp:new@example.org", "moved");
 	free(out);
 	response_free(&r);
 
 	make_resp(&r, "Location: http://example.org/\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "undefined-condition", "cancel", NULL, NULL);
 	free(out);
 	response_free(&r);
@@ -624,7 +624,7 @@ static void test_error_text_capped(void **state)
 	for (size_t i = 0, at = strlen(raw); i < n / 2; i++, at += 2)
 		memcpy(raw + at, "\xc3\xa9", 3);
 	make_resp(&r, raw);
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	err = first_element(xmlDocGetRootElement(d)->children);
 	text = first_element(first_element(err->children)->next);
@@ -649,7 +649,7 @@ static void test_error_text_cleaned(void **state)
 	char *out;
 	(void)state;
 	make_resp(&r, "Status: 400\nContent-Type: text/plain\n\nbad\x01 \xc3 input\x1b\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
 	free(out);
 	response_free(&r);
@@ -676,13 +676,13 @@ static void test_malformed_xml_body(void **state)
 		char raw[256], *out;
 		snprintf(raw, sizeof raw, "Content-Type: application/xml\n\n%s", bodies[i]);
 		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why);
+		out = reply_from_response(&t, &r, &why, NULL);
 		assert_non_null(why);
 		assert_non_null(strstr(why, "well-formed"));
 		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
 		free(out);
 		/* log_reason is optional */
-		out = reply_from_response(&t, &r, NULL);
+		out = reply_from_response(&t, &r, NULL, NULL);
 		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
 		free(out);
 		response_free(&r);
@@ -704,7 +704,7 @@ static void test_doctype_refused(void **state)
 		char raw[256], *out;
 		snprintf(raw, sizeof raw, "Content-Type: text/xml\n\n%s", bodies[i]);
 		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why);
+		out = reply_from_response(&t, &r, &why, NULL);
 		assert_non_null(why);
 		assert_non_null(strstr(why, "document type"));
 		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
@@ -728,7 +728,7 @@ static void test_no_comments_or_pis(void **state)
 	make_resp(&r, "Content-Type: application/xml\n\n<!-- before --><?pi before?>"
 	              "<q xmlns='urn:q'><!-- inside --><a><?pi inside?>x<!--deep--></a></q>"
 	              "<!-- after -->");
-	out = reply_from_response(&t, &r, &why);
+	out = reply_from_response(&t, &r, &why, NULL);
 	assert_null(why);
 	assert_null(strstr(out, "<!--"));
 	assert_null(strstr(out, "<?"));
@@ -758,12 +758,12 @@ static void test_message_success(void **state)
 	xmlNodePtr root, body;
 	(void)state;
 	make_resp(&r, "Content-Type: text/plain\n\nhello & welcome\n");
-	assert_null(reply_from_response(&t, &r, &why));
+	assert_null(reply_from_response(&t, &r, &why, NULL));
 	assert_null(why);
 
 	t.message_replies = true;
 	t.from = "bridge@example.org/hello";
-	out = reply_from_response(&t, &r, &why);
+	out = reply_from_response(&t, &r, &why, NULL);
 	d = parse_out(out);
 	root = xmlDocGetRootElement(d);
 	assert_name(root, "message", NULL);
@@ -781,12 +781,12 @@ static void test_message_success(void **state)
 
 	/* an empty body: nothing to say */
 	make_resp(&r, "Content-Type: text/plain\n\n");
-	assert_null(reply_from_response(&t, &r, NULL));
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
 	response_free(&r);
 
 	/* an XML body is embedded as in an iq result */
 	make_resp(&r, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	d = parse_out(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "chat");
@@ -804,12 +804,12 @@ static void test_message_error(void **state)
 	char *out;
 	(void)state;
 	make_resp(&r, "Status: 503\nContent-Type: text/plain\n\ndown for maintenance\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "message", "service-unavailable", "wait", NULL, "down for maintenance");
 	free(out);
 	/* never answer an error */
 	t.type = "error";
-	assert_null(reply_from_response(&t, &r, NULL));
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
 	response_free(&r);
 }
 
@@ -825,11 +825,11 @@ static void test_presence(void **state)
 	xmlDocPtr d;
 	(void)state;
 	make_resp(&r, "Content-Type: text/plain\n\nseen\n");
-	assert_null(reply_from_response(&t, &r, NULL));
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
 	response_free(&r);
 
 	make_resp(&r, "Status: 500\n\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "presence", "internal-server-error", "cancel", NULL, NULL);
 	d = parse_out(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "p1");
@@ -838,7 +838,7 @@ static void test_presence(void **state)
 	free(out);
 
 	t.type = "error";
-	assert_null(reply_from_response(&t, &r, NULL));
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
 	response_free(&r);
 }
 
@@ -852,14 +852,14 @@ static void test_no_reply_to_result_or_error(void **state)
 		const char *why = "unset";
 		t.type = types[i];
 		make_resp(&r, "Content-Type: application/xml\n\n<a/>");
-		assert_null(reply_from_response(&t, &r, &why));
+		assert_null(reply_from_response(&t, &r, &why, NULL));
 		assert_null(why);
 		response_free(&r);
 		make_resp(&r, "Status: 500\n\n");
-		assert_null(reply_from_response(&t, &r, NULL));
+		assert_null(reply_from_response(&t, &r, NULL, NULL));
 		response_free(&r);
 		make_resp(&r, "Content-Type: application/xml\n\n<broken>");
-		assert_null(reply_from_response(&t, &r, NULL));
+		assert_null(reply_from_response(&t, &r, NULL, NULL));
 		response_free(&r);
 		assert_null(reply_failure(&t, FAIL_TIMEOUT, NULL));
 	}
@@ -1010,7 +1010,7 @@ static void test_room_replies(void **state)
 	(void)state;
 	/* 2xx: a groupchat message to the room, without the speaker's id or the newline */
 	make_resp(&r, "Content-Type: text/plain\n\nsunny\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	assert_non_null(out);
 	assert_non_null(strstr(out, "type=\"groupchat\""));
 	assert_non_null(strstr(out, "to=\"dev@conference.example.org\""));
@@ -1020,7 +1020,7 @@ static void test_room_replies(void **state)
 	response_free(&r);
 	/* an error: a line in the room for the speaker, never a stanza error */
 	make_resp(&r, "Status: 403 Forbidden\nContent-Type: text/plain\n\nnot for you\n");
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	assert_non_null(out);
 	assert_null(strstr(out, "type=\"error\""));
 	assert_non_null(strstr(out, "type=\"groupchat\""));
@@ -1028,14 +1028,14 @@ static void test_room_replies(void **state)
 	free(out);
 	/* privately: a chat message to room/nick */
 	t = room_message(ROOM_ERRORS_PRIVATE);
-	out = reply_from_response(&t, &r, NULL);
+	out = reply_from_response(&t, &r, NULL, NULL);
 	assert_non_null(strstr(out, "type=\"chat\""));
 	assert_non_null(strstr(out, "to=\"dev@conference.example.org/alice\""));
 	assert_non_null(strstr(out, "<body>forbidden: not for you</body>"));
 	free(out);
 	/* or not at all */
 	t = room_message(ROOM_ERRORS_NONE);
-	assert_null(reply_from_response(&t, &r, NULL));
+	assert_null(reply_from_response(&t, &r, NULL, NULL));
 	assert_null(reply_failure(&t, FAIL_TIMEOUT, NULL));
 	response_free(&r);
 	t = room_message(ROOM_ERRORS_ROOM);

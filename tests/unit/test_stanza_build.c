@@ -5,8 +5,10 @@
  * type, the condition and its text in the stanzas namespace, the <text> cleaned,
  * trimmed, capped and left out when empty, the returned element taking an application
  * condition), escaping of markup in attributes and text, cleaned text children, payload
- * parsing (comments and PIs dropped, DTDs and bad XML refused with a reason), and
- * stanza_first_element. */
+ * parsing (comments and PIs dropped, DTDs and bad XML refused with a reason),
+ * stanza_first_element, and the text writer: byte for byte the tree's serialization for
+ * nasty attributes and every byte value in a text child, the verbatim payload, and heads
+ * it must leave to the tree (attributes that are not XML text). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "stanza_build.h"
+#include "xml_check.h"
 
 static void test_envelope_order_and_nulls(void **state)
 {
@@ -196,6 +199,75 @@ static void test_clean_text(void **state)
 	free(out);
 }
 
+/* The tree the text writer stands for: h with a text child (name NULL: none). */
+static char *tree_text(const struct stanza_head *h, const char *name, const char *s, size_t len)
+{
+	xmlDocPtr doc;
+	xmlNodePtr root = stanza_begin(&doc, h);
+	if (name)
+		stanza_add_text(root, name, s, len);
+	return stanza_serialize(doc);
+}
+
+static const struct stanza_head heads[] = {
+    {"iq", "result", "a1", "u@h/r", "svc.h"},
+    {"message", "chat", NULL, "u@h", NULL},
+    {"presence", NULL, NULL, NULL, NULL},
+    {"iq", "result", "a&b<c>\"d'e\t\n\r x\x7F", "a&b@h/<x>", "s\"v'c"},
+    {"iq", "result", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xC2\x80\xEF\xBF\xBD", "\xC3\xA9@h",
+     NULL},
+};
+
+static void test_writer_equals_tree(void **state)
+{
+	static const char tail[] =
+	    "]]> &amp; \xC3\xA9\xF0\x9F\x98\x80 \xED\xA0\x80 \xEF\xBF\xBE \r\n x";
+	char all[256 + sizeof tail];
+	(void)state;
+	for (int i = 0; i < 256; i++) /* every byte, invalid UTF-8 and NUL included */
+		all[i] = (char)i;
+	memcpy(all + 256, tail, sizeof tail);
+	for (size_t i = 0; i < sizeof heads / sizeof heads[0]; i++) {
+		const char *texts[] = {"plain", "a & b < c > d \"'", all, " "};
+		size_t lens[] = {5, 17, 256 + sizeof tail - 1, 1};
+		assert_true(stanza_head_is_text(&heads[i]));
+		for (size_t k = 0; k < 4; k++) {
+			char *want = tree_text(&heads[i], "body", texts[k], lens[k]);
+			char *got = stanza_write_text(&heads[i], "body", texts[k], lens[k]);
+			assert_string_equal(got, want);
+			assert_null(xml_check_stanza(got, strlen(got)));
+			free(want);
+			free(got);
+		}
+		char *want = tree_text(&heads[i], NULL, NULL, 0);
+		char *got = stanza_write_xml(&heads[i], NULL, 0);
+		assert_string_equal(got, want);
+		free(want);
+		free(got);
+	}
+}
+
+static void test_writer_verbatim_payload(void **state)
+{
+	const char *body = "<x xmlns='urn:x' a=\"1\"><y>t &amp; &#xE9;</y><z></z></x>";
+	char *out;
+	(void)state;
+	out = stanza_write_xml(&heads[0], body, strlen(body));
+	assert_string_equal(out, "<iq type=\"result\" id=\"a1\" to=\"u@h/r\" from=\"svc.h\">"
+	                         "<x xmlns='urn:x' a=\"1\"><y>t &amp; &#xE9;</y><z></z></x></iq>");
+	assert_null(xml_check_stanza(out, strlen(out)));
+	free(out);
+}
+
+static void test_writer_refuses_heads(void **state)
+{
+	(void)state;
+	assert_false(stanza_head_is_text(&(struct stanza_head){"iq", "result", "a\x01", NULL, NULL}));
+	assert_false(stanza_head_is_text(&(struct stanza_head){"iq", "result", "1", "\xC3(", NULL}));
+	assert_false(
+	    stanza_head_is_text(&(struct stanza_head){"iq", "result", "1", NULL, "\xEF\xBF\xBE"}));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +282,9 @@ int main(void)
 	    cmocka_unit_test(test_payload_refused),
 	    cmocka_unit_test(test_first_element),
 	    cmocka_unit_test(test_clean_text),
+	    cmocka_unit_test(test_writer_equals_tree),
+	    cmocka_unit_test(test_writer_verbatim_payload),
+	    cmocka_unit_test(test_writer_refuses_heads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

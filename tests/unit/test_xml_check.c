@@ -9,7 +9,11 @@
  * libxml2's own 256); it accepts ordinary stanzas, bound prefixes, xml:lang, non-ASCII
  * text and names expat takes, and exactly XML_CHECK_MAX_DEPTH levels. Document mode
  * keeps comments and an XML declaration for the caller. xml_check_text tells XML
- * characters and, with no_controls, C0/C1 controls and DEL. */
+ * characters and, with no_controls, C0/C1 controls and DEL. xml_check_verbatim passes a
+ * handler's body to be written as it is only when document mode accepts it and the
+ * stanza around it passes the stanza check: declaration and white space skipped, but
+ * not with a byte-order mark, comment, PI, DTD, another encoding, or too deep; each
+ * such body still reads in document mode, and what it refuses is refused there too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -126,6 +130,76 @@ static void document_mode_keeps_comments(void **state)
 	assert_non_null(strstr(why, "document type"));
 }
 
+/* The verbatim part of body, or "" when it is left to the tree; "!" when refused. A
+ * verbatim part must read in document mode and pass, in an envelope, the stanza check. */
+static char *body_root(const char *body, size_t len)
+{
+	const char *why = NULL;
+	size_t s, e;
+	char *stanza;
+	xmlDocPtr d = xml_check_read(body, len, XML_CHECK_DOCUMENT, &why);
+	xmlFreeDoc(d);
+	if (!xml_check_verbatim(body, len, &s, &e))
+		return strdup(d ? "" : "!");
+	assert_non_null(d);
+	stanza = malloc(e - s + 16);
+	assert_non_null(stanza);
+	sprintf(stanza, "<iq>%.*s</iq>", (int)(e - s), body + s);
+	assert_null(chk(stanza));
+	free(stanza);
+	return strndup(body + s, e - s);
+}
+
+static void body_verbatim(void **state)
+{
+	static const struct {
+		const char *body, *root;
+	} cases[] = {
+	    {"<a/>", "<a/>"},
+	    {" \r\n<a x='1'>t</a>\n\n", "<a x='1'>t</a>"},
+	    {"<?xml version='1.0' encoding='utf-8'?>\n<q xmlns='u'><b/></q>", "<q xmlns='u'><b/></q>"},
+	    {"<?xml version=\"1.0\"?><a>&#xE9;&amp;</a>", "<a>&#xE9;&amp;</a>"},
+	    {"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE9</a>", ""},
+	    {"<?xml version='1.1'?><a/>", "!"},
+	    {"\xEF\xBB\xBF<a/>", ""},
+	    {"<!--c--><a/>", ""},
+	    {"<a/><!--c-->", ""},
+	    {"<a><?p x?></a>", ""},
+	    {"<a><b/>", "!"},
+	    {"<a:b/>", "!"},
+	    {"<a x=\"1\" x=\"2\"/>", "!"},
+	    {"<a>&foo;</a>", "!"},
+	    {"<a/><b/>", "!"},
+	    {"<a>\xC3(</a>", "!"},
+	    {"<a>\x01</a>", "!"},
+	    {"<!DOCTYPE a><a/>", "!"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = body_root(cases[i].body, strlen(cases[i].body));
+		assert_string_equal(got, cases[i].root);
+		free(got);
+	}
+}
+
+/* A payload two levels below the limit goes as it is; deeper ones are left to the tree
+ * (whose stanza the outbound check refuses when over the limit, as before). */
+static void body_depth(void **state)
+{
+	char *s, *got;
+	(void)state;
+	s = nested(XML_CHECK_MAX_DEPTH - 2);
+	got = body_root(s, strlen(s));
+	assert_string_equal(got, s);
+	free(got);
+	free(s);
+	s = nested(XML_CHECK_MAX_DEPTH - 1);
+	got = body_root(s, strlen(s));
+	assert_string_equal(got, "");
+	free(got);
+	free(s);
+}
+
 static void text_checks(void **state)
 {
 	(void)state;
@@ -142,10 +216,16 @@ static void text_checks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(accepts_ordinary_stanzas),     cmocka_unit_test(refuses_namespace_errors),
-	    cmocka_unit_test(refuses_fifth_edition_names),  cmocka_unit_test(refuses_bad_characters),
-	    cmocka_unit_test(refuses_restricted_xml),       cmocka_unit_test(limits_depth),
-	    cmocka_unit_test(document_mode_keeps_comments), cmocka_unit_test(text_checks),
+	    cmocka_unit_test(accepts_ordinary_stanzas),
+	    cmocka_unit_test(refuses_namespace_errors),
+	    cmocka_unit_test(refuses_fifth_edition_names),
+	    cmocka_unit_test(refuses_bad_characters),
+	    cmocka_unit_test(refuses_restricted_xml),
+	    cmocka_unit_test(limits_depth),
+	    cmocka_unit_test(document_mode_keeps_comments),
+	    cmocka_unit_test(text_checks),
+	    cmocka_unit_test(body_verbatim),
+	    cmocka_unit_test(body_depth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
