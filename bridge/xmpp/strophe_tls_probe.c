@@ -1,0 +1,53 @@
+/* strophe_tls_probe.c - tells the pump whether libstrophe's TLS layer read and still
+ * holds decrypted bytes.
+ *
+ * libstrophe 0.12 reads at most 4096 bytes per xmpp_run_once(), and with TLS the rest
+ * of a 16 KiB record sits decrypted inside OpenSSL, where poll(2) on the socket cannot
+ * see it. This file defines SSL_read, which the dynamic linker binds libstrophe's call
+ * to (as strophe_attrs.c does for expat): it calls OpenSSL's own SSL_read, found with
+ * dlsym(RTLD_NEXT), and notes that a read happened and whether SSL_pending() is still
+ * above zero. libstrophe asks SSL_pending() itself before each read, so a pump that
+ * calls again while this says "pending" leaves nothing behind. Built against another
+ * TLS backend the function is never called, tls_probe_active() stays false and the
+ * pump falls back to a fixed number of extra calls. OpenSSL's headers are not needed:
+ * SSL is only passed through. */
+#include "strophe_tls_probe.h"
+
+#include <dlfcn.h>
+
+typedef struct ssl_st SSL;
+typedef int ssl_read_fn(SSL *ssl, void *buf, int num);
+typedef int ssl_pending_fn(const SSL *ssl);
+
+int SSL_read(SSL *ssl, void *buf, int num);
+
+static ssl_read_fn *real_read;
+static ssl_pending_fn *real_pending;
+static bool active, did_read, pending;
+
+int SSL_read(SSL *ssl, void *buf, int num)
+{
+	int n;
+	if (!real_read) {
+		real_read = (ssl_read_fn *)dlsym(RTLD_NEXT, "SSL_read");
+		real_pending = (ssl_pending_fn *)dlsym(RTLD_NEXT, "SSL_pending");
+		if (!real_read)
+			return -1; /* only reachable with libssl's SSL_read gone: cannot happen */
+	}
+	n = real_read(ssl, buf, num);
+	did_read = true;
+	if (real_pending) {
+		active = true;
+		if (real_pending(ssl) > 0)
+			pending = true;
+	}
+	return n;
+}
+
+void tls_probe_reset(void) { did_read = pending = false; }
+
+bool tls_probe_active(void) { return active; }
+
+bool tls_probe_read(void) { return did_read; }
+
+bool tls_probe_pending(void) { return pending; }

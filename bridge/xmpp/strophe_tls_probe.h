@@ -1,0 +1,18 @@
+/* strophe_tls_probe.h - whether libstrophe's OpenSSL layer read, and holds decrypted
+ * bytes that poll(2) cannot see (see strophe_tls_probe.c). */
+#ifndef STROPHE_TLS_PROBE_H
+#define STROPHE_TLS_PROBE_H
+
+#include <stdbool.h>
+
+/* Forgets what the calls before saw; the pump calls it before each xmpp_run_once(). */
+void tls_probe_reset(void);
+/* True once an SSL_read went through the probe and SSL_pending() could be asked:
+ * until then (or with another TLS backend) nothing below can be trusted. */
+bool tls_probe_active(void);
+/* Since the last reset: an SSL_read ran. */
+bool tls_probe_read(void);
+/* Since the last reset: an SSL_read left decrypted bytes behind (SSL_pending > 0). */
+bool tls_probe_pending(void);
+
+#endif
