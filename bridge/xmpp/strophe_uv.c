@@ -2,10 +2,14 @@
  *
  * The uv_poll handle never watches libstrophe's own descriptor: libstrophe closes its
  * socket before telling us, and libuv must not watch a closed descriptor. It watches a
- * duplicate we own, closed together with the handle. Progress is judged by poll(2) on
- * the duplicates: while a socket is readable another xmpp_run_once() follows, since
- * the call that reads only writes the answers it queued on the next call. A few calls
- * more drain bytes that TLS already decrypted, which poll cannot see. */
+ * duplicate we own, closed together with the handle. Each xmpp_run_once() writes the
+ * queue, then reads at most 4096 bytes; a call that read is followed by another, since
+ * the answers the read queued are only written by the next call. Whether a call read
+ * is known from strophe_tls_probe.c for a TLS connection (which also says whether
+ * OpenSSL holds decrypted bytes that poll cannot see) and from poll(2) on the
+ * duplicate for a plain one. When a TLS connection runs without the probe (another TLS
+ * backend), poll plus a few extra calls drain what TLS may hold, as before. Whatever
+ * stays unread on the socket wakes the level-triggered uv_poll handle again. */
 #include "strophe_uv.h"
 
 #include <fcntl.h>
@@ -14,9 +18,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strophe_tls_probe.h"
 
 #define SL_MAX_ROUNDS 64 /* bound on calls per pump while sockets stay readable */
-#define SL_TLS_DRAIN 4   /* extra calls for TLS-buffered records (16 KiB / 4 KiB) */
+#define SL_TLS_DRAIN 4   /* without the probe: extra calls for a 16 KiB record / 4 KiB */
 #define SL_TICK_MS 250
 
 struct sl_watch {
@@ -31,13 +36,24 @@ struct sl_watch {
 
 static void pump(struct strophe_loop *sl);
 
-static bool any_readable(struct strophe_loop *sl)
+/* A watch whose reads the probe cannot report: a plain connection, or TLS without it. */
+static bool needs_poll(const struct sl_watch *w)
+{
+	return !w->stopped && !(tls_probe_active() && xmpp_conn_is_secured(w->conn));
+}
+
+/* Polls only the sockets the probe cannot speak for; *blind_tls: one of them is TLS. */
+static bool any_readable(struct strophe_loop *sl, bool *blind_tls)
 {
 	struct pollfd fds[64];
 	nfds_t n = 0;
+	*blind_tls = false;
 	for (struct sl_watch *w = sl->watches; w && n < 64; w = w->next)
-		if (!w->stopped)
+		if (needs_poll(w)) {
 			fds[n++] = (struct pollfd){.fd = w->fd, .events = POLLIN};
+			if (xmpp_conn_is_secured(w->conn))
+				*blind_tls = true;
+		}
 	return n && poll(fds, n, 0) > 0;
 }
 
@@ -60,13 +76,14 @@ static void pump(struct strophe_loop *sl)
 		return; /* never re-enter libstrophe */
 	sl->pumping = true;
 	for (;;) {
-		bool readable = any_readable(sl);
+		bool blind_tls, readable = any_readable(sl, &blind_tls);
+		tls_probe_reset();
 		xmpp_run_once(sl->ctx, 0);
 		if (++rounds >= SL_MAX_ROUNDS)
 			break;
-		if (readable)
-			continue;
-		if (drain-- == 0)
+		if (readable || tls_probe_read() || tls_probe_pending())
+			continue; /* this call read: the next writes what it queued, reads on */
+		if (!blind_tls || drain-- == 0)
 			break;
 	}
 	sl->pumping = false;
