@@ -9,8 +9,10 @@
  * above zero. libstrophe asks SSL_pending() itself before each read, so a pump that
  * calls again while this says "pending" leaves nothing behind. Built against another
  * TLS backend the function is never called, tls_probe_active() stays false and the
- * pump falls back to a fixed number of extra calls. OpenSSL's headers are not needed:
- * SSL is only passed through. */
+ * pump falls back to a fixed number of extra calls. SSL_write is wrapped the same way
+ * to note a write that did not take everything (a full socket), which libstrophe's
+ * queue length does not show. OpenSSL's headers are not needed: SSL is only passed
+ * through. */
 #include "strophe_tls_probe.h"
 
 #include <dlfcn.h>
@@ -18,12 +20,15 @@
 typedef struct ssl_st SSL;
 typedef int ssl_read_fn(SSL *ssl, void *buf, int num);
 typedef int ssl_pending_fn(const SSL *ssl);
+typedef int ssl_write_fn(SSL *ssl, const void *buf, int num);
 
 int SSL_read(SSL *ssl, void *buf, int num);
+int SSL_write(SSL *ssl, const void *buf, int num);
 
 static ssl_read_fn *real_read;
 static ssl_pending_fn *real_pending;
-static bool active, did_read, pending;
+static ssl_write_fn *real_write;
+static bool active, did_read, pending, write_short;
 
 int SSL_read(SSL *ssl, void *buf, int num)
 {
@@ -44,10 +49,26 @@ int SSL_read(SSL *ssl, void *buf, int num)
 	return n;
 }
 
-void tls_probe_reset(void) { did_read = pending = false; }
+int SSL_write(SSL *ssl, const void *buf, int num)
+{
+	int n;
+	if (!real_write) {
+		real_write = (ssl_write_fn *)dlsym(RTLD_NEXT, "SSL_write");
+		if (!real_write)
+			return -1;
+	}
+	n = real_write(ssl, buf, num);
+	if (n < num)
+		write_short = true;
+	return n;
+}
+
+void tls_probe_reset(void) { did_read = pending = write_short = false; }
 
 bool tls_probe_active(void) { return active; }
 
 bool tls_probe_read(void) { return did_read; }
 
 bool tls_probe_pending(void) { return pending; }
+
+bool tls_probe_write_short(void) { return write_short; }

@@ -14,5 +14,9 @@ bool tls_probe_active(void);
 bool tls_probe_read(void);
 /* Since the last reset: an SSL_read left decrypted bytes behind (SSL_pending > 0). */
 bool tls_probe_pending(void);
+/* Since the last reset: an SSL_write took less than it was given (or failed), so part
+ * of a stanza waits for the socket although xmpp_conn_send_queue_len() may say 0.
+ * libstrophe retries its unfinished writes at the start of every call. */
+bool tls_probe_write_short(void);
 
 #endif

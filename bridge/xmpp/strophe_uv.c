@@ -63,7 +63,8 @@ static void on_poll(uv_poll_t *h, int status, int events);
 static void arm(struct sl_watch *w)
 {
 	int events = UV_READABLE;
-	if (xmpp_conn_send_queue_len(w->conn) > 0)
+	if (xmpp_conn_send_queue_len(w->conn) > 0 ||
+	    (tls_probe_write_short() && sl_sees_short_writes(w->conn)))
 		events |= UV_WRITABLE;
 	if (events != w->events && uv_poll_start(&w->poll, events, on_poll) == 0)
 		w->events = events;
@@ -195,3 +196,8 @@ void sl_watch_stop(struct sl_watch *w)
 }
 
 int sl_watch_fd(const struct sl_watch *w) { return w ? w->fd : -1; }
+
+bool sl_sees_short_writes(xmpp_conn_t *conn)
+{
+	return tls_probe_active() && xmpp_conn_is_secured(conn);
+}
