@@ -10,17 +10,20 @@
  * calls again while this says "pending" leaves nothing behind. Built against another
  * TLS backend the function is never called, tls_probe_active() stays false and the
  * pump falls back to a fixed number of extra calls. SSL_write is wrapped the same way
- * to note a write that did not take everything (a full socket), which libstrophe's
- * queue length does not show. OpenSSL's headers are not needed: SSL is only passed
- * through. */
+ * to note, by socket (SSL_get_fd), a write that did not take everything (a full
+ * socket), which libstrophe's queue length does not show. OpenSSL's headers are not needed: SSL is
+ * only passed through. */
 #include "strophe_tls_probe.h"
 
 #include <dlfcn.h>
+#include <string.h>
+#include <sys/select.h>
 
 typedef struct ssl_st SSL;
 typedef int ssl_read_fn(SSL *ssl, void *buf, int num);
 typedef int ssl_pending_fn(const SSL *ssl);
 typedef int ssl_write_fn(SSL *ssl, const void *buf, int num);
+typedef int ssl_get_fd_fn(const SSL *ssl);
 
 int SSL_read(SSL *ssl, void *buf, int num);
 int SSL_write(SSL *ssl, const void *buf, int num);
@@ -28,7 +31,10 @@ int SSL_write(SSL *ssl, const void *buf, int num);
 static ssl_read_fn *real_read;
 static ssl_pending_fn *real_pending;
 static ssl_write_fn *real_write;
-static bool active, did_read, pending, write_short;
+static ssl_get_fd_fn *real_get_fd;
+static bool active, did_read, pending;
+/* sockets whose last write stopped short; libstrophe's are all below FD_SETSIZE */
+static unsigned char write_short[FD_SETSIZE / 8];
 
 int SSL_read(SSL *ssl, void *buf, int num)
 {
@@ -51,19 +57,24 @@ int SSL_read(SSL *ssl, void *buf, int num)
 
 int SSL_write(SSL *ssl, const void *buf, int num)
 {
-	int n;
+	int n, fd;
 	if (!real_write) {
 		real_write = (ssl_write_fn *)dlsym(RTLD_NEXT, "SSL_write");
+		real_get_fd = (ssl_get_fd_fn *)dlsym(RTLD_NEXT, "SSL_get_fd");
 		if (!real_write)
 			return -1;
 	}
 	n = real_write(ssl, buf, num);
-	if (n < num)
-		write_short = true;
+	if (n < num && real_get_fd && (fd = real_get_fd(ssl)) >= 0 && fd < FD_SETSIZE)
+		write_short[fd / 8] |= (unsigned char)(1u << (fd % 8));
 	return n;
 }
 
-void tls_probe_reset(void) { did_read = pending = write_short = false; }
+void tls_probe_reset(void)
+{
+	did_read = pending = false;
+	memset(write_short, 0, sizeof write_short);
+}
 
 bool tls_probe_active(void) { return active; }
 
@@ -71,4 +82,9 @@ bool tls_probe_read(void) { return did_read; }
 
 bool tls_probe_pending(void) { return pending; }
 
-bool tls_probe_write_short(void) { return write_short; }
+bool tls_probe_sees_writes(void) { return active && real_get_fd; }
+
+bool tls_probe_write_short(int fd)
+{
+	return fd >= 0 && fd < FD_SETSIZE && (write_short[fd / 8] & (1u << (fd % 8)));
+}

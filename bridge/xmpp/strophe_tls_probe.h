@@ -14,9 +14,12 @@ bool tls_probe_active(void);
 bool tls_probe_read(void);
 /* Since the last reset: an SSL_read left decrypted bytes behind (SSL_pending > 0). */
 bool tls_probe_pending(void);
-/* Since the last reset: an SSL_write took less than it was given (or failed), so part
- * of a stanza waits for the socket although xmpp_conn_send_queue_len() may say 0.
- * libstrophe retries its unfinished writes at the start of every call. */
-bool tls_probe_write_short(void);
+/* True once short writes can be told apart by socket (SSL_get_fd found). */
+bool tls_probe_sees_writes(void);
+/* Since the last reset: an SSL_write on libstrophe's socket fd took less than it was
+ * given (or failed), so part of a stanza waits for the socket although
+ * xmpp_conn_send_queue_len() may say 0. libstrophe retries its unfinished writes at
+ * the start of every call, so each call's answer replaces the last. */
+bool tls_probe_write_short(int fd);
 
 #endif

@@ -9,7 +9,9 @@
  * OpenSSL holds decrypted bytes that poll cannot see) and from poll(2) on the
  * duplicate for a plain one. When a TLS connection runs without the probe (another TLS
  * backend), poll plus a few extra calls drain what TLS may hold, as before. Whatever
- * stays unread on the socket wakes the level-triggered uv_poll handle again. */
+ * stays unread on the socket wakes the level-triggered uv_poll handle again. The socket
+ * is watched for writability while libstrophe's queue holds stanzas or, over TLS, while
+ * its last write there stopped short (the queue length leaves that stanza out). */
 #include "strophe_uv.h"
 
 #include <fcntl.h>
@@ -26,7 +28,8 @@
 
 struct sl_watch {
 	uv_poll_t poll;
-	int fd; /* our duplicate */
+	int fd;         /* our duplicate */
+	int strophe_fd; /* libstrophe's socket, as OpenSSL knows it */
 	xmpp_conn_t *conn;
 	struct strophe_loop *sl;
 	struct sl_watch *next;
@@ -64,7 +67,7 @@ static void arm(struct sl_watch *w)
 {
 	int events = UV_READABLE;
 	if (xmpp_conn_send_queue_len(w->conn) > 0 ||
-	    (tls_probe_write_short() && sl_sees_short_writes(w->conn)))
+	    (sl_sees_short_writes(w->conn) && tls_probe_write_short(w->strophe_fd)))
 		events |= UV_WRITABLE;
 	if (events != w->events && uv_poll_start(&w->poll, events, on_poll) == 0)
 		w->events = events;
@@ -80,8 +83,11 @@ static void pump(struct strophe_loop *sl)
 		bool blind_tls, readable = any_readable(sl, &blind_tls);
 		tls_probe_reset();
 		xmpp_run_once(sl->ctx, 0);
-		if (++rounds >= SL_MAX_ROUNDS)
+		if (++rounds >= SL_MAX_ROUNDS) {
+			if (tls_probe_read() || tls_probe_pending())
+				sl_kick(sl); /* go on next turn: poll cannot see what TLS holds */
 			break;
+		}
 		if (readable || tls_probe_read() || tls_probe_pending())
 			continue; /* this call read: the next writes what it queued, reads on */
 		if (!blind_tls || drain-- == 0)
@@ -164,6 +170,7 @@ struct sl_watch *sl_watch_start(struct strophe_loop *sl, xmpp_conn_t *conn, int 
 		free(w);
 		return NULL;
 	}
+	w->strophe_fd = fd;
 	w->conn = conn;
 	w->sl = sl;
 	w->poll.data = w;
@@ -199,5 +206,5 @@ int sl_watch_fd(const struct sl_watch *w) { return w ? w->fd : -1; }
 
 bool sl_sees_short_writes(xmpp_conn_t *conn)
 {
-	return tls_probe_active() && xmpp_conn_is_secured(conn);
+	return tls_probe_sees_writes() && xmpp_conn_is_secured(conn);
 }
