@@ -11,8 +11,8 @@
  * TLS backend the function is never called, tls_probe_active() stays false and the
  * pump falls back to a fixed number of extra calls. SSL_write is wrapped the same way
  * to note, by socket (SSL_get_fd), a write that did not take everything (a full
- * socket), which libstrophe's queue length does not show. OpenSSL's headers are not needed: SSL is
- * only passed through. */
+ * socket), which libstrophe's queue length does not show. OpenSSL's headers are not
+ * needed: SSL is only passed through. */
 #include "strophe_tls_probe.h"
 
 #include <dlfcn.h>
