@@ -9,7 +9,9 @@
 # A sender sends a refused request again (a `wait` error: the instance is
 # draining) under a new id, and never after a timeout, so "lost" means what
 # it says.  Covered: the split; SIGTERM of one instance mid-load (nothing
-# lost, nothing run twice); a rolling restart of all three; SIGKILL of one
+# run twice, no answer lost; only an iq the server routes to the connection
+# while it closes can go unanswered, and it never ran: see
+# doc/several-instances.md); a rolling restart of all three; SIGKILL of one
 # (what it held is lost, nothing more, and the others go on); an iq through
 # each instance's control socket answered every time (ejabberd hands ~1/N
 # of the answers to the instance that sent the iq); an iq result that
