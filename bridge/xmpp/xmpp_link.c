@@ -627,6 +627,27 @@ static bool is_barrier_answer(struct xmpp_link *l, xmpp_stanza_t *stanza)
 	return true;
 }
 
+/* Our </stream:stream> is out: nothing more may be written on this stream, neither an
+ * answer nor a relay. An iq or message read now was routed by the server to a closing
+ * connection (doc/several-instances.md, Draining); it is logged, not dropped silently.
+ * Presence and the answers to this link's own ack requests are of no one's concern. */
+static void log_read_after_close(struct xmpp_link *l, xmpp_stanza_t *stanza, const char *name)
+{
+	const char *type = xmpp_stanza_get_type(stanza), *id = xmpp_stanza_get_id(stanza);
+	const char *from = xmpp_stanza_get_from(stanza);
+	bool request;
+	if (strcmp(name, "message") != 0 && strcmp(name, "iq") != 0)
+		return;
+	if (id && strncmp(id, LINK_OWN_ID, strlen(LINK_OWN_ID)) == 0)
+		return;
+	request =
+	    strcmp(name, "iq") == 0 && type && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0);
+	log_warn("%s: %s %s from %s arrived after this end closed the stream: the server routed it "
+	         "to a closing connection, %s",
+	         l->label, name, id ? id : "(no id)", from ? from : "?",
+	         request ? "no answer can go out on it" : "dropped");
+}
+
 static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
 {
 	struct xmpp_link *l = ud;
@@ -634,6 +655,10 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
 	const char *ns = xmpp_stanza_get_ns(stanza);
 	const char *type, *id;
 	(void)conn;
+	if (l->state == LINK_CLOSING && name) {
+		log_read_after_close(l, stanza, name);
+		return 1;
+	}
 	if (l->state != LINK_ONLINE || !name)
 		return 1;
 	if (ns && strcmp(ns, XMPP_NS_SM) == 0) {

@@ -9,13 +9,16 @@
 # A sender sends a refused request again (a `wait` error: the instance is
 # draining) under a new id, and never after a timeout, so "lost" means what
 # it says.  Covered: the split; SIGTERM of one instance mid-load (nothing
-# lost, nothing run twice); a rolling restart of all three; SIGKILL of one
+# run twice, no answer lost; only an iq the server routes to the connection
+# while it closes can go unanswered, and it never ran: see
+# doc/several-instances.md); a rolling restart of all three; SIGKILL of one
 # (what it held is lost, nothing more, and the others go on); an iq through
 # each instance's control socket answered every time (ejabberd hands ~1/N
 # of the answers to the instance that sent the iq); an iq result that
 # answers nothing is logged; two instances on one socket path refused.
 
 import os
+import re
 import signal
 import socket
 import threading
@@ -165,6 +168,16 @@ def runs(run_log):
     return out
 
 
+AFTER_CLOSE = re.compile(r"iq (\S+) from \S+ arrived after this end closed "
+                         r"the stream: .*no answer can go out on it")
+
+
+def after_close(text):
+    """{logical id} of the iq sets a bridge read after it had sent its
+    </stream:stream> (logged; no answer can go out on that stream)."""
+    return {m.group(1).rsplit(".a", 1)[0] for m in AFTER_CLOSE.finditer(text)}
+
+
 def run_pids(run_log):
     """{logical id: set of the pids of the bridges that ran it}."""
     out = {}
@@ -219,6 +232,7 @@ class ScaleTest(unittest.TestCase):
         self.run_log = os.path.join(self.server.dir, "runs-%s.log"
                                     % self._testMethodName)
         self.instances = []
+        self.log_start = {}  # instance name: its log's size before this test
         self.load = None
 
     def tearDown(self):
@@ -232,6 +246,7 @@ class ScaleTest(unittest.TestCase):
         for n in names:
             i = Instance(self.server, n, self.run_log,
                          metrics_port=h.free_port() if metrics else None)
+            self.log_start[n] = i.log_size()
             self.instances.append(i)
             i.start(timeout=30)
             out.append(i)
@@ -253,6 +268,32 @@ class ScaleTest(unittest.TestCase):
                             self.logs()))
         twice = {k: n for k, n in runs(self.run_log).items() if n > 1}
         self.assertEqual(twice, {}, "run more than once")
+
+    def assertLostOnlyInTheCloseWindow(self, load, closes):
+        """After `closes` graceful stops: nothing the bridges accepted is lost
+        or run twice.  What can go: an iq the server routed to a connection
+        whose </stream:stream> was already on its way (ejabberd writes it on
+        the closing stream, or drops it with the connection, and bounces
+        nothing; doc/several-instances.md).  Such a request never ran, and
+        at most the requests then in flight (one per sender thread) go in
+        one close."""
+        lost = load.lost()
+        ran = runs(self.run_log)
+        closing = set()
+        for i in self.instances:
+            closing |= after_close(i.read_log(self.log_start[i.name]))
+        for k in lost:
+            self.assertEqual(load.outcome[k], ("no answer",), k)
+            self.assertFalse(k in ran, "%s got no answer but ran: an answer "
+                             "was lost\n%s" % (k, self.logs()))
+        self.assertLessEqual(len(lost), closes * len(load.threads),
+                             "lost: %s\n%s" % (lost, self.logs()))
+        # an iq a bridge read after its close got no answer from anywhere
+        self.assertEqual(closing - set(lost), set(),
+                         "logged as read after the close, yet answered")
+        twice = {k: n for k, n in ran.items() if n > 1}
+        self.assertEqual(twice, {}, "run more than once")
+        return lost, closing
 
     def split(self, names):
         instances = self.start_instances(names)
@@ -291,9 +332,11 @@ class ScaleTest(unittest.TestCase):
         self.assertNotIn("cut short", log)
         self.assertTrue(load.wait_answered(40), "b stalled:\n" + self.logs())
         load.finish()
+        lost, closing = self.assertLostOnlyInTheCloseWindow(load, 1)
         print("\n  SIGTERM mid-load: %d answered, %d refused with wait and "
-              "sent again" % (load.answered(), load.refused))
-        self.assertNothingLostOrRunTwice(load)
+              "sent again, %d routed to the closing connection (%d of them "
+              "read there after the close)" % (load.answered(), load.refused,
+                                               len(lost), len(closing)))
 
     def test_rolling_restart_loses_nothing(self):
         instances = self.start_instances(["a", "b", "c"])
@@ -313,10 +356,13 @@ class ScaleTest(unittest.TestCase):
         load.finish()
         pids = {i.proc.pid for i in instances}
         served = {p for p in load.by_pid() if p in pids}
+        lost, closing = self.assertLostOnlyInTheCloseWindow(
+            load, len(instances))
         print("\n  rolling restart: %d answered, %d refused with wait and "
-              "sent again; restarted instances served: %d of 3"
-              % (load.answered(), load.refused, len(served)))
-        self.assertNothingLostOrRunTwice(load)
+              "sent again; restarted instances served: %d of 3; %d routed "
+              "to a closing connection (%d of them read there after the "
+              "close)" % (load.answered(), load.refused, len(served),
+                          len(lost), len(closing)))
 
     def test_sigkill_loses_at_most_what_the_instance_held(self):
         a, b, c = self.start_instances(["a", "b", "c"])
