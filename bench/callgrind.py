@@ -2,6 +2,7 @@
 # bench/callgrind.py - instructions the bridge executes per FastCGI request (issue 15).
 #
 #   bench/callgrind.py --bin DIR [--requests N] [--warmup N] [--window W] [--out FILE]
+#   bench/callgrind.py --bin DIR --strace [--requests N] [--window W]
 #
 # Wall-clock and CPU-time figures move with whatever else the machine runs; the number
 # of instructions does not. This starts Prosody and fcgi-echo as bench/bench.py does,
@@ -12,6 +13,11 @@
 # FILE (default /tmp/callgrind.bridge). It prints the instructions per request; read
 # the profile with callgrind_annotate --inclusive=yes FILE. Loopback only; every
 # process it starts is stopped at exit (harness.cleanup_all).
+#
+# With --strace the bridge runs under strace -f -c instead, twice: once for --requests
+# / 5 requests and once for --requests, each in a fresh bridge with no warm-up, and the
+# system calls of the first run are subtracted from the second's, so start-up and
+# shutdown cancel out. It prints the calls per request by name, and their sum.
 
 import argparse
 import glob
@@ -58,6 +64,59 @@ def control(flag, bridge):
         raise H.HarnessError("callgrind_control %s: %s" % (flag, r.stdout.strip()))
 
 
+def strace_run(a, n, work):
+    """One bridge under strace -f -c serving n requests; returns {syscall: calls}."""
+    out = os.path.join(work, "strace.%d" % n)
+    wrapper = os.path.join(work, "xmpp-cgi-strace")
+    with open(wrapper, "w") as f:
+        f.write("#!/bin/sh\nexec /usr/bin/strace -f -c -o %s %s \"$@\"\n"
+                % (out, os.path.abspath(H.BRIDGE_BIN)))
+    os.chmod(wrapper, stat.S_IRWXU)
+    prosody = H.Prosody()
+    prosody.start()
+    try:
+        sock = os.path.join(work, "fcgi-echo-%d.sock" % n)
+        B.start_logged([B.FCGI_ECHO, "-s", sock], os.path.join(work, "fcgi-echo.log"))
+        B.wait_file(sock)
+        bridge = H.Bridge(prosody, [B.FastCGIRoute("fcgi", "unix:" + sock, timeout=60,
+                                                   max_concurrency=64, max_queue=4096)],
+                          binary=wrapper, extra_xmpp={"stream_management": "no"})
+        bridge.start(timeout=120)
+        loadgen(a, prosody, n, n)
+        # SIGTERM to the bridge alone: strace writes its table when the bridge is gone
+        with open("/proc/%d/task/%d/children" % (bridge.proc.pid, bridge.proc.pid)) as f:
+            child = int(f.read().split()[0])
+        os.kill(child, 15)
+        bridge.proc.wait(60)
+    finally:
+        H.cleanup_all()
+    calls = {}
+    with open(out) as f:
+        for line in f:
+            m = re.match(r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)\s*$", line)
+            if m and m.group(2) != "total":
+                calls[m.group(2)] = int(m.group(1))
+    return calls
+
+
+def strace_main(a):
+    work = tempfile.mkdtemp(prefix="xmpp-cgi-strace.")
+    small, large = a.requests // 5, a.requests
+    try:
+        before, after = strace_run(a, small, work), strace_run(a, large, work)
+    except H.HarnessError as e:
+        sys.stderr.write("strace: %s\n" % e)
+        return 1
+    per = {k: (after.get(k, 0) - before.get(k, 0)) / (large - small)
+           for k in set(before) | set(after)}
+    for k, v in sorted(per.items(), key=lambda kv: -kv[1]):
+        if abs(v) >= 0.05:
+            print("%-16s %6.2f" % (k, v))
+    print("requests=%d-%d window=%d syscalls_per_request=%.1f"
+          % (small, large, a.window, sum(per.values())))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--bin", required=True, help="directory with bench/loadgen")
@@ -65,7 +124,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--window", type=int, default=16)
     ap.add_argument("--out", default="/tmp/callgrind.bridge")
+    ap.add_argument("--strace", action="store_true",
+                    help="count system calls per request (two runs) instead")
     a = ap.parse_args()
+    if a.strace:
+        return strace_main(a)
     work = tempfile.mkdtemp(prefix="xmpp-cgi-callgrind.")
     wrapper = os.path.join(work, "xmpp-cgi-callgrind")
     raw = os.path.join(work, "callgrind.out")

@@ -2,10 +2,16 @@
  *
  * The uv_poll handle never watches libstrophe's own descriptor: libstrophe closes its
  * socket before telling us, and libuv must not watch a closed descriptor. It watches a
- * duplicate we own, closed together with the handle. Progress is judged by poll(2) on
- * the duplicates: while a socket is readable another xmpp_run_once() follows, since
- * the call that reads only writes the answers it queued on the next call. A few calls
- * more drain bytes that TLS already decrypted, which poll cannot see. */
+ * duplicate we own, closed together with the handle. Each xmpp_run_once() writes the
+ * queue, then reads at most 4096 bytes; a call that read is followed by another, since
+ * the answers the read queued are only written by the next call. Whether a call read
+ * is known from strophe_tls_probe.c for a TLS connection (which also says whether
+ * OpenSSL holds decrypted bytes that poll cannot see) and from poll(2) on the
+ * duplicate for a plain one. When a TLS connection runs without the probe (another TLS
+ * backend), poll plus a few extra calls drain what TLS may hold, as before. Whatever
+ * stays unread on the socket wakes the level-triggered uv_poll handle again. The socket
+ * is watched for writability while libstrophe's queue holds stanzas or, over TLS, while
+ * its last write there stopped short (the queue length leaves that stanza out). */
 #include "strophe_uv.h"
 
 #include <fcntl.h>
@@ -14,14 +20,16 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "strophe_tls_probe.h"
 
 #define SL_MAX_ROUNDS 64 /* bound on calls per pump while sockets stay readable */
-#define SL_TLS_DRAIN 4   /* extra calls for TLS-buffered records (16 KiB / 4 KiB) */
+#define SL_TLS_DRAIN 4   /* without the probe: extra calls for a 16 KiB record / 4 KiB */
 #define SL_TICK_MS 250
 
 struct sl_watch {
 	uv_poll_t poll;
-	int fd; /* our duplicate */
+	int fd;         /* our duplicate */
+	int strophe_fd; /* libstrophe's socket, as OpenSSL knows it */
 	xmpp_conn_t *conn;
 	struct strophe_loop *sl;
 	struct sl_watch *next;
@@ -31,13 +39,24 @@ struct sl_watch {
 
 static void pump(struct strophe_loop *sl);
 
-static bool any_readable(struct strophe_loop *sl)
+/* A watch whose reads the probe cannot report: a plain connection, or TLS without it. */
+static bool needs_poll(const struct sl_watch *w)
+{
+	return !w->stopped && !(tls_probe_active() && xmpp_conn_is_secured(w->conn));
+}
+
+/* Polls only the sockets the probe cannot speak for; *blind_tls: one of them is TLS. */
+static bool any_readable(struct strophe_loop *sl, bool *blind_tls)
 {
 	struct pollfd fds[64];
 	nfds_t n = 0;
+	*blind_tls = false;
 	for (struct sl_watch *w = sl->watches; w && n < 64; w = w->next)
-		if (!w->stopped)
+		if (needs_poll(w)) {
 			fds[n++] = (struct pollfd){.fd = w->fd, .events = POLLIN};
+			if (xmpp_conn_is_secured(w->conn))
+				*blind_tls = true;
+		}
 	return n && poll(fds, n, 0) > 0;
 }
 
@@ -47,7 +66,8 @@ static void on_poll(uv_poll_t *h, int status, int events);
 static void arm(struct sl_watch *w)
 {
 	int events = UV_READABLE;
-	if (xmpp_conn_send_queue_len(w->conn) > 0)
+	if (xmpp_conn_send_queue_len(w->conn) > 0 ||
+	    (sl_sees_short_writes(w->conn) && tls_probe_write_short(w->strophe_fd)))
 		events |= UV_WRITABLE;
 	if (events != w->events && uv_poll_start(&w->poll, events, on_poll) == 0)
 		w->events = events;
@@ -60,13 +80,17 @@ static void pump(struct strophe_loop *sl)
 		return; /* never re-enter libstrophe */
 	sl->pumping = true;
 	for (;;) {
-		bool readable = any_readable(sl);
+		bool blind_tls, readable = any_readable(sl, &blind_tls);
+		tls_probe_reset();
 		xmpp_run_once(sl->ctx, 0);
-		if (++rounds >= SL_MAX_ROUNDS)
+		if (++rounds >= SL_MAX_ROUNDS) {
+			if (tls_probe_read() || tls_probe_pending())
+				sl_kick(sl); /* go on next turn: poll cannot see what TLS holds */
 			break;
-		if (readable)
-			continue;
-		if (drain-- == 0)
+		}
+		if (readable || tls_probe_read() || tls_probe_pending())
+			continue; /* this call read: the next writes what it queued, reads on */
+		if (!blind_tls || drain-- == 0)
 			break;
 	}
 	sl->pumping = false;
@@ -146,6 +170,7 @@ struct sl_watch *sl_watch_start(struct strophe_loop *sl, xmpp_conn_t *conn, int 
 		free(w);
 		return NULL;
 	}
+	w->strophe_fd = fd;
 	w->conn = conn;
 	w->sl = sl;
 	w->poll.data = w;
@@ -178,3 +203,8 @@ void sl_watch_stop(struct sl_watch *w)
 }
 
 int sl_watch_fd(const struct sl_watch *w) { return w ? w->fd : -1; }
+
+bool sl_sees_short_writes(xmpp_conn_t *conn)
+{
+	return tls_probe_sees_writes() && xmpp_conn_is_secured(conn);
+}

@@ -32,6 +32,10 @@ struct sl_watch *sl_watch_start(struct strophe_loop *sl, xmpp_conn_t *conn, int 
 void sl_watch_stop(struct sl_watch *w);
 /* Our duplicate of the socket (for getpeername), or -1. */
 int sl_watch_fd(const struct sl_watch *w);
+/* True when a write to conn that stops short is seen (TLS through strophe_tls_probe.c)
+ * and keeps the socket watched for writability, so the queue needs no keepalive
+ * behind each stanza to stay visible. */
+bool sl_sees_short_writes(xmpp_conn_t *conn);
 /* Asks for a pump on the next loop turn (after queueing output outside libstrophe). */
 void sl_kick(struct strophe_loop *sl);
 /* A connection entered (+1) or left (-1) a connecting/disconnecting state. */

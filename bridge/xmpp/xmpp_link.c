@@ -254,11 +254,12 @@ static void note_peer(struct xmpp_link *l)
  * stanza keeps the count above zero until the stanza is out; if the space itself is
  * what waits, nothing is lost. Not with stream management: libstrophe would count the
  * space as a stanza the server never counts, and keep every stanza numbered past the
- * server's count for the rest of the session; the ack check pumps instead. */
+ * server's count for the rest of the session; the ack check pumps instead. Not over TLS
+ * either once strophe_uv sees short writes itself: one write per answer fewer. */
 static void send_text(struct xmpp_link *l, const char *xml, size_t len)
 {
 	xmpp_send_raw(l->conn, xml, len);
-	if (l->sm == SM_OFF)
+	if (l->sm == SM_OFF && !sl_sees_short_writes(l->conn))
 		xmpp_send_raw(l->conn, " ", 1);
 }
 

@@ -127,6 +127,27 @@ class ClientMode(EjabberdTest):
         r = self.alice.query(self.to("echo"))
         self.assertResultFrom(r, self.to("echo"))
 
+    def test_large_stanzas_over_tls(self):
+        # ejabberd sends up to 16 KiB per TLS record and libstrophe reads 4096 bytes
+        # a call: once the socket is drained, the rest of a record sits decrypted in
+        # OpenSSL where poll cannot see it, and must still reach the handler. Stream
+        # management off: its <r/> after each stanza would wake the bridge anyway.
+        bridge = h.Bridge(self.env.server, [Route("echo", script("echo.sh"))],
+                          name="ej-nosm", jid="bob@localhost",
+                          extra_xmpp={"stream_management": "no"})
+        try:
+            bridge.start(timeout=30)
+            for size in (5000, 20000, 60000, 5000):
+                r = self.alice.query("bob@localhost/echo", "<big xmlns='urn:e2e:big'>%s"
+                                     "</big>" % ("x" * size), type="set", timeout=10)
+                self.assertIsNotNone(r, "no answer to %d bytes" % size)
+                self.assertResultFrom(r, "bob@localhost/echo")
+                big = r.el.find("{%s}echo/{jabber:client}iq/{urn:e2e:big}big" % NS_ECHO)
+                self.assertIsNotNone(big, r.xml[:300])
+                self.assertEqual(big.text, "x" * size)
+        finally:
+            bridge.stop()
+
     def test_unknown_attributes_do_not_arrive(self):
         # ejabberd re-encodes the stanza: a data-* attribute the handler
         # would read (status.sh's data-status) is gone on the way.

@@ -94,6 +94,23 @@ class Limits(BridgeTest):
         self.assertResult(r)
         self.assertEqual(body_text(r), "a" * 150000)
 
+    def test_burst_of_large_replies_all_arrive(self):
+        # 24 x 150 KB at once: the bridge's writes outrun the server's reads, so some
+        # stop short with part of a stanza still queued, which libstrophe's queue
+        # length does not count. The last one must still go out with nothing else
+        # happening on the connection (the socket watched for writability).
+        m = self.alice.mark()
+        ids = []
+        for i in range(24):
+            id, xml = self.alice.iq(self.to("large"), id=self.alice.new_id("burst"))
+            ids.append(id)
+            self.alice.send_raw(xml)
+        for id in ids:
+            r = self.alice.wait_for(lambda s: s.id == id, 60, since=m)
+            self.assertIsNotNone(r, "no reply to %s" % id)
+            self.assertResult(r)
+            self.assertEqual(body_text(r), "a" * 150000)
+
     def test_handler_not_reading_large_stdin(self):
         payload = "<big xmlns='urn:e2e:big'>%s</big>" % ("x" * 150000)
         r = self.alice.query(self.to("noread"), payload, timeout=20)
