@@ -4,7 +4,10 @@
  * compare numbers modulo 2^32 as XEP-0198 asks. The seen table is a hash of
  * "sender NUL id" with a list in order of arrival for expiry: an entry goes when its
  * answer is older than the window, when its handler has run implausibly long, or when
- * the table is full (oldest first). */
+ * the table is full (oldest first). The bucket array doubles whenever the entries
+ * outnumber the buckets, so a chain stays short at any rate: a fixed 1024 buckets
+ * made chains of 64 at 10,000 requests a second, and the walk cost the bridge an eighth
+ * of its CPU (bench/RESULTS.md). */
 #include "sm_track.h"
 
 #include <stdlib.h>
@@ -168,11 +171,13 @@ struct iq_seen_entry {
 	char key[]; /* sender NUL id */
 };
 
+#define IQ_SEEN_MIN_BUCKETS 1024 /* a power of two, like every size after it */
+
 int iq_seen_init(struct iq_seen *t, size_t max, uint64_t answered_window_ms,
                  uint64_t running_max_ms)
 {
 	memset(t, 0, sizeof *t);
-	t->n_buckets = 1024;
+	t->n_buckets = IQ_SEEN_MIN_BUCKETS;
 	t->buckets = calloc(t->n_buckets, sizeof *t->buckets);
 	t->max = max;
 	t->answered_window_ms = answered_window_ms;
@@ -201,7 +206,7 @@ static size_t make_key(char *buf, size_t buf_len, const char *from, const char *
 
 static struct iq_seen_entry **find(struct iq_seen *t, const char *key, size_t len, size_t hash)
 {
-	struct iq_seen_entry **pp = &t->buckets[hash % t->n_buckets];
+	struct iq_seen_entry **pp = &t->buckets[hash & (t->n_buckets - 1)];
 	for (; *pp; pp = &(*pp)->chain)
 		if ((*pp)->hash == hash && (*pp)->key_len == len && memcmp((*pp)->key, key, len) == 0)
 			return pp;
@@ -234,6 +239,24 @@ static void expire(struct iq_seen *t, uint64_t now)
 {
 	while (t->oldest && (t->count > t->max || expired(t, t->oldest, now)))
 		drop_oldest(t);
+}
+
+/* Doubles the buckets and rehangs every entry, walking the arrival list. Without
+ * memory the table stays as it is: slower, still right. */
+static void grow(struct iq_seen *t)
+{
+	size_t n = t->n_buckets * 2;
+	struct iq_seen_entry **buckets = calloc(n, sizeof *buckets);
+	if (!buckets)
+		return;
+	for (struct iq_seen_entry *e = t->oldest; e; e = e->later) {
+		struct iq_seen_entry **head = &buckets[e->hash & (n - 1)];
+		e->chain = *head;
+		*head = e;
+	}
+	free(t->buckets);
+	t->buckets = buckets;
+	t->n_buckets = n;
 }
 
 bool iq_seen_arrived(struct iq_seen *t, const char *from, const char *id, uint64_t now_ms)
@@ -272,6 +295,8 @@ bool iq_seen_arrived(struct iq_seen *t, const char *from, const char *id, uint64
 	t->newest = e;
 	t->count++;
 	expire(t, now_ms);
+	if (t->count > t->n_buckets && t->n_buckets < t->max)
+		grow(t);
 	return false;
 }
 

@@ -139,6 +139,30 @@ static void seen_stays_bounded(void **state)
 	iq_seen_free(&t);
 }
 
+/* Past the first 1024 buckets the table grows, and every entry is still found. */
+static void seen_grows_and_finds_everything(void **state)
+{
+	struct iq_seen t;
+	char id[16];
+	(void)state;
+	assert_int_equal(iq_seen_init(&t, 65536, 30000, 60000), 0);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		assert_false(iq_seen_arrived(&t, "a@b/c", id, 0));
+	}
+	assert_int_equal(t.count, 20000);
+	assert_true(t.n_buckets >= t.count); /* chains of one or two, not of 20 */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(id, sizeof id, "%d", i);
+		assert_true(iq_seen_arrived(&t, "a@b/c", id, 10));
+		iq_seen_answered(&t, "a@b/c", id, 10);
+	}
+	/* past the window every entry expires and the arrival list empties */
+	assert_false(iq_seen_arrived(&t, "a@b/c", "new", 40000));
+	assert_int_equal(t.count, 1);
+	iq_seen_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +172,7 @@ int main(void)
 	    cmocka_unit_test(start_tag_key),
 	    cmocka_unit_test(seen_while_running_and_within_window),
 	    cmocka_unit_test(seen_stays_bounded),
+	    cmocka_unit_test(seen_grows_and_finds_everything),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
