@@ -20,51 +20,63 @@ static char read_scratch[64 * 1024];
 
 /* ---- writing ---- */
 
+struct write_req {
+	uv_write_t req;
+	char data[];
+};
+
 static void write_done(uv_write_t *req, int status)
 {
-	struct write_req *w = req->data;
 	(void)status; /* a failed write shows up as a read error or EOF */
-	buf_free(&w->data);
-	free(w);
+	free(req->data);
 }
 
-int fcgi_conn_write(struct conn *c, struct write_req *w)
+/* Most requests fit in the socket's buffer: uv_try_write takes them whole, with no
+ * allocation, no completion callback and no change to what epoll watches (after a
+ * uv_write, libuv re-registers the descriptor once the queue drains: one epoll_ctl per
+ * request). uv_try_write refuses while earlier writes wait, so the order holds. */
+int fcgi_conn_send(struct conn *c, const char *data, size_t len)
 {
-	uv_buf_t b = uv_buf_init(w->data.data, (unsigned)w->data.len);
+	struct write_req *w;
+	uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+	int n = uv_try_write(&c->h.stream, &b, 1);
+	if (n > 0) {
+		data += n;
+		len -= (size_t)n;
+	}
+	if (len == 0)
+		return 0;
+	w = malloc(sizeof *w + len);
+	if (!w)
+		return -1;
+	memcpy(w->data, data, len);
 	w->req.data = w;
+	b = uv_buf_init(w->data, (unsigned)len);
 	if (uv_write(&w->req, &c->h.stream, &b, 1, write_done) != 0) {
-		buf_free(&w->data);
 		free(w);
 		return -1;
 	}
 	return 0;
 }
 
-void fcgi_conn_ask_values(struct conn *c)
+/* Encodes a management record with encode and sends it. */
+static void send_record(struct conn *c, int (*encode)(struct buf *, uint16_t), uint16_t id)
 {
-	struct write_req *w = calloc(1, sizeof *w);
-	if (!w)
-		return;
-	if (fcgi_encode_get_values(&w->data) != 0) {
-		buf_free(&w->data);
-		free(w);
-		return;
-	}
-	fcgi_conn_write(c, w);
+	struct buf b = {0};
+	if (encode(&b, id) == 0)
+		fcgi_conn_send(c, b.data, b.len);
+	buf_free(&b);
 }
 
-void fcgi_send_abort(struct conn *c, uint16_t id)
+static int encode_get_values(struct buf *b, uint16_t id)
 {
-	struct write_req *w = calloc(1, sizeof *w);
-	if (!w)
-		return;
-	if (fcgi_encode_abort(&w->data, id) != 0) {
-		buf_free(&w->data);
-		free(w);
-		return;
-	}
-	fcgi_conn_write(c, w);
+	(void)id;
+	return fcgi_encode_get_values(b);
 }
+
+void fcgi_conn_ask_values(struct conn *c) { send_record(c, encode_get_values, 0); }
+
+void fcgi_send_abort(struct conn *c, uint16_t id) { send_record(c, fcgi_encode_abort, id); }
 
 /* ---- connections ---- */
 

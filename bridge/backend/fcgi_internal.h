@@ -61,6 +61,7 @@ struct fcgi_backends {
 	uv_loop_t *loop;
 	struct backend *backends;
 	struct fcgi_route *routes;
+	struct buf scratch; /* each request is encoded here, then written straight away */
 };
 
 struct conn {
@@ -108,11 +109,6 @@ struct fcgi_call {
 	struct fcgi_call *next_waiting;
 };
 
-struct write_req {
-	uv_write_t req;
-	struct buf data;
-};
-
 /* What a connection tells the pool. The pool alone decides what becomes of the calls
  * (answered, moved, failed) and of the connection (kept, closed). */
 enum conn_event {
@@ -144,7 +140,9 @@ bool fcgi_backend_named(const struct backend *be);
  * memory ran out). */
 struct conn *fcgi_conn_open(struct backend *be, unsigned timeout_ms, int *err);
 void fcgi_conn_close(struct conn *c);
-int fcgi_conn_write(struct conn *c, struct write_req *w);
+/* Writes len bytes now as far as the socket takes them; the rest is copied and queued.
+ * -1 only when even queueing fails. A failed write shows up later as a lost connection. */
+int fcgi_conn_send(struct conn *c, const char *data, size_t len);
 /* Asks the backend for FCGI_MAX_CONNS, FCGI_MAX_REQS and FCGI_MPXS_CONNS. */
 void fcgi_conn_ask_values(struct conn *c);
 void fcgi_send_abort(struct conn *c, uint16_t id);

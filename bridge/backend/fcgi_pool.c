@@ -187,29 +187,30 @@ static void fcgi_fail_soon(struct fcgi_call *call, enum backend_failure f)
 	uv_timer_start(&call->timer, on_call_timer, 0, 0);
 }
 
+#define FCGI_SCRATCH_KEEP (64 * 1024)
+
 static void fcgi_send_call(struct fcgi_call *call)
 {
 	struct conn *c = call->conn;
-	struct write_req *w = calloc(1, sizeof *w);
+	struct buf *b = &c->be->all->scratch;
 	size_t n = 0;
 	while (call->spec.envp[n])
 		n++;
-	if (!w || fcgi_encode_begin(&w->data, call->id, 1) ||
-	    fcgi_encode_params(&w->data, call->id, call->spec.envp, n) ||
-	    fcgi_encode_stdin(&w->data, call->id, call->spec.input, call->spec.input_len)) {
-		if (w)
-			buf_free(&w->data);
-		free(w);
+	buf_reset(b);
+	if (fcgi_encode_begin(b, call->id, 1) || fcgi_encode_params(b, call->id, call->spec.envp, n) ||
+	    fcgi_encode_stdin(b, call->id, call->spec.input, call->spec.input_len)) {
 		log_error("%s: cannot encode the request", call->err_tag);
 		fcgi_fail_soon(call, BACKEND_BAD_JOB);
 		return;
 	}
 	call->state = CALL_SENT;
-	if (fcgi_conn_write(c, w) != 0) {
+	if (fcgi_conn_send(c, b->data, b->len) != 0) {
 		fcgi_detach(call);
 		fcgi_conn_close(c);
 		fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
 	}
+	if (b->cap > FCGI_SCRATCH_KEEP)
+		buf_free(b); /* a large body's buffer is not kept for the next request */
 }
 
 /* ---- backends ---- */
@@ -811,6 +812,7 @@ void fcgi_backends_free(struct fcgi_backends *all)
 			fcgi_conn_close(be->conns);
 		backend_free(be);
 	}
+	buf_free(&all->scratch);
 	free(all);
 }
 
