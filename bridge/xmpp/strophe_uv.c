@@ -3,15 +3,15 @@
  * The uv_poll handle never watches libstrophe's own descriptor: libstrophe closes its
  * socket before telling us, and libuv must not watch a closed descriptor. It watches a
  * duplicate we own, closed together with the handle. Each xmpp_run_once() writes the
- * queue, then reads at most 4096 bytes; a call that read is followed by another, since
- * the answers the read queued are only written by the next call. Whether a call read
- * is known from strophe_tls_probe.c for a TLS connection (which also says whether
- * OpenSSL holds decrypted bytes that poll cannot see) and from poll(2) on the
- * duplicate for a plain one. When a TLS connection runs without the probe (another TLS
- * backend), poll plus a few extra calls drain what TLS may hold, as before. Whatever
- * stays unread on the socket wakes the level-triggered uv_poll handle again. The socket
- * is watched for writability while libstrophe's queue holds stanzas or, over TLS, while
- * its last write there stopped short (the queue length leaves that stanza out). */
+ * queue, then reads at most 4096 bytes. A call that read is followed by another when
+ * the read queued output (only the next call writes it) or when OpenSSL still holds
+ * decrypted bytes that poll cannot see; for a TLS connection both are known from
+ * strophe_tls_probe.c, and bytes still on the socket wake the level-triggered handle
+ * again. A plain connection is asked with poll(2) on the duplicate whether more waits.
+ * When a TLS connection runs without the probe (another TLS backend), poll plus a few
+ * extra calls drain what TLS may hold. The socket is watched for writability while
+ * libstrophe's queue holds stanzas or, over TLS, while its last write there stopped
+ * short (the queue length leaves that stanza out). */
 #include "strophe_uv.h"
 
 #include <fcntl.h>
@@ -62,6 +62,15 @@ static bool any_readable(struct strophe_loop *sl, bool *blind_tls)
 
 static void on_poll(uv_poll_t *h, int status, int events);
 
+/* Whether a handler queued output (an answer, an ack) during the last call. */
+static bool any_queued(struct strophe_loop *sl)
+{
+	for (struct sl_watch *w = sl->watches; w; w = w->next)
+		if (!w->stopped && xmpp_conn_send_queue_len(w->conn) > 0)
+			return true;
+	return false;
+}
+
 /* Changes the watch only when it must: an epoll_ctl per event is measurable. */
 static void arm(struct sl_watch *w)
 {
@@ -88,7 +97,7 @@ static void pump(struct strophe_loop *sl)
 				sl_kick(sl); /* go on next turn: poll cannot see what TLS holds */
 			break;
 		}
-		if (readable || tls_probe_read() || tls_probe_pending())
+		if (readable || tls_probe_pending() || (tls_probe_read() && any_queued(sl)))
 			continue; /* this call read: the next writes what it queued, reads on */
 		if (!blind_tls || drain-- == 0)
 			break;
