@@ -182,6 +182,26 @@ static void body_verbatim(void **state)
 	}
 }
 
+/* One parser context serves body after body: a body whose parse stopped inside an
+ * element that declared a prefix (libxml2 leaves it on its namespace stack) must not
+ * leave that prefix declared for the next. */
+static void body_after_broken_body(void **state)
+{
+	static const char broken[] = "<p:a xmlns:p='urn:x'><p:b>";
+	static const char undeclared[] = "<p:a/>";
+	size_t s, e;
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		assert_false(xml_check_verbatim(broken, strlen(broken), &s, &e));
+		assert_false(xml_check_verbatim(undeclared, strlen(undeclared), &s, &e));
+		assert_true(xml_check_verbatim("<a/>", 4, &s, &e));
+	}
+	/* past the context's renewal too (it is replaced after a fixed number of uses) */
+	for (int i = 0; i < 3000; i++)
+		assert_true(xml_check_verbatim("<q xmlns='u'><b/></q>", 21, &s, &e));
+	assert_false(xml_check_verbatim(undeclared, strlen(undeclared), &s, &e));
+}
+
 /* A payload two levels below the limit goes as it is; deeper ones are left to the tree
  * (whose stanza the outbound check refuses when over the limit, as before). */
 static void body_depth(void **state)
@@ -226,6 +246,7 @@ int main(void)
 	    cmocka_unit_test(text_checks),
 	    cmocka_unit_test(body_verbatim),
 	    cmocka_unit_test(body_depth),
+	    cmocka_unit_test(body_after_broken_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
