@@ -104,6 +104,7 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 	if (!route)
 		return NULL;
 	route->cfg = rc;
+	snprintf(route->log_tag, sizeof route->log_tag, "route %s", rc->name);
 	route->stats = stats_for(d, rc->name);
 	if (!route->stats || backend_set_open(d, rc, &route->backend) != 0) {
 		route_rt_free(d, route);
@@ -250,10 +251,8 @@ static void start(struct request *r)
 	char *argv[] = {(char *)interpreter, (char *)script, NULL};
 	struct backend_job job;
 	struct backend_refusal refusal = {BACKEND_UNAVAILABLE, NULL};
-	char tag[96];
 	int err = 0;
 
-	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
 	/* the handler may send through the control socket as its own route, while it runs */
 	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
 	                  cgi_env_set(&r->job.env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
@@ -265,7 +264,7 @@ static void start(struct request *r)
 	                           .input_len = r->job.input_len,
 	                           .timeout_ms = route->cfg->timeout_s * 1000u,
 	                           .max_output = route->cfg->max_output,
-	                           .log_tag = tag,
+	                           .log_tag = route->log_tag,
 	                           .ended = on_handler_ended,
 	                           .ended_ud = route};
 	r->state = REQ_RUNNING;

@@ -352,14 +352,25 @@ static int add_document_root(const struct request_meta *m, struct cgi_env *env)
 	return rc;
 }
 
+/* v in decimal, written to end at end (a buffer of 21 bytes holds any 64-bit value);
+ * returns where its digits start. */
+static const char *decimal(char *end, unsigned long long v)
+{
+	*--end = '\0';
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
 int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason)
 {
-	char port[16], length[32], *uri;
+	char port_digits[24], length_digits[24], *uri;
+	const char *port = decimal(port_digits + sizeof port_digits, m->server_port);
+	const char *length = decimal(length_digits + sizeof length_digits, m->content_length);
 	int rc = 0;
 
 	*reason = NULL;
-	snprintf(port, sizeof port, "%u", m->server_port);
-	snprintf(length, sizeof length, "%zu", m->content_length);
 	memset(env, 0, sizeof *env);
 	uri = request_uri(m->path_info, NULL, NULL);
 	if (!uri) {
