@@ -278,6 +278,7 @@ static const struct cfg_command xmpp_commands[XK_COUNT] = {
                                    "is not a number of seconds from 0 to 86400"),
     [XK_ADMINS] = CFG_LIST("admins", set_admins),
 };
+CFG_TABLE_FITS(xmpp_commands);
 
 static int xmpp_key(struct loader *ld, const char *name, const char *v)
 {
@@ -370,6 +371,7 @@ static const struct cfg_command control_commands[] = {
              "is not a number of seconds (1-86400)"),
     CFG_KEY("tokenless_users", set_tokenless_users),
 };
+CFG_TABLE_FITS(control_commands);
 
 static int control_key(struct loader *ld, const char *name, const char *v)
 {

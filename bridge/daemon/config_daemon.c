@@ -55,6 +55,7 @@ static const struct cfg_command daemon_commands[] = {
     CFG_KEY("user", set_user),
     CFG_KEY("group", set_group),
 };
+CFG_TABLE_FITS(daemon_commands);
 
 int cfg_daemon_key(struct loader *ld, const char *name, const char *v)
 {

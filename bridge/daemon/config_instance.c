@@ -52,6 +52,7 @@ static const struct cfg_command instance_commands[] = {
     CFG_UINT("drain_timeout", struct config, drain_timeout_s, 0, 3600,
              "is not a number of seconds from 0 to 3600"),
 };
+CFG_TABLE_FITS(instance_commands);
 
 int cfg_instance_key(struct loader *ld, const char *name, const char *v)
 {

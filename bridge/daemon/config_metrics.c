@@ -23,6 +23,7 @@ static int set_listen(struct loader *ld, const struct cfg_command *cmd, void *co
 static const struct cfg_command metrics_commands[] = {
     CFG_KEY("listen", set_listen),
 };
+CFG_TABLE_FITS(metrics_commands);
 
 int cfg_metrics_key(struct loader *ld, const char *name, const char *v)
 {

@@ -200,6 +200,7 @@ static const struct cfg_command muc_commands[] = {
     CFG_UINT("room_ping", struct route_cfg, room_ping_s, 0, 86400,
              "is not a number of seconds (0-86400)"),
 };
+CFG_TABLE_FITS(muc_commands);
 
 int cfg_muc_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {

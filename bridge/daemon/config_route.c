@@ -457,6 +457,7 @@ static const struct cfg_command route_commands[] = {
     CFG_UINT("command_sessions", struct route_cfg, command_sessions, 1, 100000,
              "is not a number (1-100000)"),
 };
+CFG_TABLE_FITS(route_commands);
 
 int cfg_route_key(struct loader *ld, struct route_cfg *r, const char *name, const char *v)
 {

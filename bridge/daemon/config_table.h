@@ -10,6 +10,7 @@
 #ifndef XC_CONFIG_TABLE_H
 #define XC_CONFIG_TABLE_H
 
+#include <limits.h>
 #include <stddef.h>
 
 struct loader;
@@ -38,7 +39,7 @@ int cfg_fail_at(struct loader *ld, int line, const char *fmt, ...)
 
 /* The command called name in cmds (n of them), marked in *seen (bit = its index), or
  * NULL after failing: "unknown key 'NAME' in [LABEL]" or "duplicate key 'NAME' in
- * [LABEL]". At most 31 commands a table. */
+ * [LABEL]". At most CFG_TABLE_MAX_KEYS commands a table. */
 const struct cfg_command *cfg_table_claim(struct loader *ld, const struct cfg_command *cmds,
                                           size_t n, const char *label, unsigned *seen,
                                           const char *name);
@@ -54,6 +55,12 @@ cfg_setter cfg_set_size;
 cfg_setter cfg_set_bool;
 
 #define CFG_N(table) (sizeof(table) / sizeof *(table))
+/* A table's repeats are tracked in an unsigned, one bit a key: checked at compile time
+ * after each table. */
+#define CFG_TABLE_MAX_KEYS (sizeof(unsigned) * CHAR_BIT)
+#define CFG_TABLE_FITS(table)                                                                      \
+	_Static_assert(CFG_N(table) <= CFG_TABLE_MAX_KEYS,                                             \
+	               #table ": more keys than a repeat mask holds")
 
 /* Table rows: a key with its own setter, a repeatable one, one written at a field. */
 #define CFG_KEY(key, setter)                                                                       \

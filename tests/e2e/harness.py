@@ -252,6 +252,31 @@ class ModuleFixture:
             v.close()
 
 
+class ModuleProsody(ModuleFixture):
+    """A test module's own Prosody (Prosody(**kw)), made on first use and started
+    again if a test stopped it. prepare(p), if given, may edit p.cfg before the
+    first start. Use: `_prosody = h.ModuleProsody(muc=True)`, then
+    `_prosody.get()` in each test and `_prosody.stop()` in tearDownModule."""
+
+    def __init__(self, prepare=None, **kw):
+        def make():
+            p = Prosody(**kw)
+            if prepare:
+                prepare(p)
+            p.start()
+            return p
+        super().__init__(make, "Prosody")
+
+    def get(self):
+        p = super().get()
+        p.start()
+        return p
+
+    def stop(self):
+        if self.value is not None:
+            self.value.stop()
+
+
 # ---------------------------------------------------------------------------
 # Certificates (openssl CLI): one CA, one server certificate whose SANs cover
 # every domain of the test server.

@@ -36,24 +36,12 @@ SEND = os.environ.get("XMPP_CGI_SEND", os.path.join(h.REPO, "tools", "xmpp-cgi-s
 WAIT = 30
 
 
-def _new_prosody():
-    p = h.Prosody(muc=True)
-    p.start()
-    return p
-
-
-_fixture = h.ModuleFixture(_new_prosody)
-
-
-def prosody():
-    p = _fixture.get()
-    p.start()
-    return p
+_prosody = h.ModuleProsody(muc=True)
+prosody = _prosody.get
 
 
 def tearDownModule():
-    if _fixture.value is not None:
-        _fixture.value.stop()
+    _prosody.stop()
 
 
 _rooms = [0]

@@ -23,20 +23,8 @@ import component
 import harness as h
 from harness import Route, script
 
-def _new_prosody():
-    p = h.Prosody()
-    p.start()
-    return p
-
-
-_fixture = h.ModuleFixture(_new_prosody)
-
-
-def prosody():
-    """A private Prosody for this module, started once."""
-    p = _fixture.get()
-    p.start()
-    return p
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody for this module, started once
 
 
 def write_config(bridge, routes, extra=""):

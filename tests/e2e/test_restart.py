@@ -10,20 +10,9 @@ import unittest
 import harness as h
 from harness import Route, script
 
-def _new_prosody():
-    p = h.Prosody()
-    p.start()
-    return p
 
-
-_fixture = h.ModuleFixture(_new_prosody)
-
-
-def prosody():
-    """A private Prosody for this module, started once."""
-    p = _fixture.get()
-    p.start()       # no-op unless a test left it stopped
-    return p
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody, started again if a test stopped it
 
 
 class Lifecycle(unittest.TestCase):

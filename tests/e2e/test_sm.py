@@ -160,26 +160,17 @@ class Proxy:
         self.lsock.close()
 
 
-def _new_prosody():
-    p = h.Prosody()
+def _with_smacks(p):
     with open(p.cfg) as f:
         text = f.read()
     text = text.replace('"ping", "posix" }', '"ping", "posix", "smacks" }')
     text = text.replace("modules_disabled", SMACKS + "modules_disabled", 1)
     with open(p.cfg, "w") as f:
         f.write(text)
-    p.start()
-    return p
 
 
-_fixture = h.ModuleFixture(_new_prosody)
-
-
-def prosody():
-    """A private Prosody with stream management, started once."""
-    p = _fixture.get()
-    p.start()
-    return p
+_prosody = h.ModuleProsody(prepare=_with_smacks)
+prosody = _prosody.get  # a private Prosody with stream management, started once
 
 
 def body_of(s):
