@@ -32,10 +32,10 @@ struct request {
 	struct dispatcher *d;
 	struct route_rt *route;
 	struct reply_target target;
-	char *type, *id, *to, *from; /* storage for target's strings */
-	char *room;                  /* a room message: the room (target.room) */
+	char *type, *id, *to, *from; /* target's strings, in strings[] */
+	char *room;                  /* a room message: the room (target.room), in strings[] */
 	bool must_answer;            /* an iq get/set */
-	char *script;                /* a cgi_dir executable, else NULL */
+	char *script;                /* a cgi_dir executable, else NULL; in strings[] */
 	char sender[320];
 	struct stanza_job job; /* environment and stdin for the handler */
 	void *call;            /* the running job's handle from its route's backend, else NULL */
@@ -45,6 +45,7 @@ struct request {
 	uint64_t run_ms;             /* when its handler started, for the latency histogram */
 	enum bridge_failure failure; /* how it ended, for the metrics */
 	struct request *next, *prev; /* queue, or the running list */
+	char strings[];              /* the strings above, back to back: one allocation */
 };
 
 int dispatcher_init(struct dispatcher *d, uv_loop_t *loop, const struct config *cfg)
@@ -104,6 +105,7 @@ struct route_rt *route_rt_new(struct dispatcher *d, const struct route_cfg *rc)
 	if (!route)
 		return NULL;
 	route->cfg = rc;
+	snprintf(route->log_tag, sizeof route->log_tag, "route %s", rc->name);
 	route->stats = stats_for(d, rc->name);
 	if (!route->stats || backend_set_open(d, rc, &route->backend) != 0) {
 		route_rt_free(d, route);
@@ -131,12 +133,6 @@ struct route_rt *dispatcher_route(struct dispatcher *d, const char *name)
 static void request_free(struct request *r)
 {
 	stanza_job_free(&r->job);
-	free(r->type);
-	free(r->id);
-	free(r->to);
-	free(r->from);
-	free(r->room);
-	free(r->script);
 	free(r);
 }
 
@@ -250,10 +246,8 @@ static void start(struct request *r)
 	char *argv[] = {(char *)interpreter, (char *)script, NULL};
 	struct backend_job job;
 	struct backend_refusal refusal = {BACKEND_UNAVAILABLE, NULL};
-	char tag[96];
 	int err = 0;
 
-	snprintf(tag, sizeof tag, "route %s", route->cfg->name);
 	/* the handler may send through the control socket as its own route, while it runs */
 	if (d->grants && (grant_issue(d->grants, route->cfg->name, r->token) != 0 ||
 	                  cgi_env_set(&r->job.env, "XMPP_CGI_TOKEN", r->token, 0) != 0))
@@ -265,7 +259,7 @@ static void start(struct request *r)
 	                           .input_len = r->job.input_len,
 	                           .timeout_ms = route->cfg->timeout_s * 1000u,
 	                           .max_output = route->cfg->max_output,
-	                           .log_tag = tag,
+	                           .log_tag = route->log_tag,
 	                           .ended = on_handler_ended,
 	                           .ended_ud = route};
 	r->state = REQ_RUNNING;
@@ -306,16 +300,32 @@ static void start_next(struct route_rt *route)
 	route->starting = false;
 }
 
+static size_t size_of(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+/* A copy of s (NULL for NULL) at *next, which moves past it. */
+static char *keep(char **next, const char *s)
+{
+	char *copy = *next;
+	if (!s)
+		return NULL;
+	memcpy(copy, s, size_of(s));
+	*next += size_of(s);
+	return copy;
+}
+
 void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
                      const struct inbound *in, const struct reply_sink *sink)
 {
 	struct route_rt *route = tgt->route;
+	const char *room = in->muc && in->muc->groupchat ? in->muc->room : NULL;
 	const char *refusal;
 	struct request *r;
+	char *next;
 
 	if (!in->answerable)
 		return; /* errors and iq results are never handled nor answered */
-	r = calloc(1, sizeof *r);
+	r = calloc(1, sizeof *r + size_of(in->type) + size_of(in->id) + size_of(in->from) +
+	                  size_of(in->reply_from) + size_of(room) + size_of(tgt->script));
 	if (!r) {
 		log_error("out of memory: %s dropped", in->name);
 		return;
@@ -324,12 +334,14 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 	r->route = route;
 	r->sink = *sink;
 	r->started_ms = uv_now(d->loop);
-	r->type = in->type ? strdup(in->type) : NULL;
-	r->id = in->id ? strdup(in->id) : NULL;
-	r->to = in->from ? strdup(in->from) : NULL;
-	r->from = in->reply_from ? strdup(in->reply_from) : NULL;
+	next = r->strings;
+	r->type = keep(&next, in->type);
+	r->id = keep(&next, in->id);
+	r->to = keep(&next, in->from);
+	r->from = keep(&next, in->reply_from);
 	r->must_answer = in->must_answer;
-	r->room = in->muc && in->muc->groupchat ? strdup(in->muc->room) : NULL;
+	r->room = keep(&next, room);
+	r->script = keep(&next, tgt->script);
 	r->target = (struct reply_target){.kind = in->kind,
 	                                  .type = r->type,
 	                                  .id = r->id,
@@ -355,7 +367,6 @@ void dispatch_stanza(struct dispatcher *d, const struct dispatch_target *tgt,
 		answer_failure(r, FAIL_BAD_REQUEST, STANZA_TOO_DEEP_TEXT);
 		return;
 	}
-	r->script = tgt->script ? strdup(tgt->script) : NULL;
 	struct stanza_job_place at = {.cfg = d->cfg,
 	                              .route = route->cfg,
 	                              .name = tgt->name,

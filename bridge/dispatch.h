@@ -37,6 +37,7 @@ struct route_stats;
  * (reload.c); its cfg stays valid until then. */
 struct route_rt {
 	const struct route_cfg *cfg;
+	char log_tag[96];             /* "route NAME": what its handlers' log lines start with */
 	struct route_backend backend; /* runs its handler jobs (backend_set.h) */
 	unsigned running;
 	unsigned cgi_procs; /* jobs alive on a backend that outlives_answer (CGI processes),

@@ -119,6 +119,26 @@ static void release_idle(struct conn *c)
 	fcgi_conn_close(c);
 }
 
+/* "TAG [fastcgi ADDR]" once the call was attached (ADDR: the backend it was attached to
+ * last), "TAG [fastcgi]" before: what its log lines and its STDERR lines start with.
+ * Most calls log nothing, so it is written when a line first needs it, and kept up to
+ * date from then on. */
+static void write_err_tag(struct fcgi_call *call)
+{
+	if (call->be)
+		snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi %s]", call->tag,
+		         call->be->addr->text);
+	else
+		snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi]", call->tag);
+}
+
+static const char *err_tag(struct fcgi_call *call)
+{
+	if (!call->err_tag[0])
+		write_err_tag(call);
+	return call->err_tag;
+}
+
 /* The one way out of a call. */
 static void fcgi_finish(struct fcgi_call *call, enum backend_failure f)
 {
@@ -134,7 +154,7 @@ static void fcgi_finish(struct fcgi_call *call, enum backend_failure f)
 	call->state = CALL_DONE;
 	stderr_log_flush(&call->err_log);
 	if (f == BACKEND_OK && response_finish(&call->resp) == RESP_ERROR) {
-		log_warn("%s: malformed output: %s", call->err_tag, response_error_text(call->resp.error));
+		log_warn("%s: malformed output: %s", err_tag(call), response_error_text(call->resp.error));
 		f = BACKEND_HANDLER;
 	}
 	uv_timer_stop(&call->timer);
@@ -171,7 +191,7 @@ static void on_call_timer(uv_timer_t *t)
 		fcgi_finish(call, call->failing);
 		return;
 	}
-	log_warn("%s: no answer within %u ms", call->err_tag, call->spec.timeout_ms);
+	log_warn("%s: no answer within %u ms", err_tag(call), call->spec.timeout_ms);
 	fcgi_abandon(call);
 	fcgi_finish(call, BACKEND_TIMEOUT);
 }
@@ -199,7 +219,7 @@ static void fcgi_send_call(struct fcgi_call *call)
 	buf_reset(b);
 	if (fcgi_encode_begin(b, call->id, 1) || fcgi_encode_params(b, call->id, call->spec.envp, n) ||
 	    fcgi_encode_stdin(b, call->id, call->spec.input, call->spec.input_len)) {
-		log_error("%s: cannot encode the request", call->err_tag);
+		log_error("%s: cannot encode the request", err_tag(call));
 		fcgi_fail_soon(call, BACKEND_BAD_JOB);
 		return;
 	}
@@ -270,7 +290,8 @@ static void attach(struct fcgi_call *call, struct conn *c)
 	c->n_calls++;
 	c->be->outstanding++;
 	call->state = CALL_ATTACHED;
-	snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi %s]", call->tag, c->be->addr->text);
+	if (call->err_tag[0])
+		write_err_tag(call); /* already in use: it names the new backend from now on */
 	if (c->state == CONN_READY)
 		fcgi_send_call(call);
 }
@@ -521,7 +542,7 @@ static void call_ended(struct conn *c, struct fcgi_call *call, const struct fcgi
 		fcgi_finish(call, BACKEND_BUSY);
 		break;
 	default:
-		log_warn("%s: request refused (protocol status %u: unknown role)", call->err_tag,
+		log_warn("%s: request refused (protocol status %u: unknown role)", err_tag(call),
 		         ev->protocol_status);
 		fcgi_finish(call, BACKEND_HANDLER);
 		break;
@@ -539,7 +560,7 @@ static int call_record(struct conn *c, struct fcgi_call *call, const struct fcgi
 		if (ev->len && response_feed(&call->resp, ev->data, ev->len) == RESP_ERROR &&
 		    call->resp.error == RESP_E_TOO_LARGE) {
 			bool closed;
-			log_warn("%s: output over %zu bytes", call->err_tag, call->resp.max_total);
+			log_warn("%s: output over %zu bytes", err_tag(call), call->resp.max_total);
 			closed = fcgi_abandon(call);
 			fcgi_finish(call, BACKEND_TOO_LARGE);
 			return closed ? 1 : 0;
@@ -549,6 +570,7 @@ static int call_record(struct conn *c, struct fcgi_call *call, const struct fcgi
 		if (!call->got_bytes)
 			fcgi_note_served(c);
 		call->got_bytes = true;
+		call->err_log.tag = err_tag(call);
 		stderr_log_feed(&call->err_log, ev->data, ev->len);
 		break;
 	case FCGI_EV_END:
@@ -591,10 +613,10 @@ static void conn_lost(struct conn *c, const char *why)
 			continue;
 		}
 		if (!call->got_bytes)
-			log_warn("%s: the backend closed the connection without answering (%s)", call->err_tag,
+			log_warn("%s: the backend closed the connection without answering (%s)", err_tag(call),
 			         why);
 		else
-			log_warn("%s: the backend closed the connection mid-answer (%s)", call->err_tag, why);
+			log_warn("%s: the backend closed the connection mid-answer (%s)", err_tag(call), why);
 		fcgi_finish(call, BACKEND_HANDLER);
 	}
 	fcgi_conn_close(c);
@@ -741,9 +763,8 @@ struct fcgi_call *fcgi_call_start(struct fcgi_route *route, const struct backend
 	call->spec = *spec;
 	call->cb = cb;
 	call->ud = ud;
-	snprintf(call->tag, sizeof call->tag, "%s", spec->log_tag);
-	snprintf(call->err_tag, sizeof call->err_tag, "%s [fastcgi]", call->tag);
-	call->err_log.tag = call->err_tag;
+	memcpy(call->tag, spec->log_tag, strnlen(spec->log_tag, sizeof call->tag - 1)); /* calloc'd */
+	call->err_log.tag = call->err_tag; /* written by err_tag() before the first line */
 	response_init(&call->resp, spec->max_output);
 	uv_timer_init(loop, &call->timer);
 	call->timer.data = call;

@@ -120,6 +120,17 @@ static int pw_close(struct params_writer *w)
 	return 0;
 }
 
+static int pw_open(struct params_writer *w)
+{
+	w->hdr = w->out->len;
+	if (put_header(w->out, FCGI_PARAMS, w->id, 0, 0) < 0)
+		return -1;
+	w->used = 0;
+	w->open = 1;
+	return 0;
+}
+
+/* Bytes of a pair longer than one record, cut at record ends. */
 static int pw_write(struct params_writer *w, const void *data, size_t len)
 {
 	const char *p = data;
@@ -127,13 +138,8 @@ static int pw_write(struct params_writer *w, const void *data, size_t len)
 		size_t n;
 		if (w->open && w->used == PARAMS_RECORD_MAX && pw_close(w) < 0)
 			return -1;
-		if (!w->open) {
-			w->hdr = w->out->len;
-			if (put_header(w->out, FCGI_PARAMS, w->id, 0, 0) < 0)
-				return -1;
-			w->used = 0;
-			w->open = 1;
-		}
+		if (!w->open && pw_open(w) < 0)
+			return -1;
 		n = PARAMS_RECORD_MAX - w->used;
 		if (n > len)
 			n = len;
@@ -143,6 +149,32 @@ static int pw_write(struct params_writer *w, const void *data, size_t len)
 		p += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/* A pair that fits in one record goes whole into the open record, or into a new one
+ * when the open one has no room left for it. */
+static int pw_pair(struct params_writer *w, const unsigned char *lens, size_t l, const char *name,
+                   size_t nlen, const char *value, size_t vlen)
+{
+	size_t len = l + nlen + vlen;
+	char *p;
+	if (len > PARAMS_RECORD_MAX) {
+		if (pw_write(w, lens, l) < 0 || pw_write(w, name, nlen) < 0 || pw_write(w, value, vlen) < 0)
+			return -1;
+		return 0;
+	}
+	if (w->open && w->used + len > PARAMS_RECORD_MAX && pw_close(w) < 0)
+		return -1;
+	if (!w->open && pw_open(w) < 0)
+		return -1;
+	p = buf_extend(w->out, len);
+	if (!p)
+		return -1;
+	memcpy(p, lens, l);
+	memcpy(p + l, name, nlen);
+	memcpy(p + l + nlen, value, vlen);
+	w->used += len;
 	return 0;
 }
 
@@ -160,13 +192,7 @@ static int encode_params(struct params_writer *w, char *const *vars, size_t n)
 			return -1;
 		l = put_nv_len(lens, nlen);
 		l += put_nv_len(lens + l, vlen);
-		/* Start a new record when the pair would not fit whole in the open one
-		 * but would in a fresh one. */
-		if (w->open && w->used + l + nlen + vlen > PARAMS_RECORD_MAX &&
-		    l + nlen + vlen <= PARAMS_RECORD_MAX && pw_close(w) < 0)
-			return -1;
-		if (pw_write(w, lens, l) < 0 || pw_write(w, vars[i], nlen) < 0 ||
-		    pw_write(w, eq + 1, vlen) < 0)
+		if (pw_pair(w, lens, l, vars[i], nlen, eq + 1, vlen) < 0)
 			return -1;
 	}
 	if (pw_close(w) < 0)

@@ -1,7 +1,6 @@
 /* answer_class.c - the class of a reply stanza (pure; see answer_class.h). */
 #include "answer_class.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* True if the root element's start tag carries type="error" (or type='error'). */
@@ -19,16 +18,26 @@ static int root_is_error(const char *xml)
 	return 0;
 }
 
+/* s, cut to fit in outlen bytes. */
+static void put_class(char *out, size_t outlen, const char *s)
+{
+	size_t n = strnlen(s, outlen ? outlen - 1 : 0);
+	if (!outlen)
+		return;
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
 void answer_class_of(const char *xml, char *out, size_t outlen)
 {
 	const char *err = NULL, *p, *name;
 	size_t n;
 	if (!xml) {
-		snprintf(out, outlen, "none");
+		put_class(out, outlen, "none");
 		return;
 	}
 	if (!root_is_error(xml)) {
-		snprintf(out, outlen, "result");
+		put_class(out, outlen, "result");
 		return;
 	}
 	for (p = xml; (p = strstr(p, "<error")) != NULL; p++)
@@ -36,13 +45,13 @@ void answer_class_of(const char *xml, char *out, size_t outlen)
 			err = p;
 	name = err ? strchr(err, '>') : NULL;
 	if (!name || name[-1] == '/' || name[1] != '<' || name[2] == '/') {
-		snprintf(out, outlen, "other");
+		put_class(out, outlen, "other");
 		return;
 	}
 	name += 2;
 	n = strcspn(name, " />");
 	if (!n || n >= outlen) {
-		snprintf(out, outlen, "other");
+		put_class(out, outlen, "other");
 		return;
 	}
 	memcpy(out, name, n);

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int buf_append(struct buf *b, const void *data, size_t len)
+char *buf_extend(struct buf *b, size_t len)
 {
+	char *start;
 	if (b->len + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		char *p;
@@ -13,14 +14,23 @@ int buf_append(struct buf *b, const void *data, size_t len)
 			cap *= 2;
 		p = realloc(b->data, cap);
 		if (!p)
-			return -1;
+			return NULL;
 		b->data = p;
 		b->cap = cap;
 	}
-	if (len)
-		memcpy(b->data + b->len, data, len);
+	start = b->data + b->len;
 	b->len += len;
 	b->data[b->len] = '\0';
+	return start;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len)
+{
+	char *p = buf_extend(b, len);
+	if (!p)
+		return -1;
+	if (len)
+		memcpy(p, data, len);
 	return 0;
 }
 

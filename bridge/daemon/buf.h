@@ -14,6 +14,9 @@ struct buf {
 };
 
 int buf_append(struct buf *b, const void *data, size_t len);
+/* Lengthens b by len bytes, for the caller to fill, and returns where they start;
+ * NULL when out of memory (b unchanged). */
+char *buf_extend(struct buf *b, size_t len);
 int buf_puts(struct buf *b, const char *s);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);

@@ -24,10 +24,35 @@
 #include "autoconfig.h"
 #include "buf.h"
 
+/* Room for len more bytes of text. A move to a larger arena carries the strings over
+ * and points vars at their new places; the old arena is handed back in *old, for the
+ * caller to free once it has copied what it adds (which may come from there). */
+static int env_reserve_text(struct cgi_env *env, size_t len, char **old)
+{
+	size_t cap = env->text_cap ? env->text_cap : 1024;
+	char *grown;
+	*old = NULL;
+	if (env->text_len + len <= env->text_cap)
+		return 0;
+	while (cap < env->text_len + len)
+		cap *= 2;
+	grown = malloc(cap);
+	if (!grown)
+		return -1;
+	if (env->text_len)
+		memcpy(grown, env->text, env->text_len);
+	for (size_t i = 0; i < env->n; i++)
+		env->vars[i] = grown + (env->vars[i] - env->text);
+	*old = env->text;
+	env->text = grown;
+	env->text_cap = cap;
+	return 0;
+}
+
 static int env_add(struct cgi_env *env, const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value);
-	char *var;
+	char *var, *old;
 	if (env->n + 2 > env->cap) {
 		size_t cap = env->cap ? env->cap * 2 : 32;
 		char **grown = realloc(env->vars, cap * sizeof *grown);
@@ -36,12 +61,14 @@ static int env_add(struct cgi_env *env, const char *name, const char *value)
 		env->vars = grown;
 		env->cap = cap;
 	}
-	var = malloc(nl + vl + 2);
-	if (!var)
+	if (env_reserve_text(env, nl + vl + 2, &old) != 0)
 		return -1;
+	var = env->text + env->text_len;
 	memcpy(var, name, nl);
 	var[nl] = '=';
 	memcpy(var + nl + 1, value, vl + 1);
+	free(old);
+	env->text_len += nl + vl + 2;
 	env->vars[env->n++] = var;
 	env->vars[env->n] = NULL;
 	return 0;
@@ -131,8 +158,7 @@ int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int dr
 	for (size_t i = 0; i < env->n; i++) {
 		if (strncmp(env->vars[i], name, nl) != 0 || env->vars[i][nl] != '=')
 			continue;
-		free(env->vars[i]);
-		env->vars[i] = env->vars[--env->n];
+		env->vars[i] = env->vars[--env->n]; /* its text stays in the arena */
 		env->vars[env->n] = NULL;
 		break;
 	}
@@ -143,9 +169,8 @@ int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int dr
 
 void cgi_env_free(struct cgi_env *env)
 {
-	for (size_t i = 0; i < env->n; i++)
-		free(env->vars[i]);
 	free(env->vars);
+	free(env->text);
 	memset(env, 0, sizeof *env);
 }
 
@@ -327,14 +352,25 @@ static int add_document_root(const struct request_meta *m, struct cgi_env *env)
 	return rc;
 }
 
+/* v in decimal, written to end at end (a buffer of 21 bytes holds any 64-bit value);
+ * returns where its digits start. */
+static const char *decimal(char *end, unsigned long long v)
+{
+	*--end = '\0';
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
 int request_build_env(const struct request_meta *m, struct cgi_env *env, const char **reason)
 {
-	char port[16], length[32], *uri;
+	char port_digits[24], length_digits[24], *uri;
+	const char *port = decimal(port_digits + sizeof port_digits, m->server_port);
+	const char *length = decimal(length_digits + sizeof length_digits, m->content_length);
 	int rc = 0;
 
 	*reason = NULL;
-	snprintf(port, sizeof port, "%u", m->server_port);
-	snprintf(length, sizeof length, "%zu", m->content_length);
 	memset(env, 0, sizeof *env);
 	uri = request_uri(m->path_info, NULL, NULL);
 	if (!uri) {

@@ -14,10 +14,16 @@
 #define REQ_MAX_ATTRS 32
 #define REQ_MAX_ATTR_VALUE 4096
 
+/* The strings live in one arena (text) that only grows: a variable set again or
+ * removed leaves its old bytes behind until cgi_env_free. vars always points into the
+ * current arena, so it can be handed out (execve, the FastCGI encoder) at any time. */
 struct cgi_env {
 	char **vars; /* "NAME=VALUE", NULL-terminated */
 	size_t n;
 	size_t cap;
+	char *text; /* the NUL-terminated strings vars points to, back to back */
+	size_t text_len;
+	size_t text_cap;
 };
 
 struct request_meta {
@@ -59,6 +65,7 @@ char *request_stdin_document(const char *text, size_t len, size_t *out_len);
  * wrote it (only bytes that cannot stand in a URI escaped), then '?' and query if query
  * is not empty. NULL when out of memory. */
 char *request_uri(const char *path, const char *raw_tail, const char *query);
+/* The value stays valid until the next change to env. */
 const char *cgi_env_get(const struct cgi_env *env, const char *name);
 /* Replaces NAME's value, or adds it; an empty value with drop_empty removes it. */
 int cgi_env_set(struct cgi_env *env, const char *name, const char *value, int drop_empty);

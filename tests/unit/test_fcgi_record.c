@@ -344,6 +344,139 @@ static void test_params_records(void **state)
 	buf_free(&b);
 }
 
+/* ---- the PARAMS layout, byte for byte, from a second encoder written from the rules ---- */
+
+#define REC_MAX 65528 /* content per PARAMS record: 65535 rounded down to a multiple of 8 */
+
+struct ref_params {
+	struct buf out;
+	unsigned char rec[REC_MAX];
+	size_t used;
+	size_t full_records; /* records written with REC_MAX bytes of content */
+};
+
+static void ref_flush(struct ref_params *r, int id)
+{
+	unsigned char h[8] = {1, FCGI_PARAMS, (unsigned char)(id >> 8), (unsigned char)id};
+	size_t pad = (8 - r->used % 8) % 8;
+	h[4] = (unsigned char)(r->used >> 8);
+	h[5] = (unsigned char)r->used;
+	h[6] = (unsigned char)pad;
+	assert_int_equal(buf_append(&r->out, h, 8), 0);
+	assert_int_equal(buf_append(&r->out, r->rec, r->used), 0);
+	assert_int_equal(buf_append(&r->out, "\0\0\0\0\0\0\0", pad), 0);
+	r->full_records += r->used == REC_MAX;
+	r->used = 0;
+}
+
+static size_t ref_len(unsigned char *p, size_t len)
+{
+	if (len < 128) {
+		p[0] = (unsigned char)len;
+		return 1;
+	}
+	p[0] = (unsigned char)(0x80 | len >> 24);
+	p[1] = (unsigned char)(len >> 16);
+	p[2] = (unsigned char)(len >> 8);
+	p[3] = (unsigned char)len;
+	return 4;
+}
+
+/* A pair that fits in one record is never cut: it starts a new record when the open one
+ * has no room. A longer pair fills the open record and goes on in the next ones. A
+ * record is sent once it is full and more bytes follow, or at the end. */
+static void ref_encode(struct ref_params *r, int id, char *const *vars, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *eq = strchr(vars[i], '=');
+		size_t nl, vl, len;
+		unsigned char *pair;
+		if (!eq || eq == vars[i])
+			continue;
+		nl = (size_t)(eq - vars[i]);
+		vl = strlen(eq + 1);
+		pair = malloc(8 + nl + vl);
+		assert_non_null(pair);
+		len = ref_len(pair, nl);
+		len += ref_len(pair + len, vl);
+		memcpy(pair + len, vars[i], nl);
+		memcpy(pair + len + nl, eq + 1, vl);
+		len += nl + vl;
+		if (r->used && r->used + len > REC_MAX && len <= REC_MAX)
+			ref_flush(r, id);
+		for (size_t done = 0, k; done < len;) {
+			if (r->used == REC_MAX)
+				ref_flush(r, id);
+			k = len - done < REC_MAX - r->used ? len - done : REC_MAX - r->used;
+			memcpy(r->rec + r->used, pair + done, k);
+			r->used += k;
+			done += k;
+		}
+		free(pair);
+	}
+	if (r->used)
+		ref_flush(r, id);
+	r->used = 0;
+	ref_flush(r, id); /* the empty record that ends the stream */
+}
+
+/* Pairs of every length class around the record limit: small ones, one that no longer
+ * fits and starts a record, one that fills a record exactly, one of exactly a record,
+ * ones longer than a record starting mid-record and at a record's start, and vars the
+ * encoder skips. */
+static void test_params_bytes(void **state)
+{
+	char *vars[] = {"REQUEST_METHOD=POST",
+	                "NOEQUALS",
+	                "=nameless",
+	                "EMPTY=",
+	                var_of("V127", 'a', 127),
+	                var_of("V128", 'b', 128),
+	                var_of("V1", 'c', 40000),
+	                var_of("V2", 'd', 30000),              /* does not fit after V1: a new record */
+	                var_of("F", 'e', REC_MAX - 30007 - 6), /* fills V2's record exactly */
+	                "S=x",
+	                var_of("HUGE", 'f', FCGI_MAX_NV), /* spans from mid-record */
+	                "T=y",
+	                var_of("R", 'g', REC_MAX - 6),  /* exactly one record */
+	                var_of("R1", 'h', REC_MAX - 6), /* one byte too long: spans */
+	                var_of("END", 'i', FCGI_MAX_NV - 100),
+	                "LAST=z"};
+	size_t n = sizeof vars / sizeof vars[0];
+	struct ref_params *ref = calloc(1, sizeof *ref);
+	struct buf b = {0};
+	(void)state;
+	assert_non_null(ref);
+	assert_int_equal(fcgi_encode_params(&b, 0x0102, vars, n), 0);
+	ref_encode(ref, 0x0102, vars, n);
+	assert_true(ref->full_records >= 3);
+	assert_int_equal(b.len, ref->out.len);
+	assert_memory_equal(b.data, ref->out.data, b.len);
+
+	/* appended after a BEGIN_REQUEST, the same bytes follow it */
+	buf_reset(&b);
+	assert_int_equal(fcgi_encode_begin(&b, 0x0102, 1), 0);
+	assert_int_equal(fcgi_encode_params(&b, 0x0102, vars, n), 0);
+	assert_int_equal(b.len, 16 + ref->out.len);
+	assert_memory_equal(b.data + 16, ref->out.data, ref->out.len);
+
+	/* every tail of the list, so that each pair also starts a stream */
+	for (size_t k = 1; k <= n; k++) {
+		buf_reset(&b);
+		buf_reset(&ref->out);
+		assert_int_equal(fcgi_encode_params(&b, 5, vars + n - k, k), 0);
+		ref_encode(ref, 5, vars + n - k, k);
+		assert_int_equal(b.len, ref->out.len);
+		assert_memory_equal(b.data, ref->out.data, b.len);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strlen(vars[i]) > 100)
+			free(vars[i]);
+	buf_free(&ref->out);
+	free(ref);
+	buf_free(&b);
+}
+
 static void test_empty_params_and_stdin(void **state)
 {
 	static const unsigned char want[16] = {1, 4, 0, 5, 0, 0, 0, 0, 1, 5, 0, 5, 0, 0, 0, 0};
@@ -735,6 +868,7 @@ int main(void)
 	    cmocka_unit_test(test_nv_lengths),
 	    cmocka_unit_test(test_oversized_refused),
 	    cmocka_unit_test(test_params_records),
+	    cmocka_unit_test(test_params_bytes),
 	    cmocka_unit_test(test_empty_params_and_stdin),
 	    cmocka_unit_test(test_get_values_and_abort),
 	    cmocka_unit_test(test_response_stream),

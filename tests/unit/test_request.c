@@ -726,6 +726,41 @@ static void test_site_values_from_route(void **state)
 	cgi_env_free(&env);
 }
 
+/* The strings share one arena that grows: every variable keeps its value when it
+ * moves, a value taken from the environment itself can be set, a replaced or removed
+ * variable is gone from vars, and vars stays NULL-terminated. */
+static void test_env_set_across_growth(void **state)
+{
+	struct request_meta m = base_meta();
+	struct cgi_env env;
+	char name[32], value[600];
+	(void)state;
+	build_ok(&m, &env);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "GROW_%d", i);
+		memset(value, 'a' + i % 26, sizeof value - 1);
+		value[sizeof value - 1] = '\0';
+		assert_int_equal(cgi_env_set(&env, name, value, 0), 0);
+		/* from the arena itself, which this set may move */
+		assert_int_equal(cgi_env_set(&env, "COPY", cgi_env_get(&env, name), 0), 0);
+		assert_string_equal(cgi_env_get(&env, "COPY"), value);
+	}
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof name, "GROW_%d", i);
+		assert_int_equal(strlen(cgi_env_get(&env, name)), sizeof value - 1);
+		assert_int_equal(cgi_env_get(&env, name)[0], 'a' + i % 26);
+	}
+	assert_var(&env, "SERVER_NAME", "example.org");
+	assert_var(&env, "PATH_INFO", "/echo");
+	assert_int_equal(cgi_env_set(&env, "GROW_3", "", 1), 0);
+	assert_null(cgi_env_get(&env, "GROW_3"));
+	assert_int_equal(env.n, N_FIXED + 2 + 40 - 1 + 1);
+	assert_well_formed(&env);
+	cgi_env_free(&env);
+	assert_null(env.vars);
+	assert_int_equal(env.n, 0);
+}
+
 /* libstrophe's text of an inbound stanza -> the document handlers read. */
 static void test_stdin_document(void **state)
 {
@@ -823,6 +858,7 @@ int main(void)
 	    cmocka_unit_test(test_request_uri_in_env),
 	    cmocka_unit_test(test_document_root),
 	    cmocka_unit_test(test_site_values_from_route),
+	    cmocka_unit_test(test_env_set_across_growth),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
