@@ -675,10 +675,7 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *ud)
 		if (type && id && strncmp(id, LINK_OWN_ID, strlen(LINK_OWN_ID)) == 0 &&
 		    (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
 			return 1; /* the answer to an ack request */
-		/* only a resumption delivers a stanza twice: without stream management the
-		 * table stays empty */
-		if (l->sm != SM_OFF && type && id &&
-		    (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) &&
+		if (type && id && (strcmp(type, "get") == 0 || strcmp(type, "set") == 0) &&
 		    iq_seen_arrived(&l->seen, xmpp_stanza_get_from(stanza), id, uv_now(l->sl->loop))) {
 			log_info("%s: iq %s from %s delivered again: already being handled or answered, "
 			         "not started twice",
@@ -870,7 +867,7 @@ void link_start(struct xmpp_link *l) { connect_now(l); }
 static void note_answer(struct xmpp_link *l, const char *xml)
 {
 	char name[8], type[8], id[256], to[400];
-	if (l->seen.count == 0 || strncmp(xml, "<iq", 3) != 0 ||
+	if (strncmp(xml, "<iq", 3) != 0 ||
 	    !sm_stanza_key(xml, name, sizeof name, type, sizeof type, id, sizeof id, to, sizeof to))
 		return;
 	if (strcmp(name, "iq") == 0 && (strcmp(type, "result") == 0 || strcmp(type, "error") == 0))
