@@ -101,6 +101,25 @@ class Addressing(ComponentTest):
         self.assertEqual(inner.get("to"), "echo@" + COMPONENT)
         self.assertEqual(inner.get("id"), r.id)
 
+    def test_an_iq_sent_again_runs_once(self):
+        """XEP-0114 has no stream management, and still (xmpp-cgi(8): in every
+        mode) an iq whose sender and id match one answered in the last 30 s
+        is not started again and gets no second answer."""
+        to = "echo@" + COMPONENT
+        id, xml = self.alice.iq(to, type="set")
+        first = self.alice.request(xml, id)
+        self.assertResultFrom(first, to)
+        since = self.env.bridge.log_size()
+        self.alice.send_raw(xml)
+        self.assertTrue(self.env.bridge.wait_log("iq %s from %s delivered again"
+                                                 % (id, self.alice.jid),
+                                                 15, since),
+                        h.tail(self.env.bridge.log))
+        # a request sent after it is answered; the repeated one never is
+        self.assertResultFrom(self.alice.query(to), to)
+        self.assertEqual(len(self.alice.replies(id)), 1,
+                         [r.xml for r in self.alice.replies(id)])
+
     def test_component_slash_route(self):
         r = self.alice.query(COMPONENT + "/echo")
         self.assertResultFrom(r, COMPONENT + "/echo")
