@@ -64,24 +64,33 @@ def control(flag, bridge):
         raise H.HarnessError("callgrind_control %s: %s" % (flag, r.stdout.strip()))
 
 
-def strace_run(a, n, work):
-    """One bridge under strace -f -c serving n requests; returns {syscall: calls}."""
-    out = os.path.join(work, "strace.%d" % n)
-    wrapper = os.path.join(work, "xmpp-cgi-strace")
+def start_bridge(work, tool, tag):
+    """Prosody, fcgi-echo on a unix socket and the bridge run under tool (argv
+    before the bridge's own), one FastCGI route, stream management off; returns
+    (prosody, bridge). harness.cleanup_all() stops them."""
+    wrapper = os.path.join(work, "xmpp-cgi-" + tag)
     with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\nexec /usr/bin/strace -f -c -o %s %s \"$@\"\n"
-                % (out, os.path.abspath(H.BRIDGE_BIN)))
+        f.write("#!/bin/sh\nexec %s %s \"$@\"\n"
+                % (" ".join(tool), os.path.abspath(H.BRIDGE_BIN)))
     os.chmod(wrapper, stat.S_IRWXU)
     prosody = H.Prosody()
     prosody.start()
+    sock = os.path.join(work, "fcgi-echo-%s.sock" % tag)
+    B.start_logged([B.FCGI_ECHO, "-s", sock], os.path.join(work, "fcgi-echo.log"))
+    B.wait_file(sock)
+    bridge = H.Bridge(prosody, [B.FastCGIRoute("fcgi", "unix:" + sock, timeout=60,
+                                               max_concurrency=64, max_queue=4096)],
+                      binary=wrapper, extra_xmpp={"stream_management": "no"})
+    bridge.start(timeout=120)
+    return prosody, bridge
+
+
+def strace_run(a, n, work):
+    """One bridge under strace -f -c serving n requests; returns {syscall: calls}."""
+    out = os.path.join(work, "strace.%d" % n)
     try:
-        sock = os.path.join(work, "fcgi-echo-%d.sock" % n)
-        B.start_logged([B.FCGI_ECHO, "-s", sock], os.path.join(work, "fcgi-echo.log"))
-        B.wait_file(sock)
-        bridge = H.Bridge(prosody, [B.FastCGIRoute("fcgi", "unix:" + sock, timeout=60,
-                                                   max_concurrency=64, max_queue=4096)],
-                          binary=wrapper, extra_xmpp={"stream_management": "no"})
-        bridge.start(timeout=120)
+        prosody, bridge = start_bridge(work, ["/usr/bin/strace", "-f", "-c", "-o", out],
+                                       "strace-%d" % n)
         loadgen(a, prosody, n, n)
         # SIGTERM to the bridge alone: strace writes its table when the bridge is gone
         with open("/proc/%d/task/%d/children" % (bridge.proc.pid, bridge.proc.pid)) as f:
@@ -130,22 +139,11 @@ def main():
     if a.strace:
         return strace_main(a)
     work = tempfile.mkdtemp(prefix="xmpp-cgi-callgrind.")
-    wrapper = os.path.join(work, "xmpp-cgi-callgrind")
     raw = os.path.join(work, "callgrind.out")
-    with open(wrapper, "w") as f:
-        f.write("#!/bin/sh\nexec /usr/bin/valgrind --tool=callgrind --vgdb=yes "
-                "--callgrind-out-file=%s %s \"$@\"\n" % (raw, os.path.abspath(H.BRIDGE_BIN)))
-    os.chmod(wrapper, stat.S_IRWXU)
     try:
-        prosody = H.Prosody()
-        prosody.start()
-        sock = os.path.join(work, "fcgi-echo.sock")
-        B.start_logged([B.FCGI_ECHO, "-s", sock], os.path.join(work, "fcgi-echo.log"))
-        B.wait_file(sock)
-        bridge = H.Bridge(prosody, [B.FastCGIRoute("fcgi", "unix:" + sock, timeout=60,
-                                                   max_concurrency=64, max_queue=4096)],
-                          binary=wrapper, extra_xmpp={"stream_management": "no"})
-        bridge.start(timeout=120)
+        prosody, bridge = start_bridge(work, ["/usr/bin/valgrind", "--tool=callgrind",
+                                              "--vgdb=yes", "--callgrind-out-file=" + raw],
+                                       "callgrind")
         loadgen(a, prosody, a.warmup, 1)
         control("-z", bridge)
         loadgen(a, prosody, a.requests, 2)
