@@ -89,16 +89,18 @@ static void pump(struct strophe_loop *sl)
 		return; /* never re-enter libstrophe */
 	sl->pumping = true;
 	for (;;) {
-		bool blind_tls, readable = any_readable(sl, &blind_tls);
+		bool blind_tls, readable = any_readable(sl, &blind_tls), more;
 		tls_probe_reset();
 		xmpp_run_once(sl->ctx, 0);
+		/* this call read: the next writes what it queued, reads on */
+		more = readable || tls_probe_pending() || (tls_probe_read() && any_queued(sl));
 		if (++rounds >= SL_MAX_ROUNDS) {
-			if (tls_probe_read() || tls_probe_pending())
+			if (more)
 				sl_kick(sl); /* go on next turn: poll cannot see what TLS holds */
 			break;
 		}
-		if (readable || tls_probe_pending() || (tls_probe_read() && any_queued(sl)))
-			continue; /* this call read: the next writes what it queued, reads on */
+		if (more)
+			continue;
 		if (!blind_tls || drain-- == 0)
 			break;
 	}
