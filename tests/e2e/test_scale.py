@@ -378,19 +378,27 @@ class ScaleTest(unittest.TestCase):
         ran_on_a = {k for k, v in load.outcome.items()
                     if v[0] == "result" and v[1] == killed}
         where = run_pids(self.run_log)
+        names = {killed: "ran on the killed instance",
+                 os.getpid(): "forked by the killed instance, orphaned "
+                 "before its shell started", b.proc.pid: "ran on b",
+                 c.proc.pid: "ran on c"}
         print("\n  SIGKILL mid-load: %d answered (%d by the killed instance "
               "before it died), %d lost: %s" % (
                   load.answered(), len(ran_on_a), len(lost),
-                  [(k, "ran on the killed instance" if where.get(k) else
-                    "never ran") for k in lost]))
+                  [(k, ", ".join(names.get(p, "pid %d" % p) for p in
+                                 sorted(where.get(k, ()))) or "never ran")
+                   for k in lost]))
         # What a held: its running handlers and its queue (what the server
         # had written to its socket is queued or refused when read).  Every
-        # lost request ran on a, or nowhere; none that a survivor ran.
+        # lost request ran on a, or nowhere; none that a survivor ran.  A
+        # handler a forked just before the kill can start its shell after a
+        # died: its $PPID is then this process, the harness's subreaper.
         self.assertLessEqual(len(lost), MAX_CONCURRENCY + MAX_QUEUE)
         for k in lost:
             self.assertEqual(load.outcome[k], ("no answer",), k)
-            self.assertTrue(where.get(k, set()) <= {killed},
-                            "%s lost but ran on %s" % (k, where.get(k)))
+            self.assertTrue(where.get(k, set()) <= {killed, os.getpid()},
+                            "%s lost but ran on %s (survivors %d, %d)"
+                            % (k, where.get(k), b.proc.pid, c.proc.pid))
         twice = {k: n for k, n in runs(self.run_log).items() if n > 1}
         self.assertEqual(twice, {}, "run more than once")
         # the survivors went on after the kill
