@@ -24,6 +24,7 @@ import signal
 import subprocess
 import unittest
 
+import control_client as cc
 import harness as h
 from slixmpp import JID
 from harness import Route, script
@@ -32,7 +33,6 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = NS_MUC + "#user"
 NS_OWNER = NS_MUC + "#owner"
 SERVICE = h.MUC_DOMAIN
-SEND = os.environ.get("XMPP_CGI_SEND", os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 WAIT = 30
 
 
@@ -487,13 +487,13 @@ class Send(MucBase):
         b.start()
         self.wait_joined(b, "weather", room)
         since = alice.c.mark()
-        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", room, "--type", "groupchat",
+        r = subprocess.run([cc.SEND, "-s", sock, "-r", "weather", "-t", room, "--type", "groupchat",
                             "-m", "rain at noon"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         got = alice.wait_room(room, lambda s: s.frm == room + "/weather", since)
         self.assertIsNotNone(got, h.tail(b.log))
         self.assertEqual(body_of(got), "rain at noon")
-        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", elsewhere, "--type",
+        r = subprocess.run([cc.SEND, "-s", sock, "-r", "weather", "-t", elsewhere, "--type",
                             "groupchat", "-m", "x"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 5, r.stderr)
         self.assertIn(b"not-in-room", r.stderr)

@@ -30,11 +30,10 @@ import threading
 import time
 import unittest
 
+import control_client as cc
 import harness as h
 from harness import Route, script
 
-SEND = os.environ.get("XMPP_CGI_SEND",
-                      os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 BASELINE = os.environ.get("XMPP_CGI_SM_BASELINE")
 
 SMACKS = """\
@@ -379,7 +378,7 @@ class StreamManagement(unittest.TestCase):
             if i == 100:
                 # the connection freezes while messages go out, then is cut
                 self.proxy.stall(3)
-            r = subprocess.run([SEND, "-s", self.bridge.socket, "-r", "load",
+            r = subprocess.run([cc.SEND, "-s", self.bridge.socket, "-r", "load",
                                 "-t", alice.jid, "-m", b],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, timeout=30)
