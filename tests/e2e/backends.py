@@ -395,15 +395,4 @@ class PhpFpm(Backend):
         """pids of the pool's worker processes (children of the master)."""
         if not self.alive():
             return []
-        out = []
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % p) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.proc.pid:
-                out.append(int(p))
-        return out
+        return h.children(self.proc.pid)

@@ -9,6 +9,7 @@
 
 import asyncio
 import atexit
+import collections
 import copy
 import logging
 import os
@@ -99,20 +100,9 @@ def _become_subreaper():
 
 def _orphans():
     """pids of our children that no Popen object tracks."""
-    me, out = os.getpid(), []
     with _children_lock:
         known = {p.pid for p in _children}
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) in known:
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == me:
-            out.append(int(p))
-    return out
+    return [pid for pid in children(os.getpid()) if pid not in known]
 
 
 def cleanup_all():
@@ -206,20 +196,34 @@ def pid_alive(pid):
     return state not in ("Z", "X")
 
 
-def zombie_children(ppid):
-    """pids of the zombie children of `ppid`."""
-    zs = []
+Proc = collections.namedtuple("Proc", "pid comm state ppid pgrp")
+
+
+def processes():
+    """Every process in /proc now, as Proc (fields of /proc/PID/stat)."""
+    out = []
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+            out.append(Proc(int(p), head.split("(", 1)[1], fields[0],
+                            int(fields[1]), int(fields[2])))
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[1]) == ppid and fields[0] == "Z":
-            zs.append(int(p))
-    return zs
+    return out
+
+
+def children(ppid):
+    """pids of the children of `ppid`."""
+    return [p.pid for p in processes() if p.ppid == ppid]
+
+
+def zombie_children(ppid):
+    """pids of the zombie children of `ppid`."""
+    return [p.pid for p in processes() if p.ppid == ppid and p.state == "Z"]
 
 
 class ModuleFixture:
