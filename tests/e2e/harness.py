@@ -226,6 +226,15 @@ def zombie_children(ppid):
     return [p.pid for p in processes() if p.ppid == ppid and p.state == "Z"]
 
 
+def run_cleanups(fns):
+    """For a test's tearDown: call fns, the last first, ignoring errors."""
+    for fn in reversed(fns):
+        try:
+            fn()
+        except Exception:
+            pass
+
+
 class ModuleFixture:
     """A test module's expensive fixture, built by `make()` on first use and
     kept for the module's other tests.  If building fails, every later use

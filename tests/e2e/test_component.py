@@ -426,11 +426,7 @@ class Restart(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def test_component_survives_prosody_restart(self):
         p = h.Prosody(users=[("alice", "localhost")])

@@ -126,11 +126,7 @@ class MucBase(unittest.TestCase):
         self.dump = h.make_tempdir("xmpp-cgi-muc-dump-")
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def occupant(self, jid="alice@localhost", resource="muc"):
         o = Occupant(self.prosody, jid, resource)

@@ -91,11 +91,7 @@ class Reload(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def start_bridge(self, name, routes, metrics_port=None):
         b = h.Bridge(self.prosody, routes, name=name)

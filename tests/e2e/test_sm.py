@@ -213,11 +213,7 @@ class StreamManagement(unittest.TestCase):
             self.clients.append(c)
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     # -- load ---------------------------------------------------------------
 
