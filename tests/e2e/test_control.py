@@ -242,14 +242,8 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "control fixture")
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class ControlTest(cc.SendTest):

@@ -183,14 +183,8 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "fixture")
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class FcgiTest(unittest.TestCase):

@@ -208,14 +208,8 @@ class Fixture:
 
 _fixture = h.ModuleFixture(Fixture, "fixture")
 _bridge_errors = {}     # "bridge-NAME" -> why that bridge failed to start
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class SharedTest(unittest.TestCase):

@@ -95,14 +95,8 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "trust fixture")
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class TrustTest(cc.SendTest):
