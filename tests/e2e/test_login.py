@@ -8,15 +8,9 @@ import unittest
 import harness as h
 from harness import Route, script
 
-_fixture = {}
-
-
-def prosody():
-    if "prosody" not in _fixture:
-        p = h.Prosody()
-        p.start()
-        _fixture["prosody"] = p
-    return _fixture["prosody"]
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody for this module, started on first use
+tearDownModule = _prosody.stop
 
 
 class Login(unittest.TestCase):
@@ -63,12 +57,6 @@ class Login(unittest.TestCase):
         log = b.read_log()
         self.assertNotIn("online as", log)
         self.assertIn("certificate is not trusted", log)
-
-
-def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
 
 
 if __name__ == "__main__":
