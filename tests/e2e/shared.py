@@ -69,6 +69,20 @@ def env():
     return h.shared_env(routes)
 
 
+class ModuleBridge(h.ModuleFixture):
+    """A test module's own bridge on the shared Prosody: make(env) builds and
+    starts it on first use (with the shared Env); later uses get the same
+    bridge, or fail at once if building it failed.  close() stops it."""
+
+    def __init__(self, make, what):
+        super().__init__(lambda: make(env()), what)
+
+    def close(self):
+        b, self.value = self.value, None
+        if b is not None:
+            b.stop()
+
+
 class BridgeTest(unittest.TestCase):
     """Base class: self.env, self.alice/bob/eve, helpers for asserting
     replies."""

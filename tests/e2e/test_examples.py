@@ -15,34 +15,22 @@ CALC = "urn:xmpp-cgi:calc"
 EXAMPLES = {"ex-echo": "echo", "ex-env": "env", "ex-hello": "hello",
             "ex-time": "time", "ex-calc": "soap-calc"}
 
-_fixture = {}
+def make_bridge(env):
+    """The examples bridge, on the shared Prosody (None without examples)."""
+    routes = []
+    for name, stem in EXAMPLES.items():
+        path = h.example(stem)
+        if path:
+            opts = {"message_replies": "yes"} if name == "ex-hello" else {}
+            routes.append(h.Route(name, path, env=["GREETING=hi"], **opts))
+    b = None
+    if routes:
+        b = h.Bridge(env.prosody, routes, name="examples")
+        b.start()
+    return b
 
 
-def bridge():
-    """The examples bridge, started once, on the shared Prosody."""
-    if "error" in _fixture:
-        raise h.HarnessError("examples bridge failed earlier: %s"
-                             % _fixture["error"])
-    if "bridge" not in _fixture:
-        try:
-            env = shared.env()
-            routes = []
-            for name, stem in EXAMPLES.items():
-                path = h.example(stem)
-                if path:
-                    opts = {"message_replies": "yes"} \
-                        if name == "ex-hello" else {}
-                    routes.append(h.Route(name, path, env=["GREETING=hi"],
-                                          **opts))
-            b = None
-            if routes:
-                b = h.Bridge(env.prosody, routes, name="examples")
-                b.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["bridge"] = b
-    return _fixture["bridge"]
+bridge = shared.ModuleBridge(make_bridge, "examples bridge").get
 
 
 class Examples(shared.BridgeTest):
