@@ -801,6 +801,17 @@ class Client:
         return id, "<iq type=%s id=%s to=%s%s>%s</iq>" % (
             _quoteattr(type), _quoteattr(id), _quoteattr(to), extra, payload)
 
+    def chat(self, to, body, id_prefix="chat", timeout=15):
+        """Send a chat message to `to` whose <body/> holds `body` (XML text)
+        and wait for the first stanza from `to` after it; returns it, or
+        None after `timeout` s."""
+        since = self.mark()
+        self.send_raw("<message to=%s id=%s type='chat'><body>%s</body>"
+                      "</message>" % (_quoteattr(to),
+                                      _quoteattr(self.new_id(id_prefix)),
+                                      body))
+        return self.wait_for(lambda s: s.frm == to, timeout, since=since)
+
     def request(self, xml, id=None, timeout=15):
         """Send a raw stanza and wait for the first inbound stanza with the
         same id; returns an Inbound or raises HarnessError."""

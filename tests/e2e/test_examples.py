@@ -70,11 +70,7 @@ class Examples(shared.BridgeTest):
         r = self.alice.query(to)
         self.assertResult(r)
         self.assertEqual(body_text(r), "Hello, alice@localhost!")
-        m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' type='chat' id='%s'>"
-                            "<body>hi there</body></message>"
-                            % (to, self.alice.new_id("hello")))
-        r = self.alice.wait_for(lambda s: s.frm == to, 15, since=m)
+        r = self.alice.chat(to, "hi there", "hello")
         self.assertIsNotNone(r, "no chat reply from hello")
         self.assertEqual(r.type, "chat", r.xml)
         self.assertEqual(body_text(r),

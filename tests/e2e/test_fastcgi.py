@@ -280,11 +280,7 @@ class PhpFpm(FcgiTest):
     def test_hello_message_answers_text(self):
         self.need("php")
         to = self.to("php")
-        m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' type='chat' id='%s'><body>"
-                            "fish &amp; chips</body></message>"
-                            % (to, self.alice.new_id("php")))
-        r = self.alice.wait_for(lambda s: s.frm == to, 15, since=m)
+        r = self.alice.chat(to, "fish &amp; chips", "php")
         self.assertIsNotNone(r, "no chat reply from hello.php")
         self.assertEqual(r.type, "chat", r.xml)
         self.assertEqual(body_text(r),
