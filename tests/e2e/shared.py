@@ -142,3 +142,13 @@ def body_text(reply):
             return c.text or ""
     return None
 
+
+def env_vars(text):
+    """The NAME=value lines of a handler's text answer -> dict (other lines
+    are left out)."""
+    out = {}
+    for line in (text or "").splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = v
+    return out

@@ -11,6 +11,7 @@ import component as c
 import harness as h
 from component import COMPONENT
 from harness import Route, script
+from shared import body_text, env_vars
 
 NS_ECHO = "urn:xmpp-cgi:echo"
 BASE_FEATURES = {c.NS_DISCO_INFO, c.NS_DISCO_ITEMS, c.NS_PING, c.NS_VERSION}
@@ -22,23 +23,6 @@ ROUTE_ITEMS = {"echo": "Echo service", "env": "env", "calc": "SOAP calculator",
 
 def tearDownModule():
     c.shutdown()
-
-
-def body_text(reply):
-    for ch in reply.el:
-        if ch.tag.rsplit("}", 1)[-1] == "body":
-            return ch.text or ""
-    return None
-
-
-def env_vars(text):
-    """NAME=value lines of env.sh's answer -> dict."""
-    out = {}
-    for line in (text or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
 
 
 class ComponentTest(unittest.TestCase):

@@ -22,7 +22,7 @@ import backends as b
 import harness as h
 import shared
 from harness import Route, script
-from shared import body_text
+from shared import body_text, env_vars
 
 HELLO_PHP = os.path.join(b.PHP_EXAMPLES, "hello.php")
 POOL_CONF = os.path.join(b.PHP_EXAMPLES, "php-fpm-pool.conf")
@@ -257,12 +257,7 @@ class FcgiTest(unittest.TestCase):
 
 
 def text_lines(reply):
-    out = {}
-    for line in (body_text(reply) or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(body_text(reply))
 
 
 # ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import backends as b
 import harness as h
 import shared
 from harness import Route, example
-from shared import body_text
+from shared import body_text, env_vars
 
 HELLO_PHP = os.path.join(b.PHP_EXAMPLES, "hello.php")
 POOL_CONF = os.path.join(b.PHP_EXAMPLES, "php-fpm-pool.conf")
@@ -43,12 +43,7 @@ N_ROUTES = 5
 
 
 def text_lines(reply):
-    out = {}
-    for line in (body_text(reply) or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(body_text(reply))
 
 
 class Fixture:

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 import component as c
 import harness as h
 from component import COMPONENT, NS_HTTP, NS_SHIM
+from shared import env_vars
 
 HTTP = "http@" + COMPONENT
 
@@ -30,21 +31,7 @@ def parse_listing(text):
     head, sep, stdin = (text or "").partition("\nstdin=")
     if not sep and text and text.startswith("stdin="):
         head, stdin = "", text[len("stdin="):]
-    vals = {}
-    for line in head.splitlines():
-        k, s, v = line.partition("=")
-        if s:
-            vals[k] = v
-    return vals, stdin
-
-
-def env_vars(text):
-    out = {}
-    for line in (text or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(head), stdin
 
 
 def req_xml(method, resource, headers=(), data=None, name="req",
