@@ -21,18 +21,10 @@ ROUTE_ITEMS = {"echo": "Echo service", "env": "env", "calc": "SOAP calculator",
                "marked": "marked", "Upper": "Mixed case"}
 
 
-def tearDownModule():
-    c.shutdown()
+tearDownModule = c.shutdown
 
 
-class ComponentTest(unittest.TestCase):
-    def setUp(self):
-        self.env = c.env()
-        self.alice = self.env.alice
-        self.xmpp = self.alice.xmpp
-        self.assertTrue(self.env.bridge.alive(),
-                        "bridge died:\n" + h.tail(self.env.bridge.log))
-
+class ComponentTest(c.EnvTest):
     def assertResultFrom(self, reply, frm):
         """reply (a harness Inbound or a slixmpp Iq) is a result from frm."""
         if isinstance(reply, h.Inbound):

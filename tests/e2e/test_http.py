@@ -22,8 +22,7 @@ from shared import env_vars
 HTTP = "http@" + COMPONENT
 
 
-def tearDownModule():
-    c.shutdown()
+tearDownModule = c.shutdown
 
 
 def parse_listing(text):
@@ -80,14 +79,7 @@ class Resp:
         return self.data.find("{%s}%s" % (NS_HTTP, kind))
 
 
-class HttpTest(unittest.TestCase):
-    def setUp(self):
-        self.env = c.env()
-        self.alice = self.env.alice
-        self.xmpp = self.alice.xmpp
-        self.assertTrue(self.env.bridge.alive(),
-                        "bridge died:\n" + h.tail(self.env.bridge.log))
-
+class HttpTest(c.EnvTest):
     def http(self, to, method, resource, headers=None, data=None, timeout=10):
         """slixmpp's xep_0332 send_request; the result or the error iq."""
         return c.call(self.alice, lambda: self.xmpp["xep_0332"].send_request(
