@@ -32,13 +32,11 @@ MPX_NS = "urn:xmpp-cgi:fcgi"
 SCRIPTED_NS = "urn:xmpp-cgi:fcgi-scripted"
 
 
-class Fixture:
+class Fixture(b.Backends):
     """Prosody, the backends, one bridge with every FastCGI route, alice."""
 
     def __init__(self):
-        self.be = {}            # key -> backends.Backend
-        self.skip = {}          # key -> reason (a package is missing)
-        self.broken = {}        # key -> reason (our binary is not built)
+        super().__init__()
         self.prosody = h.Prosody()
         self.prosody.start()
         self.dir = os.path.join(self.prosody.dir, "fcgi")
@@ -57,14 +55,6 @@ class Fixture:
         self.bridge.start(timeout=30)
         self.alice = h.Client(self.prosody, "alice@localhost",
                               resource="fcgi")
-
-    def add(self, key, backend, available=True, missing=None, ours=False):
-        """Start `backend` under `key`; returns its address or None."""
-        if not available:
-            (self.broken if ours else self.skip)[key] = missing
-            return None
-        self.be[key] = backend.start()
-        return backend.address
 
     def php_routes(self):
         with open(POOL_CONF) as f:
@@ -200,12 +190,7 @@ class FcgiTest(unittest.TestCase):
         self.since = self.bridge.log_size()
 
     def need(self, *keys):
-        for k in keys:
-            if k in self.fx.skip:
-                self.skipTest(self.fx.skip[k])
-            if k in self.fx.broken:
-                self.fail(self.fx.broken[k])
-        return self.fx.be.get(keys[0])
+        return self.fx.need(self, keys)[0]
 
     def to(self, route):
         return "bridge@localhost/" + route

@@ -46,13 +46,11 @@ def text_lines(reply):
     return env_vars(body_text(reply))
 
 
-class Fixture:
+class Fixture(b.Backends):
     """Prosody and the backends; the bridges start on first use."""
 
     def __init__(self):
-        self.be = {}            # key -> backends.Backend
-        self.skip = {}          # key -> reason (a package is missing)
-        self.broken = {}        # key -> reason (our binary is not built)
+        super().__init__()
         self.bridges = {}
         self.prosody = h.Prosody()
         self.prosody.start()
@@ -60,13 +58,6 @@ class Fixture:
         os.makedirs(self.dir, exist_ok=True)
         self.alice = h.Client(self.prosody, "alice@localhost",
                               resource="fcgi-shared")
-
-    def add(self, key, backend, available, missing, ours=False):
-        if not available:
-            (self.broken if ours else self.skip)[key] = missing
-            return None
-        self.be[key] = backend.start()
-        return backend.address
 
     def php_pool(self):
         with open(POOL_CONF) as f:
@@ -232,12 +223,7 @@ class SharedTest(unittest.TestCase):
 
     def need(self, *keys):
         """The backends under these keys (one, or a list), or skip/fail."""
-        for k in keys:
-            if k in self.fx.skip:
-                self.skipTest(self.fx.skip[k])
-            if k in self.fx.broken:
-                self.fail(self.fx.broken[k])
-        found = [self.fx.be.get(k) for k in keys]
+        found = self.fx.need(self, keys)
         return found[0] if len(keys) == 1 else found
 
     def to(self, route):
