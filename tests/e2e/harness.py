@@ -864,29 +864,8 @@ class Client:
     def close(self):
         if self.loop.is_closed():
             return
-        try:
-            if getattr(self, "xmpp", None) is not None:
-                fut = asyncio.run_coroutine_threadsafe(
-                    self._disconnect(), self.loop)
-                fut.result(5)
-        except Exception:
-            pass
-        try:
-            asyncio.run_coroutine_threadsafe(
-                self._cancel_tasks(), self.loop).result(5)
-        except Exception:
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-    async def _cancel_tasks(self):
-        me = asyncio.current_task()
-        tasks = [t for t in asyncio.all_tasks() if t is not me]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        stop_loop(self.loop, self.thread, self._disconnect
+                  if getattr(self, "xmpp", None) is not None else None)
 
     async def _disconnect(self):
         x = self.xmpp
@@ -896,6 +875,30 @@ class Client:
             await asyncio.wait_for(x.disconnect(wait=0.5), 3)
         except Exception:
             x.abort()
+
+
+async def _cancel_other_tasks():
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def stop_loop(loop, thread, first=None, timeout=5):
+    """Stop the asyncio `loop` that runs forever in `thread`: run the
+    coroutine first() on it if given, then cancel its other tasks (each
+    step bounded by `timeout` s, its failure ignored), stop it, and close it
+    once the thread has ended."""
+    for step in ([first] if first else []) + [_cancel_other_tasks]:
+        try:
+            asyncio.run_coroutine_threadsafe(step(), loop).result(timeout)
+        except Exception:
+            pass
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    if not thread.is_alive():
+        loop.close()
 
 
 def pretty(text):

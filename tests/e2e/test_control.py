@@ -125,22 +125,7 @@ class Crowd:
             await asyncio.gather(*(x.disconnect(wait=0.2) for x in self.xs
                                    if x.transport is not None),
                                  return_exceptions=True)
-
-        async def cancel():
-            me = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not me]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for step in (bye, cancel):
-            try:
-                asyncio.run_coroutine_threadsafe(step(), self.loop).result(10)
-            except Exception:
-                pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
+        h.stop_loop(self.loop, self.thread, bye, timeout=10)
 
 
 # ---------------------------------------------------------------------------
