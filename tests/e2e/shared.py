@@ -69,6 +69,9 @@ def env():
     return h.shared_env(routes)
 
 
+PING = "<ping xmlns='urn:e2e:x'>é</ping>"   # a payload for the echo handlers
+
+
 class ModuleBridge(h.ModuleFixture):
     """A test module's own bridge on the shared Prosody: make(env) builds and
     starts it on first use (with the shared Env); later uses get the same
@@ -113,6 +116,17 @@ class BridgeTest(unittest.TestCase):
     def assertResult(self, reply):
         self.assertEqual(reply.kind, "iq", reply.xml)
         self.assertEqual(reply.type, "result", reply.xml)
+
+    def assertPingEchoed(self, reply):
+        """reply is the echo handler's answer to an iq carrying PING: a
+        result with that iq (its id, its ping) inside <echo/>."""
+        self.assertResult(reply)
+        echo = reply.el.find("{urn:xmpp-cgi:echo}echo")
+        self.assertIsNotNone(echo, reply.xml)
+        inner = echo.find("{jabber:client}iq")
+        self.assertIsNotNone(inner, reply.xml)
+        self.assertEqual(inner.get("id"), reply.id)
+        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
 
     def assertNoReply(self, client, ids, wait=1.5, since=0):
         """Nothing with one of `ids` arrives within `wait` seconds."""

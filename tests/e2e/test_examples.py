@@ -45,14 +45,7 @@ class Examples(shared.BridgeTest):
 
     def test_echo(self):
         to = self.need("ex-echo")
-        r = self.alice.query(to, "<ping xmlns='urn:e2e:x'>é</ping>")
-        self.assertResult(r)
-        echo = r.el.find("{urn:xmpp-cgi:echo}echo")
-        self.assertIsNotNone(echo, r.xml)
-        inner = echo.find("{jabber:client}iq")
-        self.assertIsNotNone(inner, r.xml)
-        self.assertEqual(inner.get("id"), r.id)
-        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
+        self.assertPingEchoed(self.alice.query(to, shared.PING))
 
     def test_env(self):
         to = self.need("ex-env")

@@ -180,6 +180,7 @@ tearDownModule = _fixture.close
 class FcgiTest(unittest.TestCase):
     assertError = shared.BridgeTest.assertError
     assertResult = shared.BridgeTest.assertResult
+    assertPingEchoed = shared.BridgeTest.assertPingEchoed
 
     def setUp(self):
         self.fx = fixture()
@@ -300,14 +301,7 @@ class PhpFpm(FcgiTest):
 class LibFcgi(FcgiTest):
     def test_echo(self):
         self.need("fecho")
-        r = self.q("fecho", "<ping xmlns='urn:e2e:x'>é</ping>")
-        self.assertResult(r)
-        echo = r.el.find("{urn:xmpp-cgi:echo}echo")
-        self.assertIsNotNone(echo, r.xml)
-        inner = echo.find("{jabber:client}iq")
-        self.assertIsNotNone(inner, r.xml)
-        self.assertEqual(inner.get("id"), r.id)
-        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
+        self.assertPingEchoed(self.q("fecho", shared.PING))
 
     def test_soap_envelope(self):
         self.need("fecho")
