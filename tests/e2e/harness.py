@@ -537,6 +537,13 @@ class Bridge:
                 f.write(r.render() + "\n")
             f.write(DAEMON_SECTION)
 
+    def edit_config(self, change):
+        """Rewrite the configuration file as change(its text)."""
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(change(text))
+
     def env(self):
         env = {k: v for k, v in os.environ.items()
                if k in ("PATH", "HOME", "LANG", "USER", "TERM", "LC_ALL",

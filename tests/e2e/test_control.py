@@ -723,12 +723,9 @@ class NeverOnline(ControlTest):
         b = h.Bridge(self.fx.prosody, [Route("cron", script("echo.sh"))],
                      name=name)
         b.socket = os.path.join(b.dir, "control")
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("port = %d" % self.fx.prosody.c2s_port,
-                                 "port = %d" % h.free_port()))
-            f.write("[control]\nsocket = %s\n" % b.socket)
+        b.edit_config(lambda text: text.replace(
+            "port = %d" % self.fx.prosody.c2s_port, "port = %d" % h.free_port())
+            + "[control]\nsocket = %s\n" % b.socket)
         b.launch()
         self.addCleanup(b.stop)
         self.assertTrue(b.wait_log("control socket listening", 10), b.read_log())

@@ -195,11 +195,9 @@ class ClientMode(EjabberdTest):
         b = h.Bridge(self.env.server, [Route("echo", script("echo.sh"))],
                      name="ej-untrusted")
         self.addCleanup(b.stop)
-        with open(b.cfg) as f:
-            cfg = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(cfg.replace("cafile = " + self.env.server.ca,
-                                "cafile = " + os.path.join(other, "ca.pem")))
+        b.edit_config(lambda cfg: cfg.replace(
+            "cafile = " + self.env.server.ca,
+            "cafile = " + os.path.join(other, "ca.pem")))
         b.launch()
         self.assertTrue(b.wait_log("certificate is not trusted", 20),
                         h.tail(b.log))

@@ -48,10 +48,7 @@ class Login(unittest.TestCase):
         # No cafile: the test CA is not trusted, so TLS must fail and no login happen.
         b = h.Bridge(self.prosody, [Route("echo", script("echo.sh"))], name="nocafile")
         self.bridges.append(b)
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(re.sub(r"(?m)^cafile = .*\n", "", text))
+        b.edit_config(lambda text: re.sub(r"(?m)^cafile = .*\n", "", text))
         b.launch()
         self.assertTrue(b.wait_log("reconnecting in", timeout=20), b.read_log())
         log = b.read_log()

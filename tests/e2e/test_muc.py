@@ -423,10 +423,8 @@ class StayingIn(MucBase):
     def test_reload_leaves_and_joins_rooms(self):
         other = new_room("reload")
         self.alice.join(other, "alice")
-        with open(self.b.cfg) as f:
-            text = f.read()
-        with open(self.b.cfg, "w") as f:
-            f.write(text.replace("rooms = %s" % self.room, "rooms = %s" % other))
+        self.b.edit_config(lambda text: text.replace(
+            "rooms = %s" % self.room, "rooms = %s" % other))
         since = self.b.log_size()
         self.b.proc.send_signal(signal.SIGHUP)
         self.assertTrue(self.b.wait_log("route weather: leaving room %s: no longer in the "

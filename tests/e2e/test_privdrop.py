@@ -142,10 +142,8 @@ class PrivilegeDrop(unittest.TestCase):
         with open(self.prosody.ca) as src, open(ca, "w") as dst:
             dst.write(src.read())
         os.chmod(ca, 0o600)
-        with open(b.cfg) as f:
-            text = f.read().replace("cafile = %s" % self.prosody.ca, "cafile = %s" % ca)
-        with open(b.cfg, "w") as f:
-            f.write(text)
+        b.edit_config(lambda text: text.replace("cafile = %s" % self.prosody.ca,
+                                                "cafile = %s" % ca))
         r = b.run(["-c", b.cfg], timeout=15)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cafile %s is not readable by user %s" % (ca, self.user.pw_name),

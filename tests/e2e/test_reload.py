@@ -292,10 +292,8 @@ class Reload(unittest.TestCase):
         self.assertEqual(r.type, "result", r.xml)
         self.assertNotIn("online as", b.read_log(since))
         # [xmpp] changes need a restart in component mode too
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("host = 127.0.0.1", "host = ::1"))
+        b.edit_config(lambda text: text.replace("host = 127.0.0.1",
+                                                "host = ::1"))
         since = self.hup(b, "reload refused")
         self.assertIn("[xmpp] changed", b.read_log(since))
         r = alice.query("three@%s" % component.COMPONENT)
@@ -392,10 +390,8 @@ class Reload(unittest.TestCase):
 
     def test_xmpp_change_needs_restart(self):
         b = self.start_bridge("reload-xmpp", [Route("a", script("echo.sh"))])
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("tls = required", "tls = optional"))
+        b.edit_config(lambda text: text.replace("tls = required",
+                                                "tls = optional"))
         since = self.hup(b, "reload refused")
         self.assertIn("[xmpp] changed", b.read_log(since))
         alice = self.client()

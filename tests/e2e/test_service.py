@@ -126,11 +126,8 @@ class Notify(unittest.TestCase):
     def bridge(self, name, routes, port=None):
         b = h.Bridge(self.prosody, routes, name=name)
         if port:
-            with open(b.cfg) as f:
-                text = f.read()
-            with open(b.cfg, "w") as f:
-                f.write(text.replace("port = %d" % self.prosody.c2s_port,
-                                     "port = %d" % port))
+            b.edit_config(lambda text: text.replace(
+                "port = %d" % self.prosody.c2s_port, "port = %d" % port))
         env = b.env()
         env["NOTIFY_SOCKET"] = self.path
         b.env = lambda: env
