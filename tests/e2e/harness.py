@@ -819,6 +819,16 @@ class Client:
                                       body))
         return self.wait_for(lambda s: s.frm == to, timeout, since=since)
 
+    def send_iqs(self, to, n, payload="", prefix="iq"):
+        """Send n iq gets to `to` at once, without waiting for answers;
+        returns their ids, in order."""
+        ids = []
+        for _ in range(n):
+            id, xml = self.iq(to, payload, id=self.new_id(prefix))
+            ids.append(id)
+            self.send_raw(xml)
+        return ids
+
     def request(self, xml, id=None, timeout=15):
         """Send a raw stanza and wait for the first inbound stanza with the
         same id; returns an Inbound or raises HarnessError."""

@@ -28,12 +28,8 @@ def rss_kb(pid):
 
 class BackPressure(unittest.TestCase):
     def flood(self, alice, n):
-        ids = []
         mark = alice.mark()
-        for _ in range(n):
-            id, xml = alice.iq("bridge@localhost/busy")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/busy", n)
         want = set(ids)
 
         def all_answered():

@@ -201,11 +201,7 @@ class FcgiTest(unittest.TestCase):
 
     def burst(self, route, n, payload="", timeout=15):
         """n iqs sent at once; their replies, in order."""
-        ids = []
-        for _ in range(n):
-            id, xml = self.alice.iq(self.to(route), payload)
-            ids.append(id)
-            self.alice.send_raw(xml)
+        ids = self.alice.send_iqs(self.to(route), n, payload)
         out = []
         for id in ids:
             r = self.alice.wait_for(lambda s, id=id: s.id == id, timeout)

@@ -174,12 +174,8 @@ class Reload(unittest.TestCase):
 
         # 2: remove route b while two of its handlers run and four wait.
         bob = self.client("bob@localhost", "bslow")
-        b_ids = []
         m = bob.mark()
-        for i in range(6):
-            id, xml = bob.iq("bridge@localhost/b", id=bob.new_id("b"))
-            b_ids.append(id)
-            bob.send_raw(xml)
+        b_ids = bob.send_iqs("bridge@localhost/b", 6, prefix="b")
         self.assertTrue(h.wait_until(
             lambda: self.gauge(port, "xmpp_cgi_in_flight", "b") == 2 and
             self.gauge(port, "xmpp_cgi_queue_depth", "b") == 4, 15),
@@ -311,11 +307,7 @@ class Reload(unittest.TestCase):
         b = self.start_bridge("reload-fcgi", [f])
         alice = self.client()
         m = alice.mark()
-        ids = []
-        for _ in range(3):
-            id, xml = alice.iq("bridge@localhost/f")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/f", 3)
         self.assertTrue(h.wait_until(
             lambda: backend.stats().get("requests", 0) >= 3, 15),
             "the backend never got the requests:\n" + h.tail(b.log))

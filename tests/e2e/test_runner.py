@@ -112,11 +112,7 @@ class Lingering(shared.BridgeTest):
         # that process has ended.
         to = "bridge@localhost/run-limit"
         since = self.alice.mark()
-        ids = []
-        for _ in range(2):
-            id, xml = self.alice.iq(to)
-            ids.append(id)
-            self.alice.send_raw(xml)
+        ids = self.alice.send_iqs(to, 2)
         first = self.alice.wait_for(lambda s: s.id in ids, TIMEOUT + 10,
                                     since=since)
         self.assertIsNotNone(first, "no answer at all")

@@ -397,11 +397,7 @@ class StreamManagement(unittest.TestCase):
         # larger than a socket buffer must still leave whole, and all of them.
         alice = self.clients[0]
         m = alice.mark()
-        ids = []
-        for _ in range(12):
-            id, xml = alice.iq("bridge@localhost/big")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/big", 12)
         for id in ids:
             r = alice.wait_for(lambda s: s.id == id, 60, since=m)
             self.assertIsNotNone(r, "no answer to %s:\n%s"
