@@ -37,99 +37,32 @@
 #include "response.h"
 #include "stanza_error.h"
 
-#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#include "reply_tree.h"
+
 #define REPL "\xEF\xBF\xBD" /* U+FFFD */
 
 /* ---- helpers ---- */
-
-static void make_resp(struct cgi_response *r, const char *raw)
-{
-	response_init(r, 1024 * 1024);
-	response_feed(r, raw, strlen(raw));
-	assert_int_equal(response_finish(r), RESP_DONE);
-}
-
-static xmlDocPtr parse_out(const char *s)
-{
-	xmlDocPtr d;
-	assert_non_null(s);
-	d = xmlReadMemory(s, (int)strlen(s), NULL, NULL, XML_PARSE_NONET);
-	if (!d)
-		fail_msg("reply is not well-formed XML: %s", s);
-	return d;
-}
-
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
-}
-
-static size_t count_elements(xmlNodePtr parent)
-{
-	size_t n = 0;
-	for (xmlNodePtr c = parent->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			n++;
-	return n;
-}
-
-static void assert_name(xmlNodePtr n, const char *name, const char *ns)
-{
-	assert_non_null(n);
-	assert_string_equal((const char *)n->name, name);
-	if (ns) {
-		assert_non_null(n->ns);
-		assert_string_equal((const char *)n->ns->href, ns);
-	} else {
-		assert_null(n->ns);
-	}
-}
-
-/* value NULL: the attribute must be absent */
-static void assert_prop(xmlNodePtr n, const char *name, const char *value)
-{
-	xmlChar *v = xmlGetProp(n, BAD_CAST name);
-	if (!value) {
-		assert_null(v);
-		return;
-	}
-	if (!v)
-		fail_msg("attribute %s missing on <%s>", name, (const char *)n->name);
-	assert_string_equal((const char *)v, value);
-	xmlFree(v);
-}
-
-static void assert_content(xmlNodePtr n, const char *text)
-{
-	xmlChar *c = xmlNodeGetContent(n);
-	assert_non_null(c);
-	assert_string_equal((const char *)c, text);
-	xmlFree(c);
-}
 
 /* Checks an error reply: <KIND type='error'><error type=T><COND xmlns=stanzas>URI</COND>
  * [<text xmlns=stanzas>TEXT</text>]</error></KIND>; text NULL means no <text>. */
 static void check_error(const char *out, const char *kind, const char *cond, const char *type,
                         const char *uri, const char *text)
 {
-	xmlDocPtr d = parse_out(out);
+	xmlDocPtr d = parse_reply(out);
 	xmlNodePtr root = xmlDocGetRootElement(d), err, c;
-	assert_name(root, kind, NULL);
+	assert_el(root, kind, NULL);
 	assert_prop(root, "type", "error");
 	assert_int_equal(count_elements(root), 1);
-	err = first_element(root->children);
-	assert_name(err, "error", NULL);
+	err = first_el(root->children);
+	assert_el(err, "error", NULL);
 	assert_prop(err, "type", type);
 	assert_int_equal(count_elements(err), text ? 2 : 1);
-	c = first_element(err->children);
-	assert_name(c, cond, STANZAS_NS);
+	c = first_el(err->children);
+	assert_el(c, cond, STANZAS_NS);
 	assert_content(c, uri ? uri : "");
 	if (text) {
-		xmlNodePtr t = first_element(c->next);
-		assert_name(t, "text", STANZAS_NS);
+		xmlNodePtr t = first_el(c->next);
+		assert_el(t, "text", STANZAS_NS);
 		assert_content(t, text);
 	}
 	xmlFreeDoc(d);
@@ -379,22 +312,22 @@ static void test_iq_result_xml_payload(void **state)
 	              "<p:other xmlns:p='urn:example:p'/></query>\n");
 	out = reply_from_response(&t, &r, &why, NULL);
 	assert_null(why);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
-	assert_name(root, "iq", NULL);
+	assert_el(root, "iq", NULL);
 	assert_prop(root, "type", "result");
 	assert_prop(root, "id", "q1");
 	assert_prop(root, "to", "alice@example.org/phone");
 	assert_prop(root, "from", "bridge@example.org/echo");
 	assert_int_equal(count_elements(root), 1);
-	q = first_element(root->children);
-	assert_name(q, "query", "urn:example:q");
+	q = first_el(root->children);
+	assert_el(q, "query", "urn:example:q");
 	assert_int_equal(count_elements(q), 2);
-	item = first_element(q->children);
-	assert_name(item, "item", "urn:example:q");
+	item = first_el(q->children);
+	assert_el(item, "item", "urn:example:q");
 	assert_prop(item, "a", "1");
 	assert_content(item, "t&x <y>");
-	assert_name(first_element(item->next), "other", "urn:example:p");
+	assert_el(first_el(item->next), "other", "urn:example:p");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -414,8 +347,8 @@ static void test_xml_content_types(void **state)
 		snprintf(raw, sizeof raw, "Content-Type: %s\r\n\r\n<x xmlns='urn:x'/>", types[i]);
 		make_resp(&r, raw);
 		out = reply_from_response(&t, &r, NULL, NULL);
-		d = parse_out(out);
-		assert_name(first_element(xmlDocGetRootElement(d)->children), "x", "urn:x");
+		d = parse_reply(out);
+		assert_el(first_el(xmlDocGetRootElement(d)->children), "x", "urn:x");
 		xmlFreeDoc(d);
 		free(out);
 		response_free(&r);
@@ -436,12 +369,12 @@ static void test_iq_result_text_body(void **state)
 	assert_non_null(strstr(out, "&lt;"));
 	assert_non_null(strstr(out, "&gt;"));
 	assert_null(strstr(out, " a & b"));
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "result");
 	assert_int_equal(count_elements(root), 1);
-	body = first_element(root->children);
-	assert_name(body, "body", NULL);
+	body = first_el(root->children);
+	assert_el(body, "body", NULL);
 	assert_content(body, " a & b < c > d \n");
 	xmlFreeDoc(d);
 	free(out);
@@ -450,9 +383,9 @@ static void test_iq_result_text_body(void **state)
 	/* an XML-looking body in text/plain stays text */
 	make_resp(&r, "Content-Type: text/plain\n\n<evil/>");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	body = first_element(xmlDocGetRootElement(d)->children);
-	assert_name(body, "body", NULL);
+	d = parse_reply(out);
+	body = first_el(xmlDocGetRootElement(d)->children);
+	assert_el(body, "body", NULL);
 	assert_int_equal(count_elements(body), 0);
 	assert_content(body, "<evil/>");
 	xmlFreeDoc(d);
@@ -469,8 +402,8 @@ static void test_iq_result_text_cleaned(void **state)
 	(void)state;
 	make_resp(&r, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	assert_content(first_element(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
+	d = parse_reply(out);
+	assert_content(first_el(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -492,9 +425,9 @@ static void test_iq_result_empty(void **state)
 		make_resp(&r, raws[i]);
 		out = reply_from_response(&t, &r, &why, NULL);
 		assert_null(why);
-		d = parse_out(out);
+		d = parse_reply(out);
 		root = xmlDocGetRootElement(d);
-		assert_name(root, "iq", NULL);
+		assert_el(root, "iq", NULL);
 		assert_prop(root, "type", "result");
 		assert_prop(root, "id", "q1");
 		assert_prop(root, "to", "alice@example.org/phone");
@@ -546,7 +479,7 @@ static void test_error_carries_addresses(void **state)
 	t.from = "bridge@example.org/echo";
 	make_resp(&r, "Status: 403\n\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "error");
 	assert_prop(root, "id", "q1");
@@ -560,7 +493,7 @@ static void test_error_carries_addresses(void **state)
 	t.to = NULL;
 	t.from = NULL;
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "id", NULL);
 	assert_prop(root, "to", NULL);
@@ -574,7 +507,7 @@ static void test_error_carries_addresses(void **state)
 	t.id = "a\"b'<&>";
 	make_resp(&r, "Status: 403\n\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "a\"b'<&>");
 	xmlFreeDoc(d);
 	free(out);
@@ -625,10 +558,10 @@ static void test_error_text_capped(void **state)
 		memcpy(raw + at, "\xc3\xa9", 3);
 	make_resp(&r, raw);
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	err = first_element(xmlDocGetRootElement(d)->children);
-	text = first_element(first_element(err->children)->next);
-	assert_name(text, "text", STANZAS_NS);
+	d = parse_reply(out);
+	err = first_el(xmlDocGetRootElement(d)->children);
+	text = first_el(first_el(err->children)->next);
+	assert_el(text, "text", STANZAS_NS);
 	c = xmlNodeGetContent(text);
 	/* "x" and then whole 2-byte characters: REPLY_MAX_ERROR_TEXT is even, so the cut
 	 * falls one byte short of it */
@@ -732,11 +665,11 @@ static void test_no_comments_or_pis(void **state)
 	assert_null(why);
 	assert_null(strstr(out, "<!--"));
 	assert_null(strstr(out, "<?"));
-	d = parse_out(out);
-	q = first_element(xmlDocGetRootElement(d)->children);
-	assert_name(q, "q", "urn:q");
+	d = parse_reply(out);
+	q = first_el(xmlDocGetRootElement(d)->children);
+	assert_el(q, "q", "urn:q");
 	assert_int_equal(count_elements(q), 1);
-	assert_content(first_element(q->children), "x");
+	assert_content(first_el(q->children), "x");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -764,16 +697,16 @@ static void test_message_success(void **state)
 	t.message_replies = true;
 	t.from = "bridge@example.org/hello";
 	out = reply_from_response(&t, &r, &why, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
-	assert_name(root, "message", NULL);
+	assert_el(root, "message", NULL);
 	assert_prop(root, "type", "chat");
 	assert_prop(root, "id", "m1");
 	assert_prop(root, "to", "alice@example.org/phone");
 	assert_prop(root, "from", "bridge@example.org/hello");
 	assert_int_equal(count_elements(root), 1);
-	body = first_element(root->children);
-	assert_name(body, "body", NULL);
+	body = first_el(root->children);
+	assert_el(body, "body", NULL);
 	assert_content(body, "hello & welcome\n");
 	xmlFreeDoc(d);
 	free(out);
@@ -787,10 +720,10 @@ static void test_message_success(void **state)
 	/* an XML body is embedded as in an iq result */
 	make_resp(&r, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "chat");
-	assert_name(first_element(root->children), "x", "jabber:x:oob");
+	assert_el(first_el(root->children), "x", "jabber:x:oob");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -831,7 +764,7 @@ static void test_presence(void **state)
 	make_resp(&r, "Status: 500\n\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "presence", "internal-server-error", "cancel", NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "p1");
 	assert_prop(xmlDocGetRootElement(d), "to", "alice@example.org/phone");
 	xmlFreeDoc(d);
