@@ -38,6 +38,7 @@
 #include "stanza_error.h"
 
 #include "reply_tree.h"
+#include "stanza_error_expect.h"
 
 #define REPL "\xEF\xBF\xBD" /* U+FFFD */
 
@@ -80,21 +81,6 @@ static struct reply_target iq_get(void)
 }
 
 /* ---- tables ---- */
-
-static void expect_status(int status, const char *location, const char *cond, const char *type,
-                          const char *uri)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	e.uri = "stale";
-	stanza_error_for_status(status, location, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("status %d: got %s/%s, want %s/%s", status, e.condition, e.type, cond, type);
-	if (uri)
-		assert_string_equal(e.uri, uri);
-	else
-		assert_null(e.uri);
-}
 
 static void test_status_table(void **state)
 {
@@ -176,19 +162,6 @@ static void test_status_redirects(void **state)
 	expect_status(301, "xmpp:a b@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(301, "xmpp:a%00@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(302, "xmpp:", "undefined-condition", "cancel", NULL);
-}
-
-static void expect_failure(enum bridge_failure f, enum stanza_kind k, const char *cond,
-                           const char *type)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	e.uri = "stale";
-	stanza_error_for_failure(f, k, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("failure %d kind %d: got %s/%s, want %s/%s", (int)f, (int)k, e.condition, e.type,
-		         cond, type);
-	assert_null(e.uri);
 }
 
 static void test_failure_table(void **state)
