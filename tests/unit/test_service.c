@@ -28,38 +28,22 @@
 #include "adhoc_session.h"
 #include "autoconfig.h"
 #include "config.h"
+#include "scratch_config.h"
 #include "service.h"
-
-static char dir[256];
 
 static int setup(void **state)
 {
-	char path[300];
-	FILE *f;
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/xc-test-service-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("service") != 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/h.sh", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs("#!/bin/sh\n", f);
-	fclose(f);
-	return chmod(path, 0755);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	write_file("h.sh", "#!/bin/sh\n", 0755);
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_dir_remove();
 }
 
 #define CLIENT "[xmpp]\njid = bridge@example.org\npassword = pw\n"
@@ -78,17 +62,12 @@ static int teardown(void **state)
 
 static void load_routes(const char *xmpp, const char *routes, struct config *cfg)
 {
-	char path[300], text[2048], err[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/test.conf", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(xmpp, f);
-	snprintf(text, sizeof text, routes, dir);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	if (config_load(path, cfg, err, sizeof err) != 0)
-		fail_msg("config refused: %s", err);
+	char text[4096];
+	int n = snprintf(text, sizeof text, "%s", xmpp);
+	assert_true(n > 0 && (size_t)n < sizeof text);
+	assert_true((size_t)snprintf(text + n, sizeof text - (size_t)n, routes, dir) <
+	            sizeof text - (size_t)n);
+	load_config_ok("test.conf", text, cfg);
 }
 
 static void load(const char *xmpp, struct config *cfg) { load_routes(xmpp, ROUTES, cfg); }
