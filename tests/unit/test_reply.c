@@ -69,6 +69,27 @@ static void check_error(const char *out, const char *kind, const char *cond, con
 	xmlFreeDoc(d);
 }
 
+/* The reply to raw CGI output for t (no log reason asked for), malloc'ed or NULL. */
+static char *reply_to(const struct reply_target *t, const char *raw)
+{
+	struct cgi_response r;
+	char *out;
+	make_resp(&r, raw);
+	out = reply_from_response(t, &r, NULL, NULL);
+	response_free(&r);
+	return out;
+}
+
+/* The reply to raw CGI output for t is the error check_error describes. */
+static void expect_error_reply(const struct reply_target *t, const char *raw, const char *kind,
+                               const char *cond, const char *type, const char *uri,
+                               const char *text)
+{
+	char *out = reply_to(t, raw);
+	check_error(out, kind, cond, type, uri, text);
+	free(out);
+}
+
 static struct reply_target iq_get(void)
 {
 	struct reply_target t = {.kind = KIND_IQ,
@@ -313,31 +334,26 @@ static void test_xml_content_types(void **state)
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		struct reply_target t = iq_get();
-		struct cgi_response r;
 		char raw[256];
 		char *out;
 		xmlDocPtr d;
 		snprintf(raw, sizeof raw, "Content-Type: %s\r\n\r\n<x xmlns='urn:x'/>", types[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, NULL, NULL);
+		out = reply_to(&t, raw);
 		d = parse_reply(out);
 		assert_el(first_el(xmlDocGetRootElement(d)->children), "x", "urn:x");
 		xmlFreeDoc(d);
 		free(out);
-		response_free(&r);
 	}
 }
 
 static void test_iq_result_text_body(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	char *out;
 	xmlDocPtr d;
 	xmlNodePtr root, body;
 	(void)state;
-	make_resp(&r, "Content-Type: text/plain\n\n a & b < c > d \n");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\n a & b < c > d \n");
 	assert_non_null(strstr(out, "&amp;"));
 	assert_non_null(strstr(out, "&lt;"));
 	assert_non_null(strstr(out, "&gt;"));
@@ -351,11 +367,9 @@ static void test_iq_result_text_body(void **state)
 	assert_content(body, " a & b < c > d \n");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 
 	/* an XML-looking body in text/plain stays text */
-	make_resp(&r, "Content-Type: text/plain\n\n<evil/>");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\n<evil/>");
 	d = parse_reply(out);
 	body = first_el(xmlDocGetRootElement(d)->children);
 	assert_el(body, "body", NULL);
@@ -363,23 +377,19 @@ static void test_iq_result_text_body(void **state)
 	assert_content(body, "<evil/>");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_iq_result_text_cleaned(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	char *out;
 	xmlDocPtr d;
 	(void)state;
-	make_resp(&r, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
 	d = parse_reply(out);
 	assert_content(first_el(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_iq_result_empty(void **state)
@@ -417,28 +427,17 @@ static void test_iq_result_empty(void **state)
 static void test_404_with_text(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
-	char *out;
 	(void)state;
-	make_resp(&r, "Status: 404 Not Found\nContent-Type: text/plain\n\n\n  no such item <&>\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "item-not-found", "cancel", NULL, "no such item <&>");
-	free(out);
-	response_free(&r);
+	expect_error_reply(
+	    &t, "Status: 404 Not Found\nContent-Type: text/plain\n\n\n  no such item <&>\n\n", "iq",
+	    "item-not-found", "cancel", NULL, "no such item <&>");
 
 	/* without a body, no <text> */
-	make_resp(&r, "Status: 404\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "item-not-found", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Status: 404\n\n", "iq", "item-not-found", "cancel", NULL, NULL);
 
 	/* a body of white space only, no <text> either */
-	make_resp(&r, "Status: 500\n\n \r\n\t\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "internal-server-error", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Status: 500\n\n \r\n\t\n", "iq", "internal-server-error", "cancel",
+	                   NULL, NULL);
 }
 
 static void test_error_carries_addresses(void **state)
@@ -478,13 +477,11 @@ static void test_error_carries_addresses(void **state)
 	/* attribute values are escaped */
 	t = iq_get();
 	t.id = "a\"b'<&>";
-	make_resp(&r, "Status: 403\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Status: 403\n\n");
 	d = parse_reply(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "a\"b'<&>");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_redirect_and_gone(void **state)
@@ -500,24 +497,18 @@ static void test_redirect_and_gone(void **state)
 	free(out);
 	response_free(&r);
 
-	make_resp(&r, "Status: 301 Moved Permanently\nLocation: xmpp:new@example.org\n"
-	              "Content-Type: text/plain\n\nmoved\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "gone", "cancel", "xmpp:new@example.org", "moved");
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t,
+	                   "Status: 301 Moved Permanently\nLocation: xmpp:new@example.org\n"
+	                   "Content-Type: text/plain\n\nmoved\n",
+	                   "iq", "gone", "cancel", "xmpp:new@example.org", "moved");
 
-	make_resp(&r, "Location: http://example.org/\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "undefined-condition", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Location: http://example.org/\n\n", "iq", "undefined-condition",
+	                   "cancel", NULL, NULL);
 }
 
 static void test_error_text_capped(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	size_t n = 3 * REPLY_MAX_ERROR_TEXT;
 	char *raw = malloc(n + 64), *out;
 	xmlDocPtr d;
@@ -529,8 +520,7 @@ static void test_error_text_capped(void **state)
 	strcpy(raw, "Status: 500\n\nx");
 	for (size_t i = 0, at = strlen(raw); i < n / 2; i++, at += 2)
 		memcpy(raw + at, "\xc3\xa9", 3);
-	make_resp(&r, raw);
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, raw);
 	d = parse_reply(out);
 	err = first_el(xmlDocGetRootElement(d)->children);
 	text = first_el(first_el(err->children)->next);
@@ -545,20 +535,14 @@ static void test_error_text_capped(void **state)
 	xmlFreeDoc(d);
 	free(out);
 	free(raw);
-	response_free(&r);
 }
 
 static void test_error_text_cleaned(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
-	char *out;
 	(void)state;
-	make_resp(&r, "Status: 400\nContent-Type: text/plain\n\nbad\x01 \xc3 input\x1b\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Status: 400\nContent-Type: text/plain\n\nbad\x01 \xc3 input\x1b\n",
+	                   "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
 }
 
 static void test_malformed_xml_body(void **state)
@@ -691,15 +675,13 @@ static void test_message_success(void **state)
 	response_free(&r);
 
 	/* an XML body is embedded as in an iq result */
-	make_resp(&r, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
 	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "chat");
 	assert_el(first_el(root->children), "x", "jabber:x:oob");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_message_error(void **state)
@@ -915,15 +897,13 @@ static void test_room_replies(void **state)
 	char *out;
 	(void)state;
 	/* 2xx: a groupchat message to the room, without the speaker's id or the newline */
-	make_resp(&r, "Content-Type: text/plain\n\nsunny\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\nsunny\n");
 	assert_non_null(out);
 	assert_non_null(strstr(out, "type=\"groupchat\""));
 	assert_non_null(strstr(out, "to=\"dev@conference.example.org\""));
 	assert_null(strstr(out, "id=\"m1\""));
 	assert_non_null(strstr(out, "<body>sunny</body>"));
 	free(out);
-	response_free(&r);
 	/* an error: a line in the room for the speaker, never a stanza error */
 	make_resp(&r, "Status: 403 Forbidden\nContent-Type: text/plain\n\nnot for you\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
