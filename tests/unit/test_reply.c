@@ -545,6 +545,29 @@ static void test_error_text_cleaned(void **state)
 	                   "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
 }
 
+/* An XML body of type ctype the bridge refuses: an internal-server-error whose <text> is
+ * the log reason, which mentions why_part, with or without a log_reason asked for. Returns
+ * the first reply (malloc'ed) for more checks. */
+static char *expect_refused_xml(const char *ctype, const char *body, const char *why_part)
+{
+	struct reply_target t = iq_get();
+	struct cgi_response r;
+	const char *why = NULL;
+	char raw[256], *out, *again;
+	snprintf(raw, sizeof raw, "Content-Type: %s\n\n%s", ctype, body);
+	make_resp(&r, raw);
+	out = reply_from_response(&t, &r, &why, NULL);
+	assert_non_null(why);
+	assert_non_null(strstr(why, why_part));
+	check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
+	/* log_reason is optional */
+	again = reply_from_response(&t, &r, NULL, NULL);
+	check_error(again, "iq", "internal-server-error", "cancel", NULL, why);
+	free(again);
+	response_free(&r);
+	return out;
+}
+
 static void test_malformed_xml_body(void **state)
 {
 	static const char *const bodies[] = {
@@ -559,24 +582,8 @@ static void test_malformed_xml_body(void **state)
 	    "<a\xe2\x81\xb0/>",
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
-		struct reply_target t = iq_get();
-		struct cgi_response r;
-		const char *why = NULL;
-		char raw[256], *out;
-		snprintf(raw, sizeof raw, "Content-Type: application/xml\n\n%s", bodies[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why, NULL);
-		assert_non_null(why);
-		assert_non_null(strstr(why, "well-formed"));
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
-		free(out);
-		/* log_reason is optional */
-		out = reply_from_response(&t, &r, NULL, NULL);
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
-		free(out);
-		response_free(&r);
-	}
+	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++)
+		free(expect_refused_xml("application/xml", bodies[i], "well-formed"));
 }
 
 static void test_doctype_refused(void **state)
@@ -588,20 +595,10 @@ static void test_doctype_refused(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
-		struct reply_target t = iq_get();
-		struct cgi_response r;
-		const char *why = NULL;
-		char raw[256], *out;
-		snprintf(raw, sizeof raw, "Content-Type: text/xml\n\n%s", bodies[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why, NULL);
-		assert_non_null(why);
-		assert_non_null(strstr(why, "document type"));
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
+		char *out = expect_refused_xml("text/xml", bodies[i], "document type");
 		assert_null(strstr(out, "DOCTYPE"));
 		assert_null(strstr(out, "passwd"));
 		free(out);
-		response_free(&r);
 	}
 }
 
