@@ -31,6 +31,8 @@
 #include "scratch_config.h"
 #include "service.h"
 
+#include "reply_tree.h"
+
 static int setup(void **state)
 {
 	(void)state;
@@ -79,43 +81,26 @@ static const struct reply_target target = {
 static xmlDocPtr answer(enum service_query q, const struct service_view *v)
 {
 	char *xml = service_reply(q, &target, v);
-	xmlDocPtr doc;
-	xmlNodePtr root;
-	xmlChar *type, *id, *to;
-	assert_non_null(xml);
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
-	if (!doc)
-		fail_msg("not well-formed: %s", xml);
+	xmlDocPtr doc = parse_reply(xml);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
 	free(xml);
-	root = xmlDocGetRootElement(doc);
-	assert_string_equal((const char *)root->name, "iq");
-	type = xmlGetProp(root, BAD_CAST "type");
-	id = xmlGetProp(root, BAD_CAST "id");
-	to = xmlGetProp(root, BAD_CAST "to");
-	assert_string_equal((char *)id, "q1");
-	assert_string_equal((char *)to, "alice@example.org/pc");
-	assert_non_null(type);
-	xmlFree(type);
-	xmlFree(id);
-	xmlFree(to);
+	assert_el(root, "iq", NULL);
+	assert_prop(root, "id", "q1");
+	assert_prop(root, "to", "alice@example.org/pc");
+	assert_true(xmlHasProp(root, BAD_CAST "type") != NULL);
 	return doc;
 }
 
-static const char *root_type(xmlDocPtr doc, char *buf, size_t len)
+/* The reply's type is `type`. */
+static void assert_type(xmlDocPtr doc, const char *type)
 {
-	xmlChar *t = xmlGetProp(xmlDocGetRootElement(doc), BAD_CAST "type");
-	snprintf(buf, len, "%s", t ? (char *)t : "");
-	xmlFree(t);
-	return buf;
+	assert_prop(xmlDocGetRootElement(doc), "type", type);
 }
 
 static xmlNodePtr query_of(xmlDocPtr doc, const char *ns)
 {
 	xmlNodePtr q = xmlDocGetRootElement(doc)->children;
-	assert_non_null(q);
-	assert_string_equal((const char *)q->name, "query");
-	assert_non_null(q->ns);
-	assert_string_equal((const char *)q->ns->href, ns);
+	assert_el(q, "query", ns);
 	return q;
 }
 
@@ -172,13 +157,12 @@ static void test_disco_info(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q;
-	char t[16];
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	/* the bridge itself: no SOAP, no HTTP */
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	assert_type(doc, "result");
 	q = query_of(doc, NS_DISCO_INFO);
 	assert_int_equal(children_with(q, "identity", "category", "component"), 1);
 	assert_int_equal(children_with(q, "feature", "var", NS_DISCO_INFO), 1);
@@ -267,13 +251,12 @@ static void test_ping_version(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q, c;
-	char t[16];
 	int seen = 0;
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	doc = answer(SQ_PING, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	assert_type(doc, "result");
 	assert_null(xmlDocGetRootElement(doc)->children);
 	xmlFreeDoc(doc);
 	snprintf(cfg.fingerprint, sizeof cfg.fingerprint, "0123456789abcdef");
@@ -306,17 +289,14 @@ static void test_node_not_found(void **state)
 	struct config cfg = {0};
 	struct service_view v = {0};
 	xmlDocPtr doc;
-	char t[16];
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	v.node = "urn:example:nothing";
 	for (int q = SQ_DISCO_INFO; q <= SQ_DISCO_ITEMS; q++) {
 		char *xml = service_reply((enum service_query)q, &target, &v);
-		assert_non_null(xml);
-		doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
-		assert_non_null(doc);
-		assert_string_equal(root_type(doc, t, sizeof t), "error");
+		doc = parse_reply(xml);
+		assert_type(doc, "error");
 		assert_non_null(strstr(xml, "item-not-found"));
 		xmlFreeDoc(doc);
 		free(xml);
@@ -350,7 +330,6 @@ static void test_commands(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q;
-	char t[16];
 	(void)state;
 	load_routes(COMPONENT, ROUTES COMMANDS, &cfg);
 	v.cfg = &cfg;
@@ -389,12 +368,12 @@ static void test_commands(void **state)
 	xmlFreeDoc(doc);
 	v.sender = "bob@example.org";
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	/* items below a command's node: none exist */
 	v.sender = "alice@example.org";
 	doc = answer(SQ_DISCO_ITEMS, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	config_free(&cfg);
 	/* the bridge's own commands: to its admins only, at the component */
@@ -415,7 +394,7 @@ static void test_commands(void **state)
 	xmlFreeDoc(doc);
 	v.sender = "bob@example.org";
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	v.node = NS_COMMANDS_NODE;
 	doc = answer(SQ_DISCO_ITEMS, &v);
