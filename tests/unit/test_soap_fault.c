@@ -143,11 +143,29 @@ static void test_is_envelope(void **state)
 	assert_int_equal(soap_is_envelope(NULL, 0), SOAP_NONE);
 }
 
+/* A fault code value, the application condition it gives (NULL: none) and the type. */
+struct code_row {
+	const char *value, *cond, *type;
+};
+
+/* Each row's value as the code of a fault make_fault writes gives that condition and type,
+ * with the reason as <text>. */
+static void check_codes(const struct code_row *rows, size_t n,
+                        char *(*make_fault)(const char *, const char *), const char *env_ns,
+                        const char *reason)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *body = make_fault(rows[i].value, reason);
+		char *out = reply_for(&iq_set, "Status: 500", body);
+		check_fault_reply(out, "iq", env_ns, rows[i].type, rows[i].cond, reason);
+		free(out);
+		free(body);
+	}
+}
+
 static void test_soap12_codes(void **state)
 {
-	static const struct {
-		const char *value, *cond, *type;
-	} rows[] = {
+	static const struct code_row rows[] = {
 	    {"env:Sender", "Sender", "modify"},
 	    {"env:Receiver", "Receiver", "wait"},
 	    {"env:VersionMismatch", "VersionMismatch", "modify"},
@@ -161,13 +179,7 @@ static void test_soap12_codes(void **state)
 	    {"", NULL, "cancel"},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char *body = fault12(rows[i].value, "went wrong");
-		char *out = reply_for(&iq_set, "Status: 500", body);
-		check_fault_reply(out, "iq", SOAP12_ENV_NS, rows[i].type, rows[i].cond, "went wrong");
-		free(out);
-		free(body);
-	}
+	check_codes(rows, sizeof rows / sizeof *rows, fault12, SOAP12_ENV_NS, "went wrong");
 }
 
 static void test_qname_resolution(void **state)
@@ -210,9 +222,7 @@ static void test_qname_resolution(void **state)
 
 static void test_soap11_codes(void **state)
 {
-	static const struct {
-		const char *value, *cond, *type;
-	} rows[] = {
+	static const struct code_row rows[] = {
 	    {"soapenv:Client", "Sender", "modify"},
 	    {"soapenv:Server", "Receiver", "wait"},
 	    {"soapenv:Client.Authentication", "Sender", "modify"},
@@ -224,13 +234,7 @@ static void test_soap11_codes(void **state)
 	    {"x:Client", NULL, "cancel"},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char *body = fault11(rows[i].value, "old style");
-		char *out = reply_for(&iq_set, "Status: 500", body);
-		check_fault_reply(out, "iq", SOAP11_ENV_NS, rows[i].type, rows[i].cond, "old style");
-		free(out);
-		free(body);
-	}
+	check_codes(rows, sizeof rows / sizeof *rows, fault11, SOAP11_ENV_NS, "old style");
 }
 
 static void test_soap_calc_output(void **state)
