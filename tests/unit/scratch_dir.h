@@ -1,13 +1,34 @@
-/* scratch_dir.h - the unit tests' scratch directory and the one way they write files
- * into it (config files, scripts), with the mode each test needs. Included by one test
- * file each; the test's setup makes `dir` with mkdtemp. Needs cmocka.h, stdio.h,
- * sys/stat.h first. */
+/* scratch_dir.h - the unit tests' scratch directory: made fresh under $TMPDIR (or /tmp) by
+ * a test's setup, removed with all it holds by its teardown, and the one way the tests
+ * write files into it (config files, scripts), with the mode each test needs. Included by
+ * one test file each; needs cmocka.h, ftw.h, stdio.h, stdlib.h and sys/stat.h first. */
 #ifndef XC_SCRATCH_DIR_H
 #define XC_SCRATCH_DIR_H
 
 static char dir[256];
 
-static void write_file(const char *name, const char *text, mode_t mode)
+/* Makes dir "$TMPDIR/xc-test-NAME-XXXXXX"; 0, or -1 when mkdtemp fails. */
+static inline int scratch_dir_make(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(dir, sizeof dir, "%s/xc-test-%s-XXXXXX", tmp ? tmp : "/tmp", name);
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static inline int scratch_remove_entry(const char *path, const struct stat *st, int flag,
+                                       struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* Removes dir and everything below it (links not followed); 0 or -1. */
+static inline int scratch_dir_remove(void)
+{
+	return nftw(dir, scratch_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static inline void write_file(const char *name, const char *text, mode_t mode)
 {
 	char path[512];
 	FILE *f;

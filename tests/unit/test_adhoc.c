@@ -38,6 +38,8 @@
 #include "adhoc_session.h"
 #include "xml_check.h"
 
+#include "reply_tree.h"
+
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define ALICE "alice@example.org/pc"
@@ -277,17 +279,14 @@ static struct parsed answer_to(const struct adhoc_stage *st, const char *raw,
 	struct cgi_response r;
 	struct parsed p = {0};
 	const char *check;
-	response_init(&r, 1 << 20);
-	response_feed(&r, raw, strlen(raw));
-	assert_int_equal(response_finish(&r), RESP_DONE);
+	make_resp(&r, raw);
 	p.xml = adhoc_answer(&target, st, &r, out, why);
 	response_free(&r);
 	assert_non_null(p.xml);
 	/* what goes out passes the outbound check */
 	if ((check = xml_check_stanza(p.xml, strlen(p.xml))))
 		fail_msg("outbound check refuses (%s): %s", check, p.xml);
-	p.doc = xmlReadMemory(p.xml, (int)strlen(p.xml), NULL, NULL, XML_PARSE_NONET);
-	assert_non_null(p.doc);
+	p.doc = parse_reply(p.xml);
 	p.root = xmlDocGetRootElement(p.doc);
 	p.cmd = child(p.root, "command");
 	p.error = child(p.root, "error");
@@ -472,7 +471,7 @@ static void test_note_answer(void **state)
 	xmlNodePtr cmd;
 	(void)state;
 	assert_null(xml_check_stanza(xml, strlen(xml)));
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+	doc = parse_reply(xml);
 	cmd = child(xmlDocGetRootElement(doc), "command");
 	assert_string_equal(prop(cmd, "status", b, sizeof b), "completed");
 	assert_string_equal(prop(cmd, "sessionid", b, sizeof b), ID_B);
@@ -507,7 +506,7 @@ static void test_refusals(void **state)
 		xmlNodePtr err, app;
 		assert_non_null(xml);
 		assert_null(xml_check_stanza(xml, strlen(xml)));
-		doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
+		doc = parse_reply(xml);
 		err = child(xmlDocGetRootElement(doc), "error");
 		assert_string_equal(prop(err, "type", b, sizeof b), cases[i].type);
 		assert_non_null(child(err, cases[i].condition));

@@ -23,6 +23,7 @@
 
 #include "cgi_dir.h"
 #include "config.h"
+#include "scratch_config.h"
 #include "scratch_dir.h"
 
 static char bin[300], real_bin[PATH_MAX];
@@ -38,12 +39,9 @@ static void link_to(const char *target, const char *name)
 
 static int setup(void **state)
 {
-	char err[512], conf[300], text[1024];
-	FILE *f;
+	char err[512], text[1024];
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/xc-test-cgi-dir-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("cgi-dir") != 0)
 		return -1;
 	snprintf(bin, sizeof bin, "%s/bin", dir);
 	if (mkdir(bin, 0755) != 0)
@@ -66,17 +64,11 @@ static int setup(void **state)
 	if (!realpath(bin, real_bin))
 		return -1;
 
-	snprintf(conf, sizeof conf, "%s/test.conf", dir);
 	snprintf(text, sizeof text,
 	         "[xmpp]\nmode = component\ncomponent = cgi.localhost\nsecret = pw\n"
 	         "[route \"*\"]\ncgi_dir = %s\nassign = .php=%s/php\n",
 	         bin, dir);
-	f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	fputs(text, f);
-	fclose(f);
-	if (config_load(conf, &cfg, err, sizeof err) != 0) {
+	if (load_config("test.conf", text, &cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "config refused: %s\n", err);
 		return -1;
 	}
@@ -84,17 +76,11 @@ static int setup(void **state)
 	return star && star->cgi_dir ? 0 : -1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
 	config_free(&cfg);
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_dir_remove();
 }
 
 static void expect_resolved(const char *name, const char *file)

@@ -38,6 +38,7 @@
 
 #include "config.h"
 #include "muc_logic.h"
+#include "scratch_config.h"
 #include "scratch_dir.h"
 
 static char conf_path[300];
@@ -48,9 +49,7 @@ static int setup(void **state)
 {
 	char sub[300];
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/xc-test-config-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("config") != 0)
 		return -1;
 	snprintf(sub, sizeof sub, "%s/sub", dir);
 	if (mkdir(sub, 0755) != 0)
@@ -73,16 +72,10 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_dir_remove();
 }
 
 /* ---- helpers ---- */
@@ -106,40 +99,19 @@ static char *expand(const char *tmpl)
 	return out;
 }
 
-static int load(const char *tmpl, struct config *cfg, char *err, size_t errlen)
-{
-	char *text = expand(tmpl);
-	FILE *f = fopen(conf_path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	free(text);
-	err[0] = '\0';
-	return config_load(conf_path, cfg, err, errlen);
-}
-
 static void load_ok(const char *tmpl, struct config *cfg)
 {
-	char err[1024];
-	if (load(tmpl, cfg, err, sizeof err) != 0)
-		fail_msg("config refused: %s", err);
+	char *text = expand(tmpl);
+	load_config_ok("test.conf", text, cfg);
+	free(text);
 }
 
 /* The load fails with "FILE:LINE: " followed by a text containing needle ($D expanded). */
 static void expect_error(const char *tmpl, int line, const char *needle)
 {
-	struct config cfg;
-	char err[1024], prefix[400];
-	char *want = expand(needle);
-	int rc = load(tmpl, &cfg, err, sizeof err);
-	config_free(&cfg); /* whatever was built before the error goes */
-	if (rc != -1)
-		fail_msg("config accepted, wanted an error at line %d (%s)", line, want);
-	snprintf(prefix, sizeof prefix, "%s:%d: ", conf_path, line);
-	if (strncmp(err, prefix, strlen(prefix)) != 0)
-		fail_msg("error '%s' does not start with '%s'", err, prefix);
-	if (!strstr(err + strlen(prefix), want))
-		fail_msg("error '%s' does not mention '%s'", err, want);
+	char *text = expand(tmpl), *want = expand(needle);
+	expect_config_error("test.conf", text, line, want);
+	free(text);
 	free(want);
 }
 

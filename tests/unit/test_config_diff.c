@@ -21,14 +21,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "scratch_config.h"
 #include "scratch_dir.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/xc-test-config-diff-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("config-diff") != 0)
 		return -1;
 	write_file("a.sh", "#!/bin/sh\n", 0755);
 	write_file("b.sh", "#!/bin/sh\n", 0755);
@@ -36,46 +35,18 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Loads text (a.sh, b.sh and pw live in dir) from dir/NAME; returns config_load's result. */
-static int load(const char *name, const char *text, struct config *cfg, char *err, size_t len)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	write_file(name, text, 0644);
-	err[0] = '\0';
-	return config_load(path, cfg, err, len);
-}
-
-static void load_ok(const char *name, const char *text, struct config *cfg)
-{
-	char err[1024];
-	if (load(name, text, cfg, err, sizeof err) != 0)
-		fail_msg("config refused: %s", err);
+	return scratch_dir_remove();
 }
 
 static void expect_error(const char *text, int line, const char *needle)
 {
-	struct config cfg;
-	char err[1024], prefix[600];
-	assert_int_not_equal(load("bad.conf", text, &cfg, err, sizeof err), 0);
-	snprintf(prefix, sizeof prefix, "%s/bad.conf:%d: ", dir, line);
-	if (strncmp(err, prefix, strlen(prefix)) != 0 || !strstr(err, needle))
-		fail_msg("want \"%s...%s\", got \"%s\"", prefix, needle, err);
-	config_free(&cfg);
+	expect_config_error("bad.conf", text, line, needle);
 }
 
+/* The files a.sh, b.sh and pw that these configurations name live in dir. */
 #define XMPP "[xmpp]\njid = bot@example.org\npassword_file = pw\n"
 #define ROUTE_A "[route \"a\"]\ncgi = a.sh\n"
 #define ROUTE_B "[route \"b\"]\ncgi = b.sh\ntimeout = 5\n"
@@ -84,15 +55,15 @@ static void test_metrics_listen(void **state)
 {
 	struct config cfg;
 	(void)state;
-	load_ok("m.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &cfg);
+	load_config_ok("m.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &cfg);
 	assert_string_equal(cfg.metrics_host, "127.0.0.1");
 	assert_int_equal(cfg.metrics_port, 9150);
 	config_free(&cfg);
-	load_ok("m.conf", "[metrics]\nlisten = [::1]:80\n" XMPP ROUTE_A, &cfg);
+	load_config_ok("m.conf", "[metrics]\nlisten = [::1]:80\n" XMPP ROUTE_A, &cfg);
 	assert_string_equal(cfg.metrics_host, "::1");
 	assert_int_equal(cfg.metrics_port, 80);
 	config_free(&cfg);
-	load_ok("m.conf", XMPP ROUTE_A, &cfg);
+	load_config_ok("m.conf", XMPP ROUTE_A, &cfg);
 	assert_null(cfg.metrics_host);
 	config_free(&cfg);
 }
@@ -116,18 +87,18 @@ static void test_route_same(void **state)
 {
 	struct config one, two;
 	(void)state;
-	load_ok("one.conf", XMPP ROUTE_A ROUTE_B, &one);
-	load_ok("two.conf", XMPP ROUTE_A "[route \"b\"]\ncgi = b.sh\ntimeout = 6\n", &two);
+	load_config_ok("one.conf", XMPP ROUTE_A ROUTE_B, &one);
+	load_config_ok("two.conf", XMPP ROUTE_A "[route \"b\"]\ncgi = b.sh\ntimeout = 6\n", &two);
 	assert_true(config_route_same(&one.routes[0], &two.routes[0]));
 	assert_false(config_route_same(&one.routes[1], &two.routes[1]));
 	assert_false(config_route_same(&one.routes[0], &one.routes[1]));
 	assert_null(config_restart_section(&one, &two));
 	config_free(&two);
 	/* the same keys in another order count as a change */
-	load_ok("two.conf", XMPP ROUTE_A "[route \"b\"]\ntimeout = 5\ncgi = b.sh\n", &two);
+	load_config_ok("two.conf", XMPP ROUTE_A "[route \"b\"]\ntimeout = 5\ncgi = b.sh\n", &two);
 	assert_false(config_route_same(&one.routes[1], &two.routes[1]));
 	config_free(&two);
-	load_ok("two.conf", XMPP ROUTE_B ROUTE_A, &two);
+	load_config_ok("two.conf", XMPP ROUTE_B ROUTE_A, &two);
 	assert_true(config_route_same(&one.routes[0], &two.routes[1]));
 	assert_true(config_route_same(&one.routes[1], &two.routes[0]));
 	config_free(&two);
@@ -138,28 +109,30 @@ static void test_restart_sections(void **state)
 {
 	struct config one, two;
 	(void)state;
-	load_ok("one.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &one);
-	load_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &two);
+	load_config_ok("one.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &one);
+	load_config_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &two);
 	assert_null(config_restart_section(&one, &two));
 	config_free(&two);
-	load_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9151\n", &two);
+	load_config_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9151\n", &two);
 	assert_string_equal(config_restart_section(&one, &two), "[metrics]");
 	config_free(&two);
-	load_ok("two.conf", XMPP "port = 5223\n" ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &two);
+	load_config_ok("two.conf", XMPP "port = 5223\n" ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n",
+	               &two);
 	assert_string_equal(config_restart_section(&one, &two), "[xmpp]");
 	config_free(&two);
-	load_ok("two.conf",
-	        XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[control]\nsocket = /tmp/x.sock\n",
-	        &two);
+	load_config_ok(
+	    "two.conf",
+	    XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[control]\nsocket = /tmp/x.sock\n", &two);
 	assert_string_equal(config_restart_section(&one, &two), "[control]");
 	config_free(&two);
-	load_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[daemon]\nuser = root\n",
-	        &two);
+	load_config_ok("two.conf",
+	               XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n[daemon]\nuser = root\n",
+	               &two);
 	assert_string_equal(config_restart_section(&one, &two), "[daemon]");
 	config_free(&two);
 	/* the same text, another password in the file it names */
 	write_file("pw", "two\n", 0600);
-	load_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &two);
+	load_config_ok("two.conf", XMPP ROUTE_A "[metrics]\nlisten = 127.0.0.1:9150\n", &two);
 	assert_string_equal(config_restart_section(&one, &two), "[xmpp]");
 	write_file("pw", "one\n", 0600);
 	config_free(&two);

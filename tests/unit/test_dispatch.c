@@ -15,15 +15,18 @@
 
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "backend_set.h"
 #include "dispatch.h"
 #include "log.h"
 #include "response.h"
+#include "scratch_config.h"
 #include "xml_check.h"
 
 /* ---- the fake backend ---- */
@@ -156,7 +159,7 @@ static int sink_send(void *ud, const char *xml, bool checked)
 
 /* ---- fixture ---- */
 
-static char dir[256], conf_path[300], handler[300];
+static char handler[300];
 static struct config cfg;
 static struct dispatcher disp;
 static uv_loop_t loop;
@@ -165,38 +168,25 @@ static const struct reply_sink sink = {.send = sink_send, .ud = NULL};
 
 static void load(unsigned max_concurrency, unsigned max_queue)
 {
-	char err[512];
-	FILE *f = fopen(conf_path, "w");
-	assert_non_null(f);
-	fprintf(f,
-	        "[xmpp]\njid = bridge@example.org\npassword = pw\n\n"
-	        "[route \"r\"]\ncgi = %s\nmax_concurrency = %u\nmax_queue = %u\n",
-	        handler, max_concurrency, max_queue);
-	assert_int_equal(fclose(f), 0);
-	if (config_load(conf_path, &cfg, err, sizeof err) != 0)
-		fail_msg("config refused: %s", err);
+	char text[1024];
+	snprintf(text, sizeof text,
+	         "[xmpp]\njid = bridge@example.org\npassword = pw\n\n"
+	         "[route \"r\"]\ncgi = %s\nmax_concurrency = %u\nmax_queue = %u\n",
+	         handler, max_concurrency, max_queue);
+	load_config_ok("test.conf", text, &cfg);
 	assert_int_equal(dispatcher_init(&disp, &loop, &cfg), 0);
 	disp.check_acl = false;
 }
 
 static int setup(void **state)
 {
-	FILE *f;
 	(void)state;
 	memset(&fake, 0, sizeof fake);
 	memset(&sent, 0, sizeof sent);
-	snprintf(dir, sizeof dir, "%s/xc-test-dispatch-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("dispatch") != 0)
 		return -1;
+	write_file("handler.sh", "#!/bin/sh\n", 0755);
 	snprintf(handler, sizeof handler, "%s/handler.sh", dir);
-	snprintf(conf_path, sizeof conf_path, "%s/test.conf", dir);
-	f = fopen(handler, "w");
-	if (!f)
-		return -1;
-	fputs("#!/bin/sh\n", f);
-	fclose(f);
-	chmod(handler, 0755);
 	if (uv_loop_init(&loop) != 0)
 		return -1;
 	ctx = xmpp_ctx_new(NULL, NULL);
@@ -212,10 +202,7 @@ static int teardown(void **state)
 	xmpp_ctx_free(ctx);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	uv_loop_close(&loop);
-	unlink(handler);
-	unlink(conf_path);
-	rmdir(dir);
-	return 0;
+	return scratch_dir_remove();
 }
 
 /* Dispatches <iq type='get' id='ID'> (or a message when kind is "message"). */

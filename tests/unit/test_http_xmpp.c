@@ -27,33 +27,12 @@
 
 #include "http_xmpp.h"
 
-#define SHIM HTTP_SHIM_NS
+#include "http_req_iq.h"
+#include "reply_tree.h"
 
 /* ---- helpers ---- */
 
-static char *iq_with(const char *req_el, const char *attrs, const char *inner)
-{
-	size_t len = strlen(attrs) + strlen(inner) + 2 * strlen(req_el) + 256;
-	char *s = malloc(len);
-	assert_non_null(s);
-	snprintf(s, len,
-	         "<?xml version='1.0'?>\n<iq xmlns='jabber:client' type='set' id='h1' "
-	         "from='alice@example.org/pc' to='bridge@example.org/api'>"
-	         "<%s xmlns='urn:xmpp:http' %s>%s</%s></iq>",
-	         req_el, attrs, inner, req_el);
-	return s;
-}
-
-static int parse_req(const char *attrs, const char *inner, struct http_req *r, const char **why)
-{
-	char *s = iq_with("req", attrs, inner);
-	int rc = http_req_parse(s, strlen(s), r, why);
-	free(s);
-	return rc;
-}
-
 #define GET_ATTRS "method='GET' resource='/users/1?x=1&amp;y=2' version='1.1'"
-#define POST_ATTRS "method='POST' resource='/items' version='1.1'"
 
 static void expect_bad(const char *attrs, const char *inner, int want, const char *why_part)
 {
@@ -75,29 +54,6 @@ static const char *env_get(const struct kv *v, size_t n, const char *name)
 		if (strcmp(v[i].name, name) == 0)
 			return v[i].value;
 	return NULL;
-}
-
-static xmlNodePtr first_el(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
-}
-
-static void assert_el(xmlNodePtr n, const char *name, const char *ns)
-{
-	assert_non_null(n);
-	assert_string_equal((const char *)n->name, name);
-	assert_non_null(n->ns);
-	assert_string_equal((const char *)n->ns->href, ns);
-}
-
-static void assert_content(xmlNodePtr n, const char *text)
-{
-	xmlChar *c = xmlNodeGetContent(n);
-	assert_string_equal((const char *)c, text);
-	xmlFree(c);
 }
 
 /* ---- requests ---- */

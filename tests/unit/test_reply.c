@@ -37,102 +37,57 @@
 #include "response.h"
 #include "stanza_error.h"
 
-#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#include "reply_tree.h"
+#include "stanza_error_expect.h"
+
 #define REPL "\xEF\xBF\xBD" /* U+FFFD */
 
 /* ---- helpers ---- */
-
-static void make_resp(struct cgi_response *r, const char *raw)
-{
-	response_init(r, 1024 * 1024);
-	response_feed(r, raw, strlen(raw));
-	assert_int_equal(response_finish(r), RESP_DONE);
-}
-
-static xmlDocPtr parse_out(const char *s)
-{
-	xmlDocPtr d;
-	assert_non_null(s);
-	d = xmlReadMemory(s, (int)strlen(s), NULL, NULL, XML_PARSE_NONET);
-	if (!d)
-		fail_msg("reply is not well-formed XML: %s", s);
-	return d;
-}
-
-static xmlNodePtr first_element(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
-}
-
-static size_t count_elements(xmlNodePtr parent)
-{
-	size_t n = 0;
-	for (xmlNodePtr c = parent->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE)
-			n++;
-	return n;
-}
-
-static void assert_name(xmlNodePtr n, const char *name, const char *ns)
-{
-	assert_non_null(n);
-	assert_string_equal((const char *)n->name, name);
-	if (ns) {
-		assert_non_null(n->ns);
-		assert_string_equal((const char *)n->ns->href, ns);
-	} else {
-		assert_null(n->ns);
-	}
-}
-
-/* value NULL: the attribute must be absent */
-static void assert_prop(xmlNodePtr n, const char *name, const char *value)
-{
-	xmlChar *v = xmlGetProp(n, BAD_CAST name);
-	if (!value) {
-		assert_null(v);
-		return;
-	}
-	if (!v)
-		fail_msg("attribute %s missing on <%s>", name, (const char *)n->name);
-	assert_string_equal((const char *)v, value);
-	xmlFree(v);
-}
-
-static void assert_content(xmlNodePtr n, const char *text)
-{
-	xmlChar *c = xmlNodeGetContent(n);
-	assert_non_null(c);
-	assert_string_equal((const char *)c, text);
-	xmlFree(c);
-}
 
 /* Checks an error reply: <KIND type='error'><error type=T><COND xmlns=stanzas>URI</COND>
  * [<text xmlns=stanzas>TEXT</text>]</error></KIND>; text NULL means no <text>. */
 static void check_error(const char *out, const char *kind, const char *cond, const char *type,
                         const char *uri, const char *text)
 {
-	xmlDocPtr d = parse_out(out);
+	xmlDocPtr d = parse_reply(out);
 	xmlNodePtr root = xmlDocGetRootElement(d), err, c;
-	assert_name(root, kind, NULL);
+	assert_el(root, kind, NULL);
 	assert_prop(root, "type", "error");
 	assert_int_equal(count_elements(root), 1);
-	err = first_element(root->children);
-	assert_name(err, "error", NULL);
+	err = first_el(root->children);
+	assert_el(err, "error", NULL);
 	assert_prop(err, "type", type);
 	assert_int_equal(count_elements(err), text ? 2 : 1);
-	c = first_element(err->children);
-	assert_name(c, cond, STANZAS_NS);
+	c = first_el(err->children);
+	assert_el(c, cond, STANZAS_NS);
 	assert_content(c, uri ? uri : "");
 	if (text) {
-		xmlNodePtr t = first_element(c->next);
-		assert_name(t, "text", STANZAS_NS);
+		xmlNodePtr t = first_el(c->next);
+		assert_el(t, "text", STANZAS_NS);
 		assert_content(t, text);
 	}
 	xmlFreeDoc(d);
+}
+
+/* The reply to raw CGI output for t (no log reason asked for), malloc'ed or NULL. */
+static char *reply_to(const struct reply_target *t, const char *raw)
+{
+	struct cgi_response r;
+	char *out;
+	make_resp(&r, raw);
+	out = reply_from_response(t, &r, NULL, NULL);
+	response_free(&r);
+	return out;
+}
+
+/* The reply to raw CGI output for t is the error check_error describes. */
+static void expect_error_reply(const struct reply_target *t, const char *raw, const char *kind,
+                               const char *cond, const char *type, const char *uri,
+                               const char *text)
+{
+	char *out = reply_to(t, raw);
+	check_error(out, kind, cond, type, uri, text);
+	free(out);
 }
 
 static struct reply_target iq_get(void)
@@ -147,21 +102,6 @@ static struct reply_target iq_get(void)
 }
 
 /* ---- tables ---- */
-
-static void expect_status(int status, const char *location, const char *cond, const char *type,
-                          const char *uri)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	e.uri = "stale";
-	stanza_error_for_status(status, location, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("status %d: got %s/%s, want %s/%s", status, e.condition, e.type, cond, type);
-	if (uri)
-		assert_string_equal(e.uri, uri);
-	else
-		assert_null(e.uri);
-}
 
 static void test_status_table(void **state)
 {
@@ -243,19 +183,6 @@ static void test_status_redirects(void **state)
 	expect_status(301, "xmpp:a b@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(301, "xmpp:a%00@example.org", "undefined-condition", "cancel", NULL);
 	expect_status(302, "xmpp:", "undefined-condition", "cancel", NULL);
-}
-
-static void expect_failure(enum bridge_failure f, enum stanza_kind k, const char *cond,
-                           const char *type)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	e.uri = "stale";
-	stanza_error_for_failure(f, k, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("failure %d kind %d: got %s/%s, want %s/%s", (int)f, (int)k, e.condition, e.type,
-		         cond, type);
-	assert_null(e.uri);
 }
 
 static void test_failure_table(void **state)
@@ -379,22 +306,22 @@ static void test_iq_result_xml_payload(void **state)
 	              "<p:other xmlns:p='urn:example:p'/></query>\n");
 	out = reply_from_response(&t, &r, &why, NULL);
 	assert_null(why);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
-	assert_name(root, "iq", NULL);
+	assert_el(root, "iq", NULL);
 	assert_prop(root, "type", "result");
 	assert_prop(root, "id", "q1");
 	assert_prop(root, "to", "alice@example.org/phone");
 	assert_prop(root, "from", "bridge@example.org/echo");
 	assert_int_equal(count_elements(root), 1);
-	q = first_element(root->children);
-	assert_name(q, "query", "urn:example:q");
+	q = first_el(root->children);
+	assert_el(q, "query", "urn:example:q");
 	assert_int_equal(count_elements(q), 2);
-	item = first_element(q->children);
-	assert_name(item, "item", "urn:example:q");
+	item = first_el(q->children);
+	assert_el(item, "item", "urn:example:q");
 	assert_prop(item, "a", "1");
 	assert_content(item, "t&x <y>");
-	assert_name(first_element(item->next), "other", "urn:example:p");
+	assert_el(first_el(item->next), "other", "urn:example:p");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -407,73 +334,62 @@ static void test_xml_content_types(void **state)
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
 		struct reply_target t = iq_get();
-		struct cgi_response r;
 		char raw[256];
 		char *out;
 		xmlDocPtr d;
 		snprintf(raw, sizeof raw, "Content-Type: %s\r\n\r\n<x xmlns='urn:x'/>", types[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, NULL, NULL);
-		d = parse_out(out);
-		assert_name(first_element(xmlDocGetRootElement(d)->children), "x", "urn:x");
+		out = reply_to(&t, raw);
+		d = parse_reply(out);
+		assert_el(first_el(xmlDocGetRootElement(d)->children), "x", "urn:x");
 		xmlFreeDoc(d);
 		free(out);
-		response_free(&r);
 	}
 }
 
 static void test_iq_result_text_body(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	char *out;
 	xmlDocPtr d;
 	xmlNodePtr root, body;
 	(void)state;
-	make_resp(&r, "Content-Type: text/plain\n\n a & b < c > d \n");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\n a & b < c > d \n");
 	assert_non_null(strstr(out, "&amp;"));
 	assert_non_null(strstr(out, "&lt;"));
 	assert_non_null(strstr(out, "&gt;"));
 	assert_null(strstr(out, " a & b"));
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "result");
 	assert_int_equal(count_elements(root), 1);
-	body = first_element(root->children);
-	assert_name(body, "body", NULL);
+	body = first_el(root->children);
+	assert_el(body, "body", NULL);
 	assert_content(body, " a & b < c > d \n");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 
 	/* an XML-looking body in text/plain stays text */
-	make_resp(&r, "Content-Type: text/plain\n\n<evil/>");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	body = first_element(xmlDocGetRootElement(d)->children);
-	assert_name(body, "body", NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\n<evil/>");
+	d = parse_reply(out);
+	body = first_el(xmlDocGetRootElement(d)->children);
+	assert_el(body, "body", NULL);
 	assert_int_equal(count_elements(body), 0);
 	assert_content(body, "<evil/>");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_iq_result_text_cleaned(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	char *out;
 	xmlDocPtr d;
 	(void)state;
-	make_resp(&r, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	assert_content(first_element(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
+	out = reply_to(&t, "Content-Type: text/plain\n\nok\x01\xff\x1b!");
+	d = parse_reply(out);
+	assert_content(first_el(xmlDocGetRootElement(d)->children), "ok" REPL REPL REPL "!");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_iq_result_empty(void **state)
@@ -492,9 +408,9 @@ static void test_iq_result_empty(void **state)
 		make_resp(&r, raws[i]);
 		out = reply_from_response(&t, &r, &why, NULL);
 		assert_null(why);
-		d = parse_out(out);
+		d = parse_reply(out);
 		root = xmlDocGetRootElement(d);
-		assert_name(root, "iq", NULL);
+		assert_el(root, "iq", NULL);
 		assert_prop(root, "type", "result");
 		assert_prop(root, "id", "q1");
 		assert_prop(root, "to", "alice@example.org/phone");
@@ -511,28 +427,17 @@ static void test_iq_result_empty(void **state)
 static void test_404_with_text(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
-	char *out;
 	(void)state;
-	make_resp(&r, "Status: 404 Not Found\nContent-Type: text/plain\n\n\n  no such item <&>\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "item-not-found", "cancel", NULL, "no such item <&>");
-	free(out);
-	response_free(&r);
+	expect_error_reply(
+	    &t, "Status: 404 Not Found\nContent-Type: text/plain\n\n\n  no such item <&>\n\n", "iq",
+	    "item-not-found", "cancel", NULL, "no such item <&>");
 
 	/* without a body, no <text> */
-	make_resp(&r, "Status: 404\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "item-not-found", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Status: 404\n\n", "iq", "item-not-found", "cancel", NULL, NULL);
 
 	/* a body of white space only, no <text> either */
-	make_resp(&r, "Status: 500\n\n \r\n\t\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "internal-server-error", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Status: 500\n\n \r\n\t\n", "iq", "internal-server-error", "cancel",
+	                   NULL, NULL);
 }
 
 static void test_error_carries_addresses(void **state)
@@ -546,7 +451,7 @@ static void test_error_carries_addresses(void **state)
 	t.from = "bridge@example.org/echo";
 	make_resp(&r, "Status: 403\n\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "error");
 	assert_prop(root, "id", "q1");
@@ -560,7 +465,7 @@ static void test_error_carries_addresses(void **state)
 	t.to = NULL;
 	t.from = NULL;
 	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "id", NULL);
 	assert_prop(root, "to", NULL);
@@ -572,13 +477,11 @@ static void test_error_carries_addresses(void **state)
 	/* attribute values are escaped */
 	t = iq_get();
 	t.id = "a\"b'<&>";
-	make_resp(&r, "Status: 403\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	out = reply_to(&t, "Status: 403\n\n");
+	d = parse_reply(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "a\"b'<&>");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_redirect_and_gone(void **state)
@@ -594,24 +497,18 @@ static void test_redirect_and_gone(void **state)
 	free(out);
 	response_free(&r);
 
-	make_resp(&r, "Status: 301 Moved Permanently\nLocation: xmpp:new@example.org\n"
-	              "Content-Type: text/plain\n\nmoved\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "gone", "cancel", "xmpp:new@example.org", "moved");
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t,
+	                   "Status: 301 Moved Permanently\nLocation: xmpp:new@example.org\n"
+	                   "Content-Type: text/plain\n\nmoved\n",
+	                   "iq", "gone", "cancel", "xmpp:new@example.org", "moved");
 
-	make_resp(&r, "Location: http://example.org/\n\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "undefined-condition", "cancel", NULL, NULL);
-	free(out);
-	response_free(&r);
+	expect_error_reply(&t, "Location: http://example.org/\n\n", "iq", "undefined-condition",
+	                   "cancel", NULL, NULL);
 }
 
 static void test_error_text_capped(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
 	size_t n = 3 * REPLY_MAX_ERROR_TEXT;
 	char *raw = malloc(n + 64), *out;
 	xmlDocPtr d;
@@ -623,12 +520,11 @@ static void test_error_text_capped(void **state)
 	strcpy(raw, "Status: 500\n\nx");
 	for (size_t i = 0, at = strlen(raw); i < n / 2; i++, at += 2)
 		memcpy(raw + at, "\xc3\xa9", 3);
-	make_resp(&r, raw);
-	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
-	err = first_element(xmlDocGetRootElement(d)->children);
-	text = first_element(first_element(err->children)->next);
-	assert_name(text, "text", STANZAS_NS);
+	out = reply_to(&t, raw);
+	d = parse_reply(out);
+	err = first_el(xmlDocGetRootElement(d)->children);
+	text = first_el(first_el(err->children)->next);
+	assert_el(text, "text", STANZAS_NS);
 	c = xmlNodeGetContent(text);
 	/* "x" and then whole 2-byte characters: REPLY_MAX_ERROR_TEXT is even, so the cut
 	 * falls one byte short of it */
@@ -639,20 +535,37 @@ static void test_error_text_capped(void **state)
 	xmlFreeDoc(d);
 	free(out);
 	free(raw);
-	response_free(&r);
 }
 
 static void test_error_text_cleaned(void **state)
 {
 	struct reply_target t = iq_get();
-	struct cgi_response r;
-	char *out;
 	(void)state;
-	make_resp(&r, "Status: 400\nContent-Type: text/plain\n\nbad\x01 \xc3 input\x1b\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	check_error(out, "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
-	free(out);
+	expect_error_reply(&t, "Status: 400\nContent-Type: text/plain\n\nbad\x01 \xc3 input\x1b\n",
+	                   "iq", "bad-request", "modify", NULL, "bad" REPL " " REPL " input" REPL);
+}
+
+/* An XML body of type ctype the bridge refuses: an internal-server-error whose <text> is
+ * the log reason, which mentions why_part, with or without a log_reason asked for. Returns
+ * the first reply (malloc'ed) for more checks. */
+static char *expect_refused_xml(const char *ctype, const char *body, const char *why_part)
+{
+	struct reply_target t = iq_get();
+	struct cgi_response r;
+	const char *why = NULL;
+	char raw[256], *out, *again;
+	snprintf(raw, sizeof raw, "Content-Type: %s\n\n%s", ctype, body);
+	make_resp(&r, raw);
+	out = reply_from_response(&t, &r, &why, NULL);
+	assert_non_null(why);
+	assert_non_null(strstr(why, why_part));
+	check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
+	/* log_reason is optional */
+	again = reply_from_response(&t, &r, NULL, NULL);
+	check_error(again, "iq", "internal-server-error", "cancel", NULL, why);
+	free(again);
 	response_free(&r);
+	return out;
 }
 
 static void test_malformed_xml_body(void **state)
@@ -669,24 +582,8 @@ static void test_malformed_xml_body(void **state)
 	    "<a\xe2\x81\xb0/>",
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
-		struct reply_target t = iq_get();
-		struct cgi_response r;
-		const char *why = NULL;
-		char raw[256], *out;
-		snprintf(raw, sizeof raw, "Content-Type: application/xml\n\n%s", bodies[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why, NULL);
-		assert_non_null(why);
-		assert_non_null(strstr(why, "well-formed"));
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
-		free(out);
-		/* log_reason is optional */
-		out = reply_from_response(&t, &r, NULL, NULL);
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
-		free(out);
-		response_free(&r);
-	}
+	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++)
+		free(expect_refused_xml("application/xml", bodies[i], "well-formed"));
 }
 
 static void test_doctype_refused(void **state)
@@ -698,20 +595,10 @@ static void test_doctype_refused(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof bodies / sizeof *bodies; i++) {
-		struct reply_target t = iq_get();
-		struct cgi_response r;
-		const char *why = NULL;
-		char raw[256], *out;
-		snprintf(raw, sizeof raw, "Content-Type: text/xml\n\n%s", bodies[i]);
-		make_resp(&r, raw);
-		out = reply_from_response(&t, &r, &why, NULL);
-		assert_non_null(why);
-		assert_non_null(strstr(why, "document type"));
-		check_error(out, "iq", "internal-server-error", "cancel", NULL, why);
+		char *out = expect_refused_xml("text/xml", bodies[i], "document type");
 		assert_null(strstr(out, "DOCTYPE"));
 		assert_null(strstr(out, "passwd"));
 		free(out);
-		response_free(&r);
 	}
 }
 
@@ -732,11 +619,11 @@ static void test_no_comments_or_pis(void **state)
 	assert_null(why);
 	assert_null(strstr(out, "<!--"));
 	assert_null(strstr(out, "<?"));
-	d = parse_out(out);
-	q = first_element(xmlDocGetRootElement(d)->children);
-	assert_name(q, "q", "urn:q");
+	d = parse_reply(out);
+	q = first_el(xmlDocGetRootElement(d)->children);
+	assert_el(q, "q", "urn:q");
 	assert_int_equal(count_elements(q), 1);
-	assert_content(first_element(q->children), "x");
+	assert_content(first_el(q->children), "x");
 	xmlFreeDoc(d);
 	free(out);
 	response_free(&r);
@@ -764,16 +651,16 @@ static void test_message_success(void **state)
 	t.message_replies = true;
 	t.from = "bridge@example.org/hello";
 	out = reply_from_response(&t, &r, &why, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
-	assert_name(root, "message", NULL);
+	assert_el(root, "message", NULL);
 	assert_prop(root, "type", "chat");
 	assert_prop(root, "id", "m1");
 	assert_prop(root, "to", "alice@example.org/phone");
 	assert_prop(root, "from", "bridge@example.org/hello");
 	assert_int_equal(count_elements(root), 1);
-	body = first_element(root->children);
-	assert_name(body, "body", NULL);
+	body = first_el(root->children);
+	assert_el(body, "body", NULL);
 	assert_content(body, "hello & welcome\n");
 	xmlFreeDoc(d);
 	free(out);
@@ -785,15 +672,13 @@ static void test_message_success(void **state)
 	response_free(&r);
 
 	/* an XML body is embedded as in an iq result */
-	make_resp(&r, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
-	out = reply_from_response(&t, &r, NULL, NULL);
-	d = parse_out(out);
+	out = reply_to(&t, "Content-Type: application/xml\n\n<x xmlns='jabber:x:oob'><url>u</url></x>");
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_prop(root, "type", "chat");
-	assert_name(first_element(root->children), "x", "jabber:x:oob");
+	assert_el(first_el(root->children), "x", "jabber:x:oob");
 	xmlFreeDoc(d);
 	free(out);
-	response_free(&r);
 }
 
 static void test_message_error(void **state)
@@ -831,7 +716,7 @@ static void test_presence(void **state)
 	make_resp(&r, "Status: 500\n\n");
 	out = reply_from_response(&t, &r, NULL, NULL);
 	check_error(out, "presence", "internal-server-error", "cancel", NULL, NULL);
-	d = parse_out(out);
+	d = parse_reply(out);
 	assert_prop(xmlDocGetRootElement(d), "id", "p1");
 	assert_prop(xmlDocGetRootElement(d), "to", "alice@example.org/phone");
 	xmlFreeDoc(d);
@@ -1009,15 +894,13 @@ static void test_room_replies(void **state)
 	char *out;
 	(void)state;
 	/* 2xx: a groupchat message to the room, without the speaker's id or the newline */
-	make_resp(&r, "Content-Type: text/plain\n\nsunny\n");
-	out = reply_from_response(&t, &r, NULL, NULL);
+	out = reply_to(&t, "Content-Type: text/plain\n\nsunny\n");
 	assert_non_null(out);
 	assert_non_null(strstr(out, "type=\"groupchat\""));
 	assert_non_null(strstr(out, "to=\"dev@conference.example.org\""));
 	assert_null(strstr(out, "id=\"m1\""));
 	assert_non_null(strstr(out, "<body>sunny</body>"));
 	free(out);
-	response_free(&r);
 	/* an error: a line in the room for the speaker, never a stanza error */
 	make_resp(&r, "Status: 403 Forbidden\nContent-Type: text/plain\n\nnot for you\n");
 	out = reply_from_response(&t, &r, NULL, NULL);

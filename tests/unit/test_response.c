@@ -228,30 +228,29 @@ static void test_location_means_302(void **state)
 
 static void test_status_reason(void **state)
 {
-	struct cgi_response r;
+	static const struct {
+		const char *raw;
+		int status;
+		const char *reason; /* NULL: none */
+	} rows[] = {
+	    {"Status: 418 I'm a teapot\n\n", 418, "I'm a teapot"},
+	    {"Status:   204  \t No Content \t\n\n", 204, "No Content"},
+	    {"status: 500\r\n\r\n", 500, NULL},
+	    {"Status: 100\n\n", 100, NULL},
+	    {"Status: 599\n\n", 599, NULL},
+	};
 	(void)state;
-	assert_int_equal(parse_str(&r, "Status: 418 I'm a teapot\n\n"), RESP_DONE);
-	assert_int_equal(r.status, 418);
-	assert_string_equal(r.status_text, "I'm a teapot");
-	assert_int_equal(r.n_headers, 0);
-	response_free(&r);
-
-	assert_int_equal(parse_str(&r, "Status:   204  \t No Content \t\n\n"), RESP_DONE);
-	assert_int_equal(r.status, 204);
-	assert_string_equal(r.status_text, "No Content");
-	response_free(&r);
-
-	assert_int_equal(parse_str(&r, "status: 500\r\n\r\n"), RESP_DONE);
-	assert_int_equal(r.status, 500);
-	assert_null(r.status_text);
-	response_free(&r);
-
-	assert_int_equal(parse_str(&r, "Status: 100\n\n"), RESP_DONE);
-	assert_int_equal(r.status, 100);
-	response_free(&r);
-	assert_int_equal(parse_str(&r, "Status: 599\n\n"), RESP_DONE);
-	assert_int_equal(r.status, 599);
-	response_free(&r);
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		struct cgi_response r;
+		assert_int_equal(parse_str(&r, rows[i].raw), RESP_DONE);
+		assert_int_equal(r.status, rows[i].status);
+		if (rows[i].reason)
+			assert_string_equal(r.status_text, rows[i].reason);
+		else
+			assert_null(r.status_text);
+		assert_int_equal(r.n_headers, 0); /* Status is not kept as a header */
+		response_free(&r);
+	}
 }
 
 static void test_nph(void **state)

@@ -28,38 +28,24 @@
 #include "adhoc_session.h"
 #include "autoconfig.h"
 #include "config.h"
+#include "scratch_config.h"
 #include "service.h"
 
-static char dir[256];
+#include "reply_tree.h"
 
 static int setup(void **state)
 {
-	char path[300];
-	FILE *f;
 	(void)state;
-	snprintf(dir, sizeof dir, "%s/xc-test-service-XXXXXX",
-	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (scratch_dir_make("service") != 0)
 		return -1;
-	snprintf(path, sizeof path, "%s/h.sh", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fputs("#!/bin/sh\n", f);
-	fclose(f);
-	return chmod(path, 0755);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
+	write_file("h.sh", "#!/bin/sh\n", 0755);
+	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return scratch_dir_remove();
 }
 
 #define CLIENT "[xmpp]\njid = bridge@example.org\npassword = pw\n"
@@ -78,17 +64,12 @@ static int teardown(void **state)
 
 static void load_routes(const char *xmpp, const char *routes, struct config *cfg)
 {
-	char path[300], text[2048], err[512];
-	FILE *f;
-	snprintf(path, sizeof path, "%s/test.conf", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(xmpp, f);
-	snprintf(text, sizeof text, routes, dir);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-	if (config_load(path, cfg, err, sizeof err) != 0)
-		fail_msg("config refused: %s", err);
+	char text[4096];
+	int n = snprintf(text, sizeof text, "%s", xmpp);
+	assert_true(n > 0 && (size_t)n < sizeof text);
+	assert_true((size_t)snprintf(text + n, sizeof text - (size_t)n, routes, dir) <
+	            sizeof text - (size_t)n);
+	load_config_ok("test.conf", text, cfg);
 }
 
 static void load(const char *xmpp, struct config *cfg) { load_routes(xmpp, ROUTES, cfg); }
@@ -100,43 +81,26 @@ static const struct reply_target target = {
 static xmlDocPtr answer(enum service_query q, const struct service_view *v)
 {
 	char *xml = service_reply(q, &target, v);
-	xmlDocPtr doc;
-	xmlNodePtr root;
-	xmlChar *type, *id, *to;
-	assert_non_null(xml);
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
-	if (!doc)
-		fail_msg("not well-formed: %s", xml);
+	xmlDocPtr doc = parse_reply(xml);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
 	free(xml);
-	root = xmlDocGetRootElement(doc);
-	assert_string_equal((const char *)root->name, "iq");
-	type = xmlGetProp(root, BAD_CAST "type");
-	id = xmlGetProp(root, BAD_CAST "id");
-	to = xmlGetProp(root, BAD_CAST "to");
-	assert_string_equal((char *)id, "q1");
-	assert_string_equal((char *)to, "alice@example.org/pc");
-	assert_non_null(type);
-	xmlFree(type);
-	xmlFree(id);
-	xmlFree(to);
+	assert_el(root, "iq", NULL);
+	assert_prop(root, "id", "q1");
+	assert_prop(root, "to", "alice@example.org/pc");
+	assert_true(xmlHasProp(root, BAD_CAST "type") != NULL);
 	return doc;
 }
 
-static const char *root_type(xmlDocPtr doc, char *buf, size_t len)
+/* The reply's type is `type`. */
+static void assert_type(xmlDocPtr doc, const char *type)
 {
-	xmlChar *t = xmlGetProp(xmlDocGetRootElement(doc), BAD_CAST "type");
-	snprintf(buf, len, "%s", t ? (char *)t : "");
-	xmlFree(t);
-	return buf;
+	assert_prop(xmlDocGetRootElement(doc), "type", type);
 }
 
 static xmlNodePtr query_of(xmlDocPtr doc, const char *ns)
 {
 	xmlNodePtr q = xmlDocGetRootElement(doc)->children;
-	assert_non_null(q);
-	assert_string_equal((const char *)q->name, "query");
-	assert_non_null(q->ns);
-	assert_string_equal((const char *)q->ns->href, ns);
+	assert_el(q, "query", ns);
 	return q;
 }
 
@@ -193,13 +157,12 @@ static void test_disco_info(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q;
-	char t[16];
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	/* the bridge itself: no SOAP, no HTTP */
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	assert_type(doc, "result");
 	q = query_of(doc, NS_DISCO_INFO);
 	assert_int_equal(children_with(q, "identity", "category", "component"), 1);
 	assert_int_equal(children_with(q, "feature", "var", NS_DISCO_INFO), 1);
@@ -288,13 +251,12 @@ static void test_ping_version(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q, c;
-	char t[16];
 	int seen = 0;
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	doc = answer(SQ_PING, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "result");
+	assert_type(doc, "result");
 	assert_null(xmlDocGetRootElement(doc)->children);
 	xmlFreeDoc(doc);
 	snprintf(cfg.fingerprint, sizeof cfg.fingerprint, "0123456789abcdef");
@@ -327,17 +289,14 @@ static void test_node_not_found(void **state)
 	struct config cfg = {0};
 	struct service_view v = {0};
 	xmlDocPtr doc;
-	char t[16];
 	(void)state;
 	load(CLIENT, &cfg);
 	v.cfg = &cfg;
 	v.node = "urn:example:nothing";
 	for (int q = SQ_DISCO_INFO; q <= SQ_DISCO_ITEMS; q++) {
 		char *xml = service_reply((enum service_query)q, &target, &v);
-		assert_non_null(xml);
-		doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
-		assert_non_null(doc);
-		assert_string_equal(root_type(doc, t, sizeof t), "error");
+		doc = parse_reply(xml);
+		assert_type(doc, "error");
 		assert_non_null(strstr(xml, "item-not-found"));
 		xmlFreeDoc(doc);
 		free(xml);
@@ -371,7 +330,6 @@ static void test_commands(void **state)
 	struct service_view v = {0};
 	xmlDocPtr doc;
 	xmlNodePtr q;
-	char t[16];
 	(void)state;
 	load_routes(COMPONENT, ROUTES COMMANDS, &cfg);
 	v.cfg = &cfg;
@@ -410,12 +368,12 @@ static void test_commands(void **state)
 	xmlFreeDoc(doc);
 	v.sender = "bob@example.org";
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	/* items below a command's node: none exist */
 	v.sender = "alice@example.org";
 	doc = answer(SQ_DISCO_ITEMS, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	config_free(&cfg);
 	/* the bridge's own commands: to its admins only, at the component */
@@ -436,7 +394,7 @@ static void test_commands(void **state)
 	xmlFreeDoc(doc);
 	v.sender = "bob@example.org";
 	doc = answer(SQ_DISCO_INFO, &v);
-	assert_string_equal(root_type(doc, t, sizeof t), "error");
+	assert_type(doc, "error");
 	xmlFreeDoc(doc);
 	v.node = NS_COMMANDS_NODE;
 	doc = answer(SQ_DISCO_ITEMS, &v);

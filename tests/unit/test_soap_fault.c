@@ -27,7 +27,8 @@
 
 #include "soap_fault.h"
 
-#define STANZAS_NS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#include "reply_tree.h"
+
 #define ENV12 "xmlns:env='" SOAP12_ENV_NS "'"
 #define ENV11 "xmlns:soapenv='" SOAP11_ENV_NS "'"
 
@@ -36,14 +37,13 @@ static const struct reply_target iq_set = {
 
 /* ---- helpers ---- */
 
-static void make_resp(struct cgi_response *r, const char *status, const char *body)
+/* The CGI output "[STATUS\n]Content-Type: application/soap+xml\n\nBODY" parsed into r. */
+static void fault_resp(struct cgi_response *r, const char *status, const char *body)
 {
 	char raw[8192];
 	snprintf(raw, sizeof raw, "%s%sContent-Type: application/soap+xml\n\n%s", status ? status : "",
 	         status ? "\n" : "", body);
-	response_init(r, 1024 * 1024);
-	response_feed(r, raw, strlen(raw));
-	assert_int_equal(response_finish(r), RESP_DONE);
+	make_resp(r, raw);
 }
 
 static char *fault12(const char *code_value, const char *reason)
@@ -69,45 +69,6 @@ static char *fault11(const char *code_value, const char *reason)
 	return s;
 }
 
-static xmlNodePtr first_el(xmlNodePtr n)
-{
-	for (; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE)
-			return n;
-	return NULL;
-}
-
-static void assert_el(xmlNodePtr n, const char *name, const char *ns)
-{
-	assert_non_null(n);
-	assert_string_equal((const char *)n->name, name);
-	if (ns) {
-		assert_non_null(n->ns);
-		assert_string_equal((const char *)n->ns->href, ns);
-	} else {
-		assert_null(n->ns);
-	}
-}
-
-static void assert_prop(xmlNodePtr n, const char *name, const char *value)
-{
-	xmlChar *v = xmlGetProp(n, BAD_CAST name);
-	if (!value) {
-		assert_null(v);
-		return;
-	}
-	assert_non_null(v);
-	assert_string_equal((const char *)v, value);
-	xmlFree(v);
-}
-
-static void assert_content(xmlNodePtr n, const char *text)
-{
-	xmlChar *c = xmlNodeGetContent(n);
-	assert_string_equal((const char *)c, text);
-	xmlFree(c);
-}
-
 /* Checks out: <KIND type='error'><Envelope ns=env_ns>..Fault..</Envelope><error type=T>
  * <undefined-condition/>[<text>TEXT</text>][<COND xmlns=soap#fault/>]</error></KIND>. */
 static void check_fault_reply(const char *out, const char *kind, const char *env_ns,
@@ -115,10 +76,7 @@ static void check_fault_reply(const char *out, const char *kind, const char *env
 {
 	xmlDocPtr d;
 	xmlNodePtr root, env, err, c;
-	assert_non_null(out);
-	d = xmlReadMemory(out, (int)strlen(out), NULL, NULL, XML_PARSE_NONET);
-	if (!d)
-		fail_msg("reply is not well-formed: %s", out);
+	d = parse_reply(out);
 	root = xmlDocGetRootElement(d);
 	assert_el(root, kind, NULL);
 	assert_prop(root, "type", "error");
@@ -152,7 +110,7 @@ static char *reply_for(const struct reply_target *t, const char *status, const c
 {
 	struct cgi_response r;
 	char *out;
-	make_resp(&r, status, body);
+	fault_resp(&r, status, body);
 	out = soap_fault_reply(t, &r);
 	response_free(&r);
 	return out;
@@ -185,11 +143,29 @@ static void test_is_envelope(void **state)
 	assert_int_equal(soap_is_envelope(NULL, 0), SOAP_NONE);
 }
 
+/* A fault code value, the application condition it gives (NULL: none) and the type. */
+struct code_row {
+	const char *value, *cond, *type;
+};
+
+/* Each row's value as the code of a fault make_fault writes gives that condition and type,
+ * with the reason as <text>. */
+static void check_codes(const struct code_row *rows, size_t n,
+                        char *(*make_fault)(const char *, const char *), const char *env_ns,
+                        const char *reason)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *body = make_fault(rows[i].value, reason);
+		char *out = reply_for(&iq_set, "Status: 500", body);
+		check_fault_reply(out, "iq", env_ns, rows[i].type, rows[i].cond, reason);
+		free(out);
+		free(body);
+	}
+}
+
 static void test_soap12_codes(void **state)
 {
-	static const struct {
-		const char *value, *cond, *type;
-	} rows[] = {
+	static const struct code_row rows[] = {
 	    {"env:Sender", "Sender", "modify"},
 	    {"env:Receiver", "Receiver", "wait"},
 	    {"env:VersionMismatch", "VersionMismatch", "modify"},
@@ -203,13 +179,7 @@ static void test_soap12_codes(void **state)
 	    {"", NULL, "cancel"},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char *body = fault12(rows[i].value, "went wrong");
-		char *out = reply_for(&iq_set, "Status: 500", body);
-		check_fault_reply(out, "iq", SOAP12_ENV_NS, rows[i].type, rows[i].cond, "went wrong");
-		free(out);
-		free(body);
-	}
+	check_codes(rows, sizeof rows / sizeof *rows, fault12, SOAP12_ENV_NS, "went wrong");
 }
 
 static void test_qname_resolution(void **state)
@@ -236,7 +206,7 @@ static void test_qname_resolution(void **state)
 		struct cgi_response r;
 		struct soap_fault_info info = {0, "stale", "stale"};
 		char *out;
-		make_resp(&r, "Status: 500", rows[i].body);
+		fault_resp(&r, "Status: 500", rows[i].body);
 		out = soap_fault_reply_info(&iq_set, &r, &info);
 		response_free(&r);
 		assert_non_null(out);
@@ -252,9 +222,7 @@ static void test_qname_resolution(void **state)
 
 static void test_soap11_codes(void **state)
 {
-	static const struct {
-		const char *value, *cond, *type;
-	} rows[] = {
+	static const struct code_row rows[] = {
 	    {"soapenv:Client", "Sender", "modify"},
 	    {"soapenv:Server", "Receiver", "wait"},
 	    {"soapenv:Client.Authentication", "Sender", "modify"},
@@ -266,13 +234,7 @@ static void test_soap11_codes(void **state)
 	    {"x:Client", NULL, "cancel"},
 	};
 	(void)state;
-	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-		char *body = fault11(rows[i].value, "old style");
-		char *out = reply_for(&iq_set, "Status: 500", body);
-		check_fault_reply(out, "iq", SOAP11_ENV_NS, rows[i].type, rows[i].cond, "old style");
-		free(out);
-		free(body);
-	}
+	check_codes(rows, sizeof rows / sizeof *rows, fault11, SOAP11_ENV_NS, "old style");
 }
 
 static void test_soap_calc_output(void **state)
@@ -289,9 +251,7 @@ static void test_soap_calc_output(void **state)
 	struct reply_target t = iq_set;
 	char *out;
 	(void)state;
-	response_init(&r, 1024 * 1024);
-	response_feed(&r, raw, strlen(raw));
-	assert_int_equal(response_finish(&r), RESP_DONE);
+	make_resp(&r, raw);
 	t.from = "calc@example.org/soap";
 	out = soap_fault_reply(&t, &r);
 	check_fault_reply(out, "iq", SOAP12_ENV_NS, "modify", "Sender", "div: division by zero");
@@ -407,9 +367,7 @@ static void test_reason_text(void **state)
 	long_reason[sizeof long_reason - 1] = '\0';
 	body = fault12("env:Sender", long_reason);
 	out = reply_for(&iq_set, "Status: 500", body);
-	assert_non_null(out);
-	d = xmlReadMemory(out, (int)strlen(out), NULL, NULL, XML_PARSE_NONET);
-	assert_non_null(d);
+	d = parse_reply(out);
 	text = xmlNodeGetContent(first_el(
 	    first_el(first_el(first_el(xmlDocGetRootElement(d)->children)->next)->children)->next));
 	assert_int_equal(strlen((const char *)text), REPLY_MAX_ERROR_TEXT);

@@ -16,20 +16,7 @@
 
 #include "stanza_error.h"
 
-static void expect_status(int status, const char *location, const char *cond, const char *type,
-                          const char *uri)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	stanza_error_for_status(status, location, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("%d %s: got %s/%s, want %s/%s", status, location ? location : "-", e.condition,
-		         e.type, cond, type);
-	if (uri)
-		assert_string_equal(e.uri, uri);
-	else
-		assert_null(e.uri);
-}
+#include "stanza_error_expect.h"
 
 static void test_status_table(void **state)
 {
@@ -103,17 +90,6 @@ static void test_long_location(void **state)
 	memset(loc + 5, 'a', sizeof loc - 6);
 	loc[sizeof loc - 1] = '\0';
 	expect_status(302, loc, "undefined-condition", "cancel", NULL);
-}
-
-static void expect_failure(enum bridge_failure f, enum stanza_kind kind, const char *cond,
-                           const char *type)
-{
-	struct stanza_error e;
-	memset(&e, 0, sizeof e);
-	stanza_error_for_failure(f, kind, &e);
-	if (strcmp(e.condition, cond) != 0 || strcmp(e.type, type) != 0)
-		fail_msg("failure %d: got %s/%s, want %s/%s", (int)f, e.condition, e.type, cond, type);
-	assert_null(e.uri);
 }
 
 static void test_failures(void **state)
