@@ -395,15 +395,34 @@ class PhpFpm(Backend):
         """pids of the pool's worker processes (children of the master)."""
         if not self.alive():
             return []
-        out = []
-        for p in os.listdir("/proc"):
-            if not p.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % p) as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            if ppid == self.proc.pid:
-                out.append(int(p))
-        return out
+        return h.children(self.proc.pid)
+
+
+class Backends:
+    """A test module's fixture of FastCGI backends: `be`, those it started,
+    by key; `skip`, key -> why not (a package is missing: the tests that
+    need it skip); `broken`, key -> why not (our own binary is not built:
+    they fail)."""
+
+    def __init__(self):
+        self.be = {}
+        self.skip = {}
+        self.broken = {}
+
+    def add(self, key, backend, available=True, missing=None, ours=False):
+        """Start `backend` under `key`; returns its address or None."""
+        if not available:
+            (self.broken if ours else self.skip)[key] = missing
+            return None
+        self.be[key] = backend.start()
+        return backend.address
+
+    def need(self, test, keys):
+        """The backends under `keys` for `test`, which skips or fails
+        unless they all run."""
+        for k in keys:
+            if k in self.skip:
+                test.skipTest(self.skip[k])
+            if k in self.broken:
+                test.fail(self.broken[k])
+        return [self.be.get(k) for k in keys]

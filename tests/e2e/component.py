@@ -13,6 +13,7 @@ import atexit
 import os
 import shutil
 import stat
+import unittest
 
 import harness as h
 from harness import Route, example, script
@@ -189,6 +190,19 @@ def start_prosody(prosody, timeout=10):
     if not h.wait_until(lambda: h.port_open(prosody.component_port), timeout):
         raise h.HarnessError("prosody did not open its component port %d"
                              % prosody.component_port)
+
+
+class EnvTest(unittest.TestCase):
+    """Base class: self.env (this process's Env), self.alice and her slixmpp
+    session self.xmpp; the component bridge checked alive before each
+    test."""
+
+    def setUp(self):
+        self.env = env()
+        self.alice = self.env.alice
+        self.xmpp = self.alice.xmpp
+        self.assertTrue(self.env.bridge.alive(),
+                        "bridge died:\n" + h.tail(self.env.bridge.log))
 
 
 class Env:

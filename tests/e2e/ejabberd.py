@@ -146,18 +146,12 @@ def available():
 def _procs():
     """(pid, ppid, pgrp, uid, comm, state) of every process."""
     out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
+    for p in h.processes():
         try:
-            with open("/proc/%s/stat" % p) as f:
-                head, rest = f.read().rsplit(")", 1)
-            uid = os.stat("/proc/" + p).st_uid
-        except (OSError, ValueError):
+            uid = os.stat("/proc/%d" % p.pid).st_uid
+        except OSError:
             continue
-        fields = rest.split()
-        out.append((int(p), int(fields[1]), int(fields[2]), uid,
-                    head.split("(", 1)[1], fields[0]))
+        out.append((p.pid, p.ppid, p.pgrp, uid, p.comm, p.state))
     return out
 
 

@@ -9,6 +9,7 @@
 
 import asyncio
 import atexit
+import collections
 import copy
 import logging
 import os
@@ -99,20 +100,9 @@ def _become_subreaper():
 
 def _orphans():
     """pids of our children that no Popen object tracks."""
-    me, out = os.getpid(), []
     with _children_lock:
         known = {p.pid for p in _children}
-    for p in os.listdir("/proc"):
-        if not p.isdigit() or int(p) in known:
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == me:
-            out.append(int(p))
-    return out
+    return [pid for pid in children(os.getpid()) if pid not in known]
 
 
 def cleanup_all():
@@ -206,20 +196,43 @@ def pid_alive(pid):
     return state not in ("Z", "X")
 
 
-def zombie_children(ppid):
-    """pids of the zombie children of `ppid`."""
-    zs = []
+Proc = collections.namedtuple("Proc", "pid comm state ppid pgrp")
+
+
+def processes():
+    """Every process in /proc now, as Proc (fields of /proc/PID/stat)."""
+    out = []
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % p) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
+                head, rest = f.read().rsplit(")", 1)
+            fields = rest.split()
+            out.append(Proc(int(p), head.split("(", 1)[1], fields[0],
+                            int(fields[1]), int(fields[2])))
+        except (OSError, IndexError, ValueError):
             continue
-        if int(fields[1]) == ppid and fields[0] == "Z":
-            zs.append(int(p))
-    return zs
+    return out
+
+
+def children(ppid):
+    """pids of the children of `ppid`."""
+    return [p.pid for p in processes() if p.ppid == ppid]
+
+
+def zombie_children(ppid):
+    """pids of the zombie children of `ppid`."""
+    return [p.pid for p in processes() if p.ppid == ppid and p.state == "Z"]
+
+
+def run_cleanups(fns):
+    """For a test's tearDown: call fns, the last first, ignoring errors."""
+    for fn in reversed(fns):
+        try:
+            fn()
+        except Exception:
+            pass
 
 
 class ModuleFixture:
@@ -524,6 +537,13 @@ class Bridge:
                 f.write(r.render() + "\n")
             f.write(DAEMON_SECTION)
 
+    def edit_config(self, change):
+        """Rewrite the configuration file as change(its text)."""
+        with open(self.cfg) as f:
+            text = f.read()
+        with open(self.cfg, "w") as f:
+            f.write(change(text))
+
     def env(self):
         env = {k: v for k, v in os.environ.items()
                if k in ("PATH", "HOME", "LANG", "USER", "TERM", "LC_ALL",
@@ -788,6 +808,27 @@ class Client:
         return id, "<iq type=%s id=%s to=%s%s>%s</iq>" % (
             _quoteattr(type), _quoteattr(id), _quoteattr(to), extra, payload)
 
+    def chat(self, to, body, id_prefix="chat", timeout=15):
+        """Send a chat message to `to` whose <body/> holds `body` (XML text)
+        and wait for the first stanza from `to` after it; returns it, or
+        None after `timeout` s."""
+        since = self.mark()
+        self.send_raw("<message to=%s id=%s type='chat'><body>%s</body>"
+                      "</message>" % (_quoteattr(to),
+                                      _quoteattr(self.new_id(id_prefix)),
+                                      body))
+        return self.wait_for(lambda s: s.frm == to, timeout, since=since)
+
+    def send_iqs(self, to, n, payload="", prefix="iq"):
+        """Send n iq gets to `to` at once, without waiting for answers;
+        returns their ids, in order."""
+        ids = []
+        for _ in range(n):
+            id, xml = self.iq(to, payload, id=self.new_id(prefix))
+            ids.append(id)
+            self.send_raw(xml)
+        return ids
+
     def request(self, xml, id=None, timeout=15):
         """Send a raw stanza and wait for the first inbound stanza with the
         same id; returns an Inbound or raises HarnessError."""
@@ -840,29 +881,8 @@ class Client:
     def close(self):
         if self.loop.is_closed():
             return
-        try:
-            if getattr(self, "xmpp", None) is not None:
-                fut = asyncio.run_coroutine_threadsafe(
-                    self._disconnect(), self.loop)
-                fut.result(5)
-        except Exception:
-            pass
-        try:
-            asyncio.run_coroutine_threadsafe(
-                self._cancel_tasks(), self.loop).result(5)
-        except Exception:
-            pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
-
-    async def _cancel_tasks(self):
-        me = asyncio.current_task()
-        tasks = [t for t in asyncio.all_tasks() if t is not me]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        stop_loop(self.loop, self.thread, self._disconnect
+                  if getattr(self, "xmpp", None) is not None else None)
 
     async def _disconnect(self):
         x = self.xmpp
@@ -872,6 +892,30 @@ class Client:
             await asyncio.wait_for(x.disconnect(wait=0.5), 3)
         except Exception:
             x.abort()
+
+
+async def _cancel_other_tasks():
+    me = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if t is not me]
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def stop_loop(loop, thread, first=None, timeout=5):
+    """Stop the asyncio `loop` that runs forever in `thread`: run the
+    coroutine first() on it if given, then cancel its other tasks (each
+    step bounded by `timeout` s, its failure ignored), stop it, and close it
+    once the thread has ended."""
+    for step in ([first] if first else []) + [_cancel_other_tasks]:
+        try:
+            asyncio.run_coroutine_threadsafe(step(), loop).result(timeout)
+        except Exception:
+            pass
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+    if not thread.is_alive():
+        loop.close()
 
 
 def pretty(text):

@@ -69,6 +69,23 @@ def env():
     return h.shared_env(routes)
 
 
+PING = "<ping xmlns='urn:e2e:x'>é</ping>"   # a payload for the echo handlers
+
+
+class ModuleBridge(h.ModuleFixture):
+    """A test module's own bridge on the shared Prosody: make(env) builds and
+    starts it on first use (with the shared Env); later uses get the same
+    bridge, or fail at once if building it failed.  close() stops it."""
+
+    def __init__(self, make, what):
+        super().__init__(lambda: make(env()), what)
+
+    def close(self):
+        b, self.value = self.value, None
+        if b is not None:
+            b.stop()
+
+
 class BridgeTest(unittest.TestCase):
     """Base class: self.env, self.alice/bob/eve, helpers for asserting
     replies."""
@@ -100,6 +117,17 @@ class BridgeTest(unittest.TestCase):
         self.assertEqual(reply.kind, "iq", reply.xml)
         self.assertEqual(reply.type, "result", reply.xml)
 
+    def assertPingEchoed(self, reply):
+        """reply is the echo handler's answer to an iq carrying PING: a
+        result with that iq (its id, its ping) inside <echo/>."""
+        self.assertResult(reply)
+        echo = reply.el.find("{urn:xmpp-cgi:echo}echo")
+        self.assertIsNotNone(echo, reply.xml)
+        inner = echo.find("{jabber:client}iq")
+        self.assertIsNotNone(inner, reply.xml)
+        self.assertEqual(inner.get("id"), reply.id)
+        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
+
     def assertNoReply(self, client, ids, wait=1.5, since=0):
         """Nothing with one of `ids` arrives within `wait` seconds."""
         ids = set(ids)
@@ -128,3 +156,13 @@ def body_text(reply):
             return c.text or ""
     return None
 
+
+def env_vars(text):
+    """The NAME=value lines of a handler's text answer -> dict (other lines
+    are left out)."""
+    out = {}
+    for line in (text or "").splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = v
+    return out

@@ -102,10 +102,7 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "ad-hoc fixture")
-
-
-def tearDownModule():
-    _fixture.close()
+tearDownModule = _fixture.close
 
 
 def run(client, fn, timeout=30):

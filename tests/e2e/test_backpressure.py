@@ -3,7 +3,6 @@
 # max_concurrency + max_queue gets exactly one answer per iq, the surplus refused, and
 # the bridge's resident memory stays flat across a second, equal flood.
 
-import os
 import time
 import unittest
 
@@ -14,15 +13,9 @@ FLOOD = 1500
 CONCURRENCY = 8
 QUEUE = 32
 
-_fixture = {}
-
-
-def prosody():
-    if "prosody" not in _fixture:
-        p = h.Prosody()
-        p.start()
-        _fixture["prosody"] = p
-    return _fixture["prosody"]
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody for this module, started on first use
+tearDownModule = _prosody.stop
 
 
 def rss_kb(pid):
@@ -35,12 +28,8 @@ def rss_kb(pid):
 
 class BackPressure(unittest.TestCase):
     def flood(self, alice, n):
-        ids = []
         mark = alice.mark()
-        for _ in range(n):
-            id, xml = alice.iq("bridge@localhost/busy")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/busy", n)
         want = set(ids)
 
         def all_answered():
@@ -80,12 +69,6 @@ class BackPressure(unittest.TestCase):
         # flat: a second flood of the same size leaves no lasting growth
         self.assertLess(after - before, 2048,
                         "RSS grew from %d to %d KiB across a flood" % (before, after))
-
-
-def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
 
 
 if __name__ == "__main__":

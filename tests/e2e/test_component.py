@@ -11,6 +11,7 @@ import component as c
 import harness as h
 from component import COMPONENT
 from harness import Route, script
+from shared import body_text, env_vars
 
 NS_ECHO = "urn:xmpp-cgi:echo"
 BASE_FEATURES = {c.NS_DISCO_INFO, c.NS_DISCO_ITEMS, c.NS_PING, c.NS_VERSION}
@@ -20,35 +21,10 @@ ROUTE_ITEMS = {"echo": "Echo service", "env": "env", "calc": "SOAP calculator",
                "marked": "marked", "Upper": "Mixed case"}
 
 
-def tearDownModule():
-    c.shutdown()
+tearDownModule = c.shutdown
 
 
-def body_text(reply):
-    for ch in reply.el:
-        if ch.tag.rsplit("}", 1)[-1] == "body":
-            return ch.text or ""
-    return None
-
-
-def env_vars(text):
-    """NAME=value lines of env.sh's answer -> dict."""
-    out = {}
-    for line in (text or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
-
-
-class ComponentTest(unittest.TestCase):
-    def setUp(self):
-        self.env = c.env()
-        self.alice = self.env.alice
-        self.xmpp = self.alice.xmpp
-        self.assertTrue(self.env.bridge.alive(),
-                        "bridge died:\n" + h.tail(self.env.bridge.log))
-
+class ComponentTest(c.EnvTest):
     def assertResultFrom(self, reply, frm):
         """reply (a harness Inbound or a slixmpp Iq) is a result from frm."""
         if isinstance(reply, h.Inbound):
@@ -426,11 +402,7 @@ class Restart(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def test_component_survives_prosody_restart(self):
         p = h.Prosody(users=[("alice", "localhost")])

@@ -24,11 +24,10 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
+import control_client as cc
 import harness as h
 from harness import Route, script
 
-SEND = os.environ.get("XMPP_CGI_SEND",
-                      os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 CHOREO_DIR = os.path.join(h.EXAMPLES, "choreography")
 NS = "urn:xmpp-cgi:choreography"
 CLIENT = "{jabber:client}"
@@ -126,22 +125,7 @@ class Crowd:
             await asyncio.gather(*(x.disconnect(wait=0.2) for x in self.xs
                                    if x.transport is not None),
                                  return_exceptions=True)
-
-        async def cancel():
-            me = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not me]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        for step in (bye, cancel):
-            try:
-                asyncio.run_coroutine_threadsafe(step(), self.loop).result(10)
-            except Exception:
-                pass
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
+        h.stop_loop(self.loop, self.thread, bye, timeout=10)
 
 
 # ---------------------------------------------------------------------------
@@ -165,7 +149,7 @@ class Fixture:
         for sub in ("dump", "slow"):
             os.makedirs(os.path.join(self.work, sub), exist_ok=True)
 
-        self.choreo = self.demo.start_bridge(p, send=SEND)
+        self.choreo = self.demo.start_bridge(p, send=cc.SEND)
 
         self.ctl = h.Bridge(p, [
             Route("echo", script("echo.sh")),
@@ -243,17 +227,11 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "control fixture")
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
-
-
-class ControlTest(unittest.TestCase):
+class ControlTest(cc.SendTest):
     def setUp(self):
         self.fx = fixture()
         for b in (self.fx.choreo, self.fx.ctl, self.fx.comp):
@@ -262,15 +240,8 @@ class ControlTest(unittest.TestCase):
     def send(self, *args, stdin=None, sock=None, env=None, timeout=60):
         """Run xmpp-cgi-send with `-s SOCK` (default: the ctl bridge's)."""
         sock = self.fx.ctl.socket if sock is None else sock
-        argv = [SEND] + (["-s", sock] if sock else []) + list(args)
-        return subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True,
-                              timeout=timeout, env=env)
-
-    def assertExit(self, r, status):
-        self.assertEqual(r.returncode, status,
-                         "exit %d, stdout %r, stderr %r"
-                         % (r.returncode, r.stdout, r.stderr))
+        return cc.run_send(args, sock=sock, stdin=stdin, env=env,
+                           timeout=timeout)
 
     def nonce(self, prefix):
         return h.Client.new_id(prefix)
@@ -281,41 +252,6 @@ class ControlTest(unittest.TestCase):
         self.assertIsNotNone(got, "%s never got %r; got %r"
                              % (client.jid, body, client.received(since)))
         return got
-
-
-def raw_connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(path)
-    return s
-
-
-def read_line(s):
-    """One answer line (without the newline), or None at end of file."""
-    buf = b""
-    while not buf.endswith(b"\n"):
-        c = s.recv(1)
-        if not c:
-            return None if not buf else buf.decode()
-        buf += c
-    return buf[:-1].decode()
-
-
-def read_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        c = s.recv(n - len(buf))
-        if not c:
-            break
-        buf += c
-    return buf
-
-
-def request(verb, route, to, payload, timeout_ms=None):
-    data = payload.encode() if isinstance(payload, str) else payload
-    head = "%s %s %s %d%s\n" % (verb, route, to, len(data),
-                                " %d" % timeout_ms if timeout_ms else "")
-    return head.encode() + data
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +356,7 @@ class Send(ControlTest):
                     "--type normal -m \"$BODY normal\"\n")
         os.chmod(job, 0o755)
         m = self.fx.a.mark()
-        r = subprocess.run([job], env={"PATH": "/usr/bin:/bin", "SEND": SEND,
+        r = subprocess.run([job], env={"PATH": "/usr/bin:/bin", "SEND": cc.SEND,
                                        "SOCK": self.fx.ctl.socket,
                                        "BODY": body},
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -583,7 +519,7 @@ class Send(ControlTest):
         victim = os.path.join(self.fx.work, "victim.xml")
         with open(victim, "w") as f:
             f.write("<iq type='get' id='victim'><q xmlns='urn:e2e:q'/></iq>")
-        p = subprocess.Popen([SEND, "-s", self.fx.ctl.socket, "--from-route",
+        p = subprocess.Popen([cc.SEND, "-s", self.fx.ctl.socket, "--from-route",
                               "echo", "--to", BRIDGE + "/slow", "--iq", victim,
                               "--wait", "--timeout", "10"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -712,9 +648,9 @@ class Protocol(ControlTest):
                         b"message cron alice@localhost 1 500\nx",
                         b"x" * 1100):
             with self.subTest(garbage=garbage[:40]):
-                with raw_connect(self.fx.ctl.socket) as s:
+                with cc.connect(self.fx.ctl.socket) as s:
                     s.sendall(garbage)
-                    line = read_line(s)
+                    line = cc.read_line(s)
                     self.assertTrue(line and line.startswith(
                         "fail bad-request "), line)
                     self.assertEqual(s.recv(100), b"", "not closed")
@@ -723,17 +659,17 @@ class Protocol(ControlTest):
     def test_valid_request_after_refused_ones(self):
         body = self.nonce("after")
         m = self.fx.a.mark()
-        with raw_connect(self.fx.ctl.socket) as s:
+        with cc.connect(self.fx.ctl.socket) as s:
             # Pipelined: each request gets its own answer line, in order.
-            s.sendall(request("message", "nosuch", "alice@localhost", "x")
-                      + request("message", "limited", "bob@localhost", "x")
-                      + request("stanza", "cron", "alice@localhost", "<a")
-                      + request("stanza", "cron", "alice@localhost",
-                                "<message><body>" + "y" * 5000
-                                + "</body></message>")
-                      + request("message", "cron", "@x", "x")
-                      + request("message", "cron", "alice@localhost", body))
-            answers = [read_line(s) for _ in range(6)]
+            s.sendall(cc.request("message", "nosuch", "alice@localhost", "x")
+                      + cc.request("message", "limited", "bob@localhost", "x")
+                      + cc.request("stanza", "cron", "alice@localhost", "<a")
+                      + cc.request("stanza", "cron", "alice@localhost",
+                                   "<message><body>" + "y" * 5000
+                                   + "</body></message>")
+                      + cc.request("message", "cron", "@x", "x")
+                      + cc.request("message", "cron", "alice@localhost", body))
+            answers = [cc.read_line(s) for _ in range(6)]
             self.assertEqual([a.split(" ")[:2] for a in answers],
                              [["fail", "unknown-route"], ["fail", "forbidden"],
                               ["fail", "bad-xml"], ["fail", "too-large"],
@@ -741,19 +677,19 @@ class Protocol(ControlTest):
         self.wait_body(self.fx.a, body, m)
 
     def test_iq_answer_framing(self):
-        with raw_connect(self.fx.ctl.socket) as s:
-            s.sendall(request("iq", "cron", BRIDGE + "/echo",
-                              "<iq type='get' id='raw-1'><q xmlns='urn:e2e:q'"
-                              "/></iq>", 5000)
-                      + request("iq", "cron", BRIDGE + "/fail",
-                                "<iq type='get'><q xmlns='urn:e2e:q'/></iq>"))
-            head = read_line(s)
+        with cc.connect(self.fx.ctl.socket) as s:
+            s.sendall(cc.request("iq", "cron", BRIDGE + "/echo",
+                                 "<iq type='get' id='raw-1'><q xmlns='urn:e2e:q'"
+                                 "/></iq>", 5000)
+                      + cc.request("iq", "cron", BRIDGE + "/fail",
+                                   "<iq type='get'><q xmlns='urn:e2e:q'/></iq>"))
+            head = cc.read_line(s)
             self.assertRegex(head, r"^result \d+$")
-            el = ET.fromstring(read_exact(s, int(head.split()[1])))
+            el = ET.fromstring(cc.read_exact(s, int(head.split()[1])))
             self.assertEqual((el.get("id"), el.get("type")), ("raw-1", "result"))
-            head = read_line(s)
+            head = cc.read_line(s)
             self.assertRegex(head, r"^error \d+$")
-            el = ET.fromstring(read_exact(s, int(head.split()[1])))
+            el = ET.fromstring(cc.read_exact(s, int(head.split()[1])))
             self.assertEqual(el.get("type"), "error")
             self.assertIsNone(el.get("id"))
 
@@ -787,12 +723,9 @@ class NeverOnline(ControlTest):
         b = h.Bridge(self.fx.prosody, [Route("cron", script("echo.sh"))],
                      name=name)
         b.socket = os.path.join(b.dir, "control")
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("port = %d" % self.fx.prosody.c2s_port,
-                                 "port = %d" % h.free_port()))
-            f.write("[control]\nsocket = %s\n" % b.socket)
+        b.edit_config(lambda text: text.replace(
+            "port = %d" % self.fx.prosody.c2s_port, "port = %d" % h.free_port())
+            + "[control]\nsocket = %s\n" % b.socket)
         b.launch()
         self.addCleanup(b.stop)
         self.assertTrue(b.wait_log("control socket listening", 10), b.read_log())
@@ -839,14 +772,14 @@ class Queue(ControlTest):
             self.assertExit(r, 0)
             self.assertIn("queued", r.stderr)
             # The bound: 1024 stanzas wait; the next one is refused.
-            with raw_connect(fx.ctl.socket) as s:
-                s.sendall(b"".join(request("message", "flood",
-                                           "nobody@localhost", "q%d" % i)
+            with cc.connect(fx.ctl.socket) as s:
+                s.sendall(b"".join(cc.request("message", "flood",
+                                              "nobody@localhost", "q%d" % i)
                                    for i in range(1024)))
-                answers = [read_line(s) for _ in range(1024)]
+                answers = [cc.read_line(s) for _ in range(1024)]
                 self.assertEqual(set(answers), {"ok queued"})
-                s.sendall(request("message", "flood", "nobody@localhost", "x"))
-                self.assertRegex(read_line(s), r"^fail offline ")
+                s.sendall(cc.request("message", "flood", "nobody@localhost", "x"))
+                self.assertRegex(cc.read_line(s), r"^fail offline ")
             r = self.send("--from-route", "flood", "--to", "nobody@localhost",
                           "-m", "x")
             self.assertExit(r, 5)

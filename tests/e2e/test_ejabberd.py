@@ -179,13 +179,7 @@ class ClientMode(EjabberdTest):
                          "forbidden", "auth", "not you")
 
     def test_message_round_trip(self):
-        id = self.alice.new_id("ejmsg")
-        m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' id='%s' type='chat'>"
-                            "<body>hi</body></message>"
-                            % (self.to("msgreply"), id))
-        r = self.alice.wait_for(lambda s: s.frm == self.to("msgreply"), 15,
-                                since=m)
+        r = self.alice.chat(self.to("msgreply"), "hi", "ejmsg")
         self.assertIsNotNone(r, "no chat reply:\n" + h.tail(
             self.env.bridge.log))
         self.assertEqual((r.kind, r.type), ("message", "chat"), r.xml)
@@ -201,11 +195,9 @@ class ClientMode(EjabberdTest):
         b = h.Bridge(self.env.server, [Route("echo", script("echo.sh"))],
                      name="ej-untrusted")
         self.addCleanup(b.stop)
-        with open(b.cfg) as f:
-            cfg = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(cfg.replace("cafile = " + self.env.server.ca,
-                                "cafile = " + os.path.join(other, "ca.pem")))
+        b.edit_config(lambda cfg: cfg.replace(
+            "cafile = " + self.env.server.ca,
+            "cafile = " + os.path.join(other, "ca.pem")))
         b.launch()
         self.assertTrue(b.wait_log("certificate is not trusted", 20),
                         h.tail(b.log))

@@ -15,34 +15,22 @@ CALC = "urn:xmpp-cgi:calc"
 EXAMPLES = {"ex-echo": "echo", "ex-env": "env", "ex-hello": "hello",
             "ex-time": "time", "ex-calc": "soap-calc"}
 
-_fixture = {}
+def make_bridge(env):
+    """The examples bridge, on the shared Prosody (None without examples)."""
+    routes = []
+    for name, stem in EXAMPLES.items():
+        path = h.example(stem)
+        if path:
+            opts = {"message_replies": "yes"} if name == "ex-hello" else {}
+            routes.append(h.Route(name, path, env=["GREETING=hi"], **opts))
+    b = None
+    if routes:
+        b = h.Bridge(env.prosody, routes, name="examples")
+        b.start()
+    return b
 
 
-def bridge():
-    """The examples bridge, started once, on the shared Prosody."""
-    if "error" in _fixture:
-        raise h.HarnessError("examples bridge failed earlier: %s"
-                             % _fixture["error"])
-    if "bridge" not in _fixture:
-        try:
-            env = shared.env()
-            routes = []
-            for name, stem in EXAMPLES.items():
-                path = h.example(stem)
-                if path:
-                    opts = {"message_replies": "yes"} \
-                        if name == "ex-hello" else {}
-                    routes.append(h.Route(name, path, env=["GREETING=hi"],
-                                          **opts))
-            b = None
-            if routes:
-                b = h.Bridge(env.prosody, routes, name="examples")
-                b.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["bridge"] = b
-    return _fixture["bridge"]
+bridge = shared.ModuleBridge(make_bridge, "examples bridge").get
 
 
 class Examples(shared.BridgeTest):
@@ -57,14 +45,7 @@ class Examples(shared.BridgeTest):
 
     def test_echo(self):
         to = self.need("ex-echo")
-        r = self.alice.query(to, "<ping xmlns='urn:e2e:x'>é</ping>")
-        self.assertResult(r)
-        echo = r.el.find("{urn:xmpp-cgi:echo}echo")
-        self.assertIsNotNone(echo, r.xml)
-        inner = echo.find("{jabber:client}iq")
-        self.assertIsNotNone(inner, r.xml)
-        self.assertEqual(inner.get("id"), r.id)
-        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
+        self.assertPingEchoed(self.alice.query(to, shared.PING))
 
     def test_env(self):
         to = self.need("ex-env")
@@ -82,11 +63,7 @@ class Examples(shared.BridgeTest):
         r = self.alice.query(to)
         self.assertResult(r)
         self.assertEqual(body_text(r), "Hello, alice@localhost!")
-        m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' type='chat' id='%s'>"
-                            "<body>hi there</body></message>"
-                            % (to, self.alice.new_id("hello")))
-        r = self.alice.wait_for(lambda s: s.frm == to, 15, since=m)
+        r = self.alice.chat(to, "hi there", "hello")
         self.assertIsNotNone(r, "no chat reply from hello")
         self.assertEqual(r.type, "chat", r.xml)
         self.assertEqual(body_text(r),

@@ -100,11 +100,7 @@ class Limits(BridgeTest):
         # length does not count. The last one must still go out with nothing else
         # happening on the connection (the socket watched for writability).
         m = self.alice.mark()
-        ids = []
-        for i in range(24):
-            id, xml = self.alice.iq(self.to("large"), id=self.alice.new_id("burst"))
-            ids.append(id)
-            self.alice.send_raw(xml)
+        ids = self.alice.send_iqs(self.to("large"), 24, prefix="burst")
         for id in ids:
             r = self.alice.wait_for(lambda s: s.id == id, 60, since=m)
             self.assertIsNotNone(r, "no reply to %s" % id)

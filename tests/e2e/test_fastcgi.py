@@ -22,7 +22,7 @@ import backends as b
 import harness as h
 import shared
 from harness import Route, script
-from shared import body_text
+from shared import body_text, env_vars
 
 HELLO_PHP = os.path.join(b.PHP_EXAMPLES, "hello.php")
 POOL_CONF = os.path.join(b.PHP_EXAMPLES, "php-fpm-pool.conf")
@@ -32,13 +32,11 @@ MPX_NS = "urn:xmpp-cgi:fcgi"
 SCRIPTED_NS = "urn:xmpp-cgi:fcgi-scripted"
 
 
-class Fixture:
+class Fixture(b.Backends):
     """Prosody, the backends, one bridge with every FastCGI route, alice."""
 
     def __init__(self):
-        self.be = {}            # key -> backends.Backend
-        self.skip = {}          # key -> reason (a package is missing)
-        self.broken = {}        # key -> reason (our binary is not built)
+        super().__init__()
         self.prosody = h.Prosody()
         self.prosody.start()
         self.dir = os.path.join(self.prosody.dir, "fcgi")
@@ -57,14 +55,6 @@ class Fixture:
         self.bridge.start(timeout=30)
         self.alice = h.Client(self.prosody, "alice@localhost",
                               resource="fcgi")
-
-    def add(self, key, backend, available=True, missing=None, ours=False):
-        """Start `backend` under `key`; returns its address or None."""
-        if not available:
-            (self.broken if ours else self.skip)[key] = missing
-            return None
-        self.be[key] = backend.start()
-        return backend.address
 
     def php_routes(self):
         with open(POOL_CONF) as f:
@@ -183,19 +173,14 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "fixture")
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class FcgiTest(unittest.TestCase):
     assertError = shared.BridgeTest.assertError
     assertResult = shared.BridgeTest.assertResult
+    assertPingEchoed = shared.BridgeTest.assertPingEchoed
 
     def setUp(self):
         self.fx = fixture()
@@ -206,12 +191,7 @@ class FcgiTest(unittest.TestCase):
         self.since = self.bridge.log_size()
 
     def need(self, *keys):
-        for k in keys:
-            if k in self.fx.skip:
-                self.skipTest(self.fx.skip[k])
-            if k in self.fx.broken:
-                self.fail(self.fx.broken[k])
-        return self.fx.be.get(keys[0])
+        return self.fx.need(self, keys)[0]
 
     def to(self, route):
         return "bridge@localhost/" + route
@@ -221,11 +201,7 @@ class FcgiTest(unittest.TestCase):
 
     def burst(self, route, n, payload="", timeout=15):
         """n iqs sent at once; their replies, in order."""
-        ids = []
-        for _ in range(n):
-            id, xml = self.alice.iq(self.to(route), payload)
-            ids.append(id)
-            self.alice.send_raw(xml)
+        ids = self.alice.send_iqs(self.to(route), n, payload)
         out = []
         for id in ids:
             r = self.alice.wait_for(lambda s, id=id: s.id == id, timeout)
@@ -263,12 +239,7 @@ class FcgiTest(unittest.TestCase):
 
 
 def text_lines(reply):
-    out = {}
-    for line in (body_text(reply) or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(body_text(reply))
 
 
 # ---------------------------------------------------------------------------
@@ -286,11 +257,7 @@ class PhpFpm(FcgiTest):
     def test_hello_message_answers_text(self):
         self.need("php")
         to = self.to("php")
-        m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' type='chat' id='%s'><body>"
-                            "fish &amp; chips</body></message>"
-                            % (to, self.alice.new_id("php")))
-        r = self.alice.wait_for(lambda s: s.frm == to, 15, since=m)
+        r = self.alice.chat(to, "fish &amp; chips", "php")
         self.assertIsNotNone(r, "no chat reply from hello.php")
         self.assertEqual(r.type, "chat", r.xml)
         self.assertEqual(body_text(r),
@@ -330,14 +297,7 @@ class PhpFpm(FcgiTest):
 class LibFcgi(FcgiTest):
     def test_echo(self):
         self.need("fecho")
-        r = self.q("fecho", "<ping xmlns='urn:e2e:x'>é</ping>")
-        self.assertResult(r)
-        echo = r.el.find("{urn:xmpp-cgi:echo}echo")
-        self.assertIsNotNone(echo, r.xml)
-        inner = echo.find("{jabber:client}iq")
-        self.assertIsNotNone(inner, r.xml)
-        self.assertEqual(inner.get("id"), r.id)
-        self.assertEqual(inner.find("{urn:e2e:x}ping").text, "é")
+        self.assertPingEchoed(self.q("fecho", shared.PING))
 
     def test_soap_envelope(self):
         self.need("fecho")

@@ -34,7 +34,7 @@ import backends as b
 import harness as h
 import shared
 from harness import Route, example
-from shared import body_text
+from shared import body_text, env_vars
 
 HELLO_PHP = os.path.join(b.PHP_EXAMPLES, "hello.php")
 POOL_CONF = os.path.join(b.PHP_EXAMPLES, "php-fpm-pool.conf")
@@ -43,21 +43,14 @@ N_ROUTES = 5
 
 
 def text_lines(reply):
-    out = {}
-    for line in (body_text(reply) or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(body_text(reply))
 
 
-class Fixture:
+class Fixture(b.Backends):
     """Prosody and the backends; the bridges start on first use."""
 
     def __init__(self):
-        self.be = {}            # key -> backends.Backend
-        self.skip = {}          # key -> reason (a package is missing)
-        self.broken = {}        # key -> reason (our binary is not built)
+        super().__init__()
         self.bridges = {}
         self.prosody = h.Prosody()
         self.prosody.start()
@@ -65,13 +58,6 @@ class Fixture:
         os.makedirs(self.dir, exist_ok=True)
         self.alice = h.Client(self.prosody, "alice@localhost",
                               resource="fcgi-shared")
-
-    def add(self, key, backend, available, missing, ours=False):
-        if not available:
-            (self.broken if ours else self.skip)[key] = missing
-            return None
-        self.be[key] = backend.start()
-        return backend.address
 
     def php_pool(self):
         with open(POOL_CONF) as f:
@@ -208,14 +194,8 @@ class Fixture:
 
 _fixture = h.ModuleFixture(Fixture, "fixture")
 _bridge_errors = {}     # "bridge-NAME" -> why that bridge failed to start
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 class SharedTest(unittest.TestCase):
@@ -243,12 +223,7 @@ class SharedTest(unittest.TestCase):
 
     def need(self, *keys):
         """The backends under these keys (one, or a list), or skip/fail."""
-        for k in keys:
-            if k in self.fx.skip:
-                self.skipTest(self.fx.skip[k])
-            if k in self.fx.broken:
-                self.fail(self.fx.broken[k])
-        found = [self.fx.be.get(k) for k in keys]
+        found = self.fx.need(self, keys)
         return found[0] if len(keys) == 1 else found
 
     def to(self, route):

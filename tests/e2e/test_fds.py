@@ -16,15 +16,9 @@ from harness import Route, script
 
 HOLD = 700  # handlers kept running: 2 pipes each once stdin is written, over 1024 fds
 
-_fixture = {}
-
-
-def prosody():
-    if "prosody" not in _fixture:
-        p = h.Prosody()
-        p.start()
-        _fixture["prosody"] = p
-    return _fixture["prosody"]
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody for this module, started on first use
+tearDownModule = _prosody.stop
 
 
 def fd_table(pid):
@@ -114,12 +108,6 @@ class Descriptors(unittest.TestCase):
         log = b.read_log()
         self.assertNotIn("buffer overflow", log)
         self.assertNotIn("cannot watch", log)
-
-
-def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
 
 
 if __name__ == "__main__":

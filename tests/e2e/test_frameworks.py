@@ -233,14 +233,8 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "fixture")
-
-
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
 CATFCGI_ROUTES = ["catfcgi"] + ["catfcgi%d" % i for i in range(2, 6)]

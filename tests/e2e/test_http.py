@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape, quoteattr
 import component as c
 import harness as h
 from component import COMPONENT, NS_HTTP, NS_SHIM
+from shared import env_vars
 
 HTTP = "http@" + COMPONENT
 
 
-def tearDownModule():
-    c.shutdown()
+tearDownModule = c.shutdown
 
 
 def parse_listing(text):
@@ -30,21 +30,7 @@ def parse_listing(text):
     head, sep, stdin = (text or "").partition("\nstdin=")
     if not sep and text and text.startswith("stdin="):
         head, stdin = "", text[len("stdin="):]
-    vals = {}
-    for line in head.splitlines():
-        k, s, v = line.partition("=")
-        if s:
-            vals[k] = v
-    return vals, stdin
-
-
-def env_vars(text):
-    out = {}
-    for line in (text or "").splitlines():
-        k, sep, v = line.partition("=")
-        if sep:
-            out[k] = v
-    return out
+    return env_vars(head), stdin
 
 
 def req_xml(method, resource, headers=(), data=None, name="req",
@@ -93,14 +79,7 @@ class Resp:
         return self.data.find("{%s}%s" % (NS_HTTP, kind))
 
 
-class HttpTest(unittest.TestCase):
-    def setUp(self):
-        self.env = c.env()
-        self.alice = self.env.alice
-        self.xmpp = self.alice.xmpp
-        self.assertTrue(self.env.bridge.alive(),
-                        "bridge died:\n" + h.tail(self.env.bridge.log))
-
+class HttpTest(c.EnvTest):
     def http(self, to, method, resource, headers=None, data=None, timeout=10):
         """slixmpp's xep_0332 send_request; the result or the error iq."""
         return c.call(self.alice, lambda: self.xmpp["xep_0332"].send_request(

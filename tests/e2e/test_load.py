@@ -12,13 +12,7 @@ class Load(BridgeTest):
     def burst(self, route, n, prefix):
         """Send n iqs to `route` at once; return ([ids], mark)."""
         m = self.alice.mark()
-        ids = []
-        for i in range(n):
-            id, xml = self.alice.iq(self.to(route),
-                                    id=self.alice.new_id(prefix))
-            ids.append(id)
-            self.alice.send_raw(xml)
-        return ids, m
+        return self.alice.send_iqs(self.to(route), n, prefix=prefix), m
 
     def collect(self, ids, m, timeout=20, settle=1.0):
         """Wait for a reply to each id, then `settle` seconds more; return

@@ -8,15 +8,9 @@ import unittest
 import harness as h
 from harness import Route, script
 
-_fixture = {}
-
-
-def prosody():
-    if "prosody" not in _fixture:
-        p = h.Prosody()
-        p.start()
-        _fixture["prosody"] = p
-    return _fixture["prosody"]
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody for this module, started on first use
+tearDownModule = _prosody.stop
 
 
 class Login(unittest.TestCase):
@@ -54,21 +48,12 @@ class Login(unittest.TestCase):
         # No cafile: the test CA is not trusted, so TLS must fail and no login happen.
         b = h.Bridge(self.prosody, [Route("echo", script("echo.sh"))], name="nocafile")
         self.bridges.append(b)
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(re.sub(r"(?m)^cafile = .*\n", "", text))
+        b.edit_config(lambda text: re.sub(r"(?m)^cafile = .*\n", "", text))
         b.launch()
         self.assertTrue(b.wait_log("reconnecting in", timeout=20), b.read_log())
         log = b.read_log()
         self.assertNotIn("online as", log)
         self.assertIn("certificate is not trusted", log)
-
-
-def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
 
 
 if __name__ == "__main__":

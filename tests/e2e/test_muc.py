@@ -24,6 +24,7 @@ import signal
 import subprocess
 import unittest
 
+import control_client as cc
 import harness as h
 from slixmpp import JID
 from harness import Route, script
@@ -32,7 +33,6 @@ NS_MUC = "http://jabber.org/protocol/muc"
 NS_USER = NS_MUC + "#user"
 NS_OWNER = NS_MUC + "#owner"
 SERVICE = h.MUC_DOMAIN
-SEND = os.environ.get("XMPP_CGI_SEND", os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 WAIT = 30
 
 
@@ -126,11 +126,7 @@ class MucBase(unittest.TestCase):
         self.dump = h.make_tempdir("xmpp-cgi-muc-dump-")
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def occupant(self, jid="alice@localhost", resource="muc"):
         o = Occupant(self.prosody, jid, resource)
@@ -427,10 +423,8 @@ class StayingIn(MucBase):
     def test_reload_leaves_and_joins_rooms(self):
         other = new_room("reload")
         self.alice.join(other, "alice")
-        with open(self.b.cfg) as f:
-            text = f.read()
-        with open(self.b.cfg, "w") as f:
-            f.write(text.replace("rooms = %s" % self.room, "rooms = %s" % other))
+        self.b.edit_config(lambda text: text.replace(
+            "rooms = %s" % self.room, "rooms = %s" % other))
         since = self.b.log_size()
         self.b.proc.send_signal(signal.SIGHUP)
         self.assertTrue(self.b.wait_log("route weather: leaving room %s: no longer in the "
@@ -487,13 +481,13 @@ class Send(MucBase):
         b.start()
         self.wait_joined(b, "weather", room)
         since = alice.c.mark()
-        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", room, "--type", "groupchat",
+        r = subprocess.run([cc.SEND, "-s", sock, "-r", "weather", "-t", room, "--type", "groupchat",
                             "-m", "rain at noon"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         got = alice.wait_room(room, lambda s: s.frm == room + "/weather", since)
         self.assertIsNotNone(got, h.tail(b.log))
         self.assertEqual(body_of(got), "rain at noon")
-        r = subprocess.run([SEND, "-s", sock, "-r", "weather", "-t", elsewhere, "--type",
+        r = subprocess.run([cc.SEND, "-s", sock, "-r", "weather", "-t", elsewhere, "--type",
                             "groupchat", "-m", "x"], capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 5, r.stderr)
         self.assertIn(b"not-in-room", r.stderr)

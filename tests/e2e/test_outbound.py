@@ -30,40 +30,28 @@ import shared
 from harness import Route, script
 
 XML_NS = "{http://www.w3.org/XML/1998/namespace}"
-_fixture = {}
 
 
-def bridge():
-    """The outbound bridge, started once, on the shared Prosody."""
-    if "error" in _fixture:
-        raise h.HarnessError("outbound bridge failed earlier: %s"
-                             % _fixture["error"])
-    if "bridge" not in _fixture:
-        try:
-            env = shared.env()
-            dump = os.path.join(env.work, "ob-dump")
-            os.makedirs(dump, exist_ok=True)
-            b = h.Bridge(env.prosody, [
-                Route("ob-xml", script("status.sh"),
-                      env=["CTYPE=application/xml"]),
-                Route("ob-env", script("dump.sh"), env=["DUMP_DIR=" + dump]),
-            ], name="outbound")
-            b.dump = dump
-            b.socket = os.path.join(b.dir, "control")
-            with open(b.cfg, "a") as f:
-                f.write("[control]\nsocket = %s\n" % b.socket)
-            b.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["bridge"] = b
-    return _fixture["bridge"]
+def make_bridge(env):
+    """The outbound bridge, on the shared Prosody."""
+    dump = os.path.join(env.work, "ob-dump")
+    os.makedirs(dump, exist_ok=True)
+    b = h.Bridge(env.prosody, [
+        Route("ob-xml", script("status.sh"),
+              env=["CTYPE=application/xml"]),
+        Route("ob-env", script("dump.sh"), env=["DUMP_DIR=" + dump]),
+    ], name="outbound")
+    b.dump = dump
+    b.socket = os.path.join(b.dir, "control")
+    with open(b.cfg, "a") as f:
+        f.write("[control]\nsocket = %s\n" % b.socket)
+    b.start()
+    return b
 
 
-def tearDownModule():
-    b = _fixture.pop("bridge", None)
-    if b:
-        b.stop()
+_bridge = shared.ModuleBridge(make_bridge, "outbound bridge")
+bridge = _bridge.get
+tearDownModule = _bridge.close
 
 
 class Outbound(shared.BridgeTest):

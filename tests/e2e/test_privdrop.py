@@ -16,6 +16,7 @@ from harness import Route, script
 
 IDS = script("ids.sh")
 _fixture = {}
+_prosody = h.ModuleProsody()  # a private Prosody, started with the module
 
 
 def setUpModule():
@@ -25,15 +26,11 @@ def setUpModule():
     subprocess.run(["useradd", "--system", "--no-create-home", "--user-group",
                     "--shell", "/usr/sbin/nologin", name], check=True)
     _fixture["user"] = name
-    p = h.Prosody()
-    p.start()
-    _fixture["prosody"] = p
+    _prosody.get()
 
 
 def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
+    _prosody.stop()
     name = _fixture.pop("user", None)
     if name:
         subprocess.run(["userdel", name], check=False)
@@ -52,7 +49,7 @@ def proc_ids(pid):
 
 class PrivilegeDrop(unittest.TestCase):
     def setUp(self):
-        self.prosody = _fixture["prosody"]
+        self.prosody = _prosody.get()
         self.user = pwd.getpwnam(_fixture["user"])
         self.bridges = []
         self.client = None
@@ -145,10 +142,8 @@ class PrivilegeDrop(unittest.TestCase):
         with open(self.prosody.ca) as src, open(ca, "w") as dst:
             dst.write(src.read())
         os.chmod(ca, 0o600)
-        with open(b.cfg) as f:
-            text = f.read().replace("cafile = %s" % self.prosody.ca, "cafile = %s" % ca)
-        with open(b.cfg, "w") as f:
-            f.write(text)
+        b.edit_config(lambda text: text.replace("cafile = %s" % self.prosody.ca,
+                                                "cafile = %s" % ca))
         r = b.run(["-c", b.cfg], timeout=15)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("cafile %s is not readable by user %s" % (ca, self.user.pw_name),

@@ -91,11 +91,7 @@ class Reload(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def start_bridge(self, name, routes, metrics_port=None):
         b = h.Bridge(self.prosody, routes, name=name)
@@ -178,12 +174,8 @@ class Reload(unittest.TestCase):
 
         # 2: remove route b while two of its handlers run and four wait.
         bob = self.client("bob@localhost", "bslow")
-        b_ids = []
         m = bob.mark()
-        for i in range(6):
-            id, xml = bob.iq("bridge@localhost/b", id=bob.new_id("b"))
-            b_ids.append(id)
-            bob.send_raw(xml)
+        b_ids = bob.send_iqs("bridge@localhost/b", 6, prefix="b")
         self.assertTrue(h.wait_until(
             lambda: self.gauge(port, "xmpp_cgi_in_flight", "b") == 2 and
             self.gauge(port, "xmpp_cgi_queue_depth", "b") == 4, 15),
@@ -296,10 +288,8 @@ class Reload(unittest.TestCase):
         self.assertEqual(r.type, "result", r.xml)
         self.assertNotIn("online as", b.read_log(since))
         # [xmpp] changes need a restart in component mode too
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("host = 127.0.0.1", "host = ::1"))
+        b.edit_config(lambda text: text.replace("host = 127.0.0.1",
+                                                "host = ::1"))
         since = self.hup(b, "reload refused")
         self.assertIn("[xmpp] changed", b.read_log(since))
         r = alice.query("three@%s" % component.COMPONENT)
@@ -317,11 +307,7 @@ class Reload(unittest.TestCase):
         b = self.start_bridge("reload-fcgi", [f])
         alice = self.client()
         m = alice.mark()
-        ids = []
-        for _ in range(3):
-            id, xml = alice.iq("bridge@localhost/f")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/f", 3)
         self.assertTrue(h.wait_until(
             lambda: backend.stats().get("requests", 0) >= 3, 15),
             "the backend never got the requests:\n" + h.tail(b.log))
@@ -396,10 +382,8 @@ class Reload(unittest.TestCase):
 
     def test_xmpp_change_needs_restart(self):
         b = self.start_bridge("reload-xmpp", [Route("a", script("echo.sh"))])
-        with open(b.cfg) as f:
-            text = f.read()
-        with open(b.cfg, "w") as f:
-            f.write(text.replace("tls = required", "tls = optional"))
+        b.edit_config(lambda text: text.replace("tls = required",
+                                                "tls = optional"))
         since = self.hup(b, "reload refused")
         self.assertIn("[xmpp] changed", b.read_log(since))
         alice = self.client()

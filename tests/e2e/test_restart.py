@@ -21,11 +21,7 @@ class Lifecycle(unittest.TestCase):
         self.cleanups = []
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     def start_bridge(self, name, routes, extra=""):
         b = h.Bridge(self.prosody, routes, name=name)

@@ -15,39 +15,29 @@ TIMEOUT = 4     # the routes' timeout (s): the tests wait for events, not for th
 MODES = ("closed", "unread", "background", "incomplete", "malformed", "status",
          "signal")
 
-_fixture = {}
+def make_bridge(env):
+    """The runner bridge, on the shared Prosody; its scratch directory is
+    its `work`."""
+    work = os.path.join(env.work, "runner")
+    routes = []
+    for mode in MODES:
+        d = os.path.join(work, mode)
+        os.makedirs(d, exist_ok=True)
+        routes.append(h.Route("run-" + mode, h.script("lingering.sh"),
+                              timeout=TIMEOUT,
+                              env=["MODE=" + mode, "PID_DIR=" + d]))
+    d = os.path.join(work, "limit")
+    os.makedirs(d, exist_ok=True)
+    routes.append(h.Route("run-limit", h.script("lingering.sh"),
+                          timeout=TIMEOUT, max_concurrency=1, max_queue=4,
+                          env=["MODE=closed", "PID_DIR=" + d]))
+    b = h.Bridge(env.prosody, routes, name="runner")
+    b.work = work
+    b.start()
+    return b
 
 
-def bridge():
-    """The runner bridge, started once, on the shared Prosody."""
-    if "error" in _fixture:
-        raise h.HarnessError("runner bridge failed earlier: %s"
-                             % _fixture["error"])
-    if "bridge" not in _fixture:
-        try:
-            env = shared.env()
-            work = os.path.join(env.work, "runner")
-            routes = []
-            for mode in MODES:
-                d = os.path.join(work, mode)
-                os.makedirs(d, exist_ok=True)
-                routes.append(h.Route("run-" + mode, h.script("lingering.sh"),
-                                      timeout=TIMEOUT,
-                                      env=["MODE=" + mode, "PID_DIR=" + d]))
-            d = os.path.join(work, "limit")
-            os.makedirs(d, exist_ok=True)
-            routes.append(h.Route("run-limit", h.script("lingering.sh"),
-                                  timeout=TIMEOUT, max_concurrency=1,
-                                  max_queue=4,
-                                  env=["MODE=closed", "PID_DIR=" + d]))
-            b = h.Bridge(env.prosody, routes, name="runner")
-            b.start()
-        except BaseException as e:
-            _fixture["error"] = e
-            raise
-        _fixture["bridge"] = b
-        _fixture["work"] = work
-    return _fixture["bridge"]
+bridge = shared.ModuleBridge(make_bridge, "runner bridge").get
 
 
 class Lingering(shared.BridgeTest):
@@ -68,7 +58,7 @@ class Lingering(shared.BridgeTest):
         return id, self.alice.request(xml, id, timeout=TIMEOUT + 10)
 
     def path(self, mode, id, what):
-        return os.path.join(_fixture["work"], mode, "%s.%s" % (id, what))
+        return os.path.join(self.runner.work, mode, "%s.%s" % (id, what))
 
     def pid(self, mode, id, what):
         p = self.path(mode, id, what)
@@ -122,11 +112,7 @@ class Lingering(shared.BridgeTest):
         # that process has ended.
         to = "bridge@localhost/run-limit"
         since = self.alice.mark()
-        ids = []
-        for _ in range(2):
-            id, xml = self.alice.iq(to)
-            ids.append(id)
-            self.alice.send_raw(xml)
+        ids = self.alice.send_iqs(to, 2)
         first = self.alice.wait_for(lambda s: s.id in ids, TIMEOUT + 10,
                                     since=since)
         self.assertIsNotNone(first, "no answer at all")

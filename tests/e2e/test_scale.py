@@ -26,6 +26,7 @@ import time
 import unittest
 import urllib.request
 
+import control_client as cc
 import ejabberd as ej
 import harness as h
 from component import ComponentBridge, use_plugins
@@ -261,6 +262,12 @@ class ScaleTest(unittest.TestCase):
         return "\n".join("--- %s\n%s" % (i.name, h.tail(i.log, 15))
                          for i in self.instances)
 
+    def assertSent(self, instance):
+        """A message to alice through `instance`'s control socket is sent."""
+        with cc.connect(instance.socket) as s:
+            s.sendall(cc.request("message", "work", _env["alice"].jid, "hi"))
+            self.assertEqual(s.makefile("rb").readline(), b"ok sent\n")
+
     def assertNothingLostOrRunTwice(self, load):
         lost = load.lost()
         self.assertEqual(lost, [], "lost: %s\n%s"
@@ -408,12 +415,7 @@ class ScaleTest(unittest.TestCase):
         # the killed one left its socket file behind: a restart takes it
         self.assertTrue(os.path.exists(a.socket))
         a.start(timeout=30)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
-        s.connect(a.socket)
-        s.sendall(b"message work %s 2\nhi" % _env["alice"].jid.encode())
-        self.assertEqual(s.makefile("rb").readline(), b"ok sent\n")
-        s.close()
+        self.assertSent(a)
 
     def test_control_socket_iq_answered_on_every_instance(self):
         instances = self.start_instances(["a", "b", "c"])
@@ -421,14 +423,9 @@ class ScaleTest(unittest.TestCase):
         payload = b"<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
         for i in instances:
             for n in range(8):
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                s.settimeout(20)
-                s.connect(i.socket)
-                s.sendall(("iq work %s %d 15000\n" % (alice, len(payload)))
-                          .encode() + payload)
-                f = s.makefile("rb")
-                line = f.readline().decode()
-                s.close()
+                with cc.connect(i.socket, timeout=20) as s:
+                    s.sendall(cc.request("iq", "work", alice, payload, 15000))
+                    line = s.makefile("rb").readline().decode()
                 with self.subTest(instance=i.name, n=n):
                     self.assertTrue(line.startswith("result "),
                                     "%r\n%s" % (line, self.logs()))
@@ -499,12 +496,7 @@ class ScaleTest(unittest.TestCase):
         self.assertIn("another process (another instance?) listens there",
                       b.read_log())
         # a's socket is still there and still a's
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(10)
-        s.connect(a.socket)
-        s.sendall(b"message work %s 2\nhi" % _env["alice"].jid.encode())
-        self.assertEqual(s.makefile("rb").readline(), b"ok sent\n")
-        s.close()
+        self.assertSent(a)
         # a removes its own socket at exit
         self.assertEqual(a.stop(), 0)
         self.assertFalse(os.path.exists(a.socket))

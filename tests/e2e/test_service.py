@@ -19,19 +19,10 @@ import harness as h
 from harness import Route, script
 
 UNIT_IN = os.path.join(h.REPO, "systemd", "xmpp-cgi.service.in")
-_fixture = {}
-
-
-def setUpModule():
-    p = h.Prosody()
-    p.start()
-    _fixture["prosody"] = p
-
-
-def tearDownModule():
-    p = _fixture.pop("prosody", None)
-    if p:
-        p.stop()
+_prosody = h.ModuleProsody()
+prosody = _prosody.get  # a private Prosody, started with the module
+setUpModule = prosody
+tearDownModule = _prosody.stop
 
 
 class Unit(unittest.TestCase):
@@ -120,7 +111,7 @@ class Notify(unittest.TestCase):
     """The service manager's side of sd_notify, on a datagram socket."""
 
     def setUp(self):
-        self.prosody = _fixture["prosody"]
+        self.prosody = prosody()
         self.dir = h.make_tempdir("xmpp-cgi-notify-")
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -135,11 +126,8 @@ class Notify(unittest.TestCase):
     def bridge(self, name, routes, port=None):
         b = h.Bridge(self.prosody, routes, name=name)
         if port:
-            with open(b.cfg) as f:
-                text = f.read()
-            with open(b.cfg, "w") as f:
-                f.write(text.replace("port = %d" % self.prosody.c2s_port,
-                                     "port = %d" % port))
+            b.edit_config(lambda text: text.replace(
+                "port = %d" % self.prosody.c2s_port, "port = %d" % port))
         env = b.env()
         env["NOTIFY_SOCKET"] = self.path
         b.env = lambda: env
@@ -228,7 +216,7 @@ class Journal(unittest.TestCase):
     program name or time."""
 
     def run_bridge_with(self, name, journal_stream):
-        p = _fixture["prosody"]
+        p = prosody()
         b = h.Bridge(p, [Route("echo", script("echo.sh"))], name=name)
         open(b.log, "ab").close()
         st = os.stat(b.log)
@@ -242,7 +230,7 @@ class Journal(unittest.TestCase):
     def test_journal_format(self):
         b = self.run_bridge_with("journal", lambda st: "%d:%d" % (st.st_dev, st.st_ino))
         self.assertTrue(b.wait_log("<6>info: route echo: online as", 20), b.read_log())
-        c = h.Client(_fixture["prosody"], "alice@localhost")
+        c = h.Client(prosody(), "alice@localhost")
         self.addCleanup(c.close)
         r = c.query("bridge@localhost/echo", "<q xmlns='urn:x'/>")
         self.assertEqual(r.type, "result")

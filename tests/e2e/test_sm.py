@@ -30,11 +30,10 @@ import threading
 import time
 import unittest
 
+import control_client as cc
 import harness as h
 from harness import Route, script
 
-SEND = os.environ.get("XMPP_CGI_SEND",
-                      os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 BASELINE = os.environ.get("XMPP_CGI_SM_BASELINE")
 
 SMACKS = """\
@@ -214,11 +213,7 @@ class StreamManagement(unittest.TestCase):
             self.clients.append(c)
 
     def tearDown(self):
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                pass
+        h.run_cleanups(self.cleanups)
 
     # -- load ---------------------------------------------------------------
 
@@ -379,7 +374,7 @@ class StreamManagement(unittest.TestCase):
             if i == 100:
                 # the connection freezes while messages go out, then is cut
                 self.proxy.stall(3)
-            r = subprocess.run([SEND, "-s", self.bridge.socket, "-r", "load",
+            r = subprocess.run([cc.SEND, "-s", self.bridge.socket, "-r", "load",
                                 "-t", alice.jid, "-m", b],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, timeout=30)
@@ -402,11 +397,7 @@ class StreamManagement(unittest.TestCase):
         # larger than a socket buffer must still leave whole, and all of them.
         alice = self.clients[0]
         m = alice.mark()
-        ids = []
-        for _ in range(12):
-            id, xml = alice.iq("bridge@localhost/big")
-            ids.append(id)
-            alice.send_raw(xml)
+        ids = alice.send_iqs("bridge@localhost/big", 12)
         for id in ids:
             r = alice.wait_for(lambda s: s.id == id, 60, since=m)
             self.assertIsNotNone(r, "no answer to %s:\n%s"

@@ -36,13 +36,8 @@ class Messages(BridgeTest):
                          kind="message")
 
     def test_message_replies_yes_sends_chat_with_body(self):
-        id = self.alice.new_id("msg")
         m = self.alice.mark()
-        self.alice.send_raw("<message to='%s' id='%s' type='chat'>"
-                            "<body>hi</body></message>"
-                            % (self.to("msgreply"), id))
-        r = self.alice.wait_for(lambda s: s.frm == self.to("msgreply"), 15,
-                                since=m)
+        r = self.alice.chat(self.to("msgreply"), "hi", "msg")
         self.assertIsNotNone(r, "no chat reply")
         self.assertEqual(r.kind, "message", r.xml)
         self.assertEqual(r.type, "chat", r.xml)

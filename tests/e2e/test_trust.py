@@ -16,46 +16,20 @@
 
 import os
 import select
-import socket
-import subprocess
 import time
 import unittest
 
+import control_client as cc
 import harness as h
 from harness import Route, script
 
-SEND = os.environ.get("XMPP_CGI_SEND",
-                      os.path.join(h.REPO, "tools", "xmpp-cgi-send"))
 BRIDGE = "bridge@localhost"
 NOFILE = 200  # a quarter of it (50) is below the default max_connections
 
 
-def raw_connect(path, timeout=10):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)  # blocking: waits while the listen backlog is full
-    s.settimeout(timeout)
-    return s
-
-
-def read_line(s):
-    """One answer line (without the newline), or None at end of file."""
-    buf = b""
-    while not buf.endswith(b"\n"):
-        c = s.recv(1)
-        if not c:
-            return None if not buf else buf.decode()
-        buf += c
-    return buf[:-1].decode()
-
-
-def request(verb, route, to, payload):
-    data = payload.encode() if isinstance(payload, str) else payload
-    return ("%s %s %s %d\n" % (verb, route, to, len(data))).encode() + data
-
-
 def sendas_route(name, work):
     return Route(name, script("sendas.sh"),
-                 env=["SEND=" + SEND, "AS_ROUTE=b", "TO=alice@localhost",
+                 env=["SEND=" + cc.SEND, "AS_ROUTE=b", "TO=alice@localhost",
                       "DUMP_DIR=" + work])
 
 
@@ -121,17 +95,11 @@ class Fixture:
 
 
 _fixture = h.ModuleFixture(Fixture, "trust fixture")
+fixture = _fixture.get
+tearDownModule = _fixture.close
 
 
-def fixture():
-    return _fixture.get()
-
-
-def tearDownModule():
-    _fixture.close()
-
-
-class TrustTest(unittest.TestCase):
+class TrustTest(cc.SendTest):
     def setUp(self):
         self.fx = fixture()
         self.since = {b: b.log_size() for b in self.fx.bridges()}
@@ -150,15 +118,8 @@ class TrustTest(unittest.TestCase):
         return b
 
     def send(self, *args, sock=None, env=None, stdin=None):
-        argv = [SEND, "-s", sock or self.fx.trust.socket] + list(args)
-        return subprocess.run(argv, input=stdin, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True, timeout=60,
-                              env=env or {"PATH": "/usr/bin:/bin"})
-
-    def assertExit(self, r, status):
-        self.assertEqual(r.returncode, status,
-                         "exit %d, stdout %r, stderr %r"
-                         % (r.returncode, r.stdout, r.stderr))
+        return cc.run_send(args, sock=sock or self.fx.trust.socket,
+                           stdin=stdin, env=env or {"PATH": "/usr/bin:/bin"})
 
     def messages(self, body, since):
         return [s for s in self.fx.alice.received(since)
@@ -302,10 +263,10 @@ class OwnRouteOnly(TrustTest):
         with open(os.path.join(self.fx.work, id + ".token")) as f:
             token = f.read()
         self.assertEqual(len(token), 32, token)
-        with raw_connect(self.fx.trust.socket) as s:
+        with cc.connect(self.fx.trust.socket) as s:
             s.sendall(b"token " + token.encode() + b"\n")
-            self.assertRegex(read_line(s) or "", "^fail bad-token ")
-            self.assertIsNone(read_line(s), "not closed")
+            self.assertRegex(cc.read_line(s) or "", "^fail bad-token ")
+            self.assertIsNone(cc.read_line(s), "not closed")
         r = self.send("--to", "alice@localhost", "-m", "late",
                       env={"PATH": "/usr/bin:/bin", "XMPP_CGI_TOKEN": token})
         self.assertExit(r, 6)
@@ -361,7 +322,7 @@ class Limits(TrustTest):
         socks, busy = [], 0
         try:
             for _ in range(300):
-                socks.append(raw_connect(fx.trust.socket))
+                socks.append(cc.connect(fx.trust.socket))
             # The bridge still runs handlers: a CGI route answers.
             r = fx.alice.request("<iq type='get' id='%s' to='%s/cgi'>"
                                  "<q xmlns='urn:e2e:q'/></iq>"
@@ -374,7 +335,7 @@ class Limits(TrustTest):
                 poll.register(s, select.POLLIN)
             by_fd = {s.fileno(): s for s in socks}
             for fd, _ in poll.poll(5000):
-                line = read_line(by_fd[fd])
+                line = cc.read_line(by_fd[fd])
                 if line and line.startswith("fail busy "):
                     busy += 1
         finally:
@@ -397,13 +358,13 @@ class Limits(TrustTest):
 
     def test_idle_timeout_closes(self):
         strict = self.strict()
-        with raw_connect(strict.socket) as idle, \
-                raw_connect(strict.socket) as partial:
+        with cc.connect(strict.socket) as idle, \
+                cc.connect(strict.socket) as partial:
             partial.sendall(b"message a alice@loc")
             for s in (idle, partial):
-                self.assertRegex(read_line(s) or "",
+                self.assertRegex(cc.read_line(s) or "",
                                  r"^fail idle no request for 1 s")
-                self.assertIsNone(read_line(s), "not closed")
+                self.assertIsNone(cc.read_line(s), "not closed")
         self.assertTrue(strict.wait_log("idle connection", 5,
                                         self.since[strict]))
 
@@ -411,12 +372,12 @@ class Limits(TrustTest):
         fx = self.fx
         m = fx.alice.mark()
         big = "<message><body>" + "y" * 100000 + "</body></message>"
-        with raw_connect(fx.trust.socket) as s:
-            s.sendall(request("stanza", "cgi", "alice@localhost", big)
-                      + request("message", "cgi", "alice@localhost", "fits"))
-            self.assertRegex(read_line(s) or "",
+        with cc.connect(fx.trust.socket) as s:
+            s.sendall(cc.request("stanza", "cgi", "alice@localhost", big)
+                      + cc.request("message", "cgi", "alice@localhost", "fits"))
+            self.assertRegex(cc.read_line(s) or "",
                              r"^fail too-large the payload is over 4096 bytes")
-            self.assertEqual(read_line(s), "ok sent")
+            self.assertEqual(cc.read_line(s), "ok sent")
         self.assertIsNotNone(fx.alice.wait_for(
             lambda st: st.kind == "message" and st.el.findtext(
                 "{jabber:client}body") == "fits", 10, since=m))
@@ -429,11 +390,11 @@ class Limits(TrustTest):
         fx = self.fx
         for sock, limit in ((fx.trust.socket, 1024),
                             (self.strict().socket, 256)):
-            with self.subTest(limit=limit), raw_connect(sock) as s:
+            with self.subTest(limit=limit), cc.connect(sock) as s:
                 s.sendall(b"message a " + b"x" * (limit + 10))
-                self.assertEqual(read_line(s), "fail bad-request request line "
+                self.assertEqual(cc.read_line(s), "fail bad-request request line "
                                  "over %d bytes (max_line)" % limit)
-                self.assertIsNone(read_line(s), "not closed")
+                self.assertIsNone(cc.read_line(s), "not closed")
         self.assertTrue(fx.trust.wait_log("request line over 1024 bytes", 5,
                                           self.since[fx.trust]))
 
