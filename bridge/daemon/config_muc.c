@@ -1,4 +1,4 @@
-/* config_muc.c - the group chat keys of a [route "NAME"] section (XEP-0045).
+/* config_muc.c - the group chat keys of a [route "NAME"] section (XEP-0045) (pure).
  *
  * rooms, nick, room_trigger, room_prefix, room_password_file, room_anonymous,
  * room_errors, room_rate, room_loop_limit and room_ping: a table of their own, so that
