@@ -306,10 +306,11 @@ static size_t size_of(const char *s) { return s ? strlen(s) + 1 : 0; }
 static char *keep(char **next, const char *s)
 {
 	char *copy = *next;
+	size_t size = size_of(s);
 	if (!s)
 		return NULL;
-	memcpy(copy, s, size_of(s));
-	*next += size_of(s);
+	memcpy(copy, s, size);
+	*next += size;
 	return copy;
 }
 

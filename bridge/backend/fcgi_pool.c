@@ -221,13 +221,13 @@ static void fcgi_send_call(struct fcgi_call *call)
 	    fcgi_encode_stdin(b, call->id, call->spec.input, call->spec.input_len)) {
 		log_error("%s: cannot encode the request", err_tag(call));
 		fcgi_fail_soon(call, BACKEND_BAD_JOB);
-		return;
-	}
-	call->state = CALL_SENT;
-	if (fcgi_conn_send(c, b->data, b->len) != 0) {
-		fcgi_detach(call);
-		fcgi_conn_close(c);
-		fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
+	} else {
+		call->state = CALL_SENT;
+		if (fcgi_conn_send(c, b->data, b->len) != 0) {
+			fcgi_detach(call);
+			fcgi_conn_close(c);
+			fcgi_fail_soon(call, BACKEND_UNAVAILABLE);
+		}
 	}
 	if (b->cap > FCGI_SCRATCH_KEEP)
 		buf_free(b); /* a large body's buffer is not kept for the next request */

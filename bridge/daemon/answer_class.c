@@ -21,9 +21,10 @@ static int root_is_error(const char *xml)
 /* s, cut to fit in outlen bytes. */
 static void put_class(char *out, size_t outlen, const char *s)
 {
-	size_t n = strnlen(s, outlen ? outlen - 1 : 0);
+	size_t n;
 	if (!outlen)
 		return;
+	n = strnlen(s, outlen - 1);
 	memcpy(out, s, n);
 	out[n] = '\0';
 }

@@ -209,9 +209,6 @@ static void scan_subset(void *ud, const xmlChar *name, const xmlChar *id, const 
 }
 static void scan_reference(void *ud, const xmlChar *name) { (void)name, scan_unusual(ud); }
 
-/* Parses text with libxml2 as xml_check_read does (same options, same memory input),
- * through SAX callbacks that build no tree. (libxml2 2.9's static input buffers are not
- * used: with them the parser missed end tags of a deep document.) */
 #define VERBATIM_CTXT_USES 1024 /* then a fresh context: its dictionary of names grows */
 
 static xmlParserCtxtPtr verbatim_ctxt;
@@ -234,6 +231,9 @@ static xmlParserCtxtPtr verbatim_context(void)
 	return verbatim_ctxt;
 }
 
+/* Parses text with libxml2 as xml_check_read does (same options, same memory input),
+ * through SAX callbacks that build no tree. (libxml2 2.9's static input buffers are not
+ * used: with them the parser missed end tags of a deep document.) */
 static bool verbatim_parse(const char *text, size_t len, struct verbatim_scan *v)
 {
 	xmlParserCtxtPtr ctxt = verbatim_context();
