@@ -50,8 +50,7 @@ class Instance(ComponentBridge):
                  metrics_port=None):
         routes = [Route("work", script("scale.sh"),
                         max_concurrency=MAX_CONCURRENCY, max_queue=MAX_QUEUE,
-                        env=["RUN_LOG=" + run_log, "SLEEP=0.1",
-                             "INSTANCE=" + name])]
+                        env=["RUN_LOG=" + run_log, "SLEEP=0.1"])]
         super().__init__(server, routes, name="inst-" + name)
         self.name = name
         self.metrics_port = metrics_port
@@ -181,17 +180,17 @@ def after_close(text):
 
 
 def run_where(run_log):
-    """{logical id: set of the names of the instances that ran it}, from the
-    route's INSTANCE variable: unlike the $PPID a handler's shell reads when
-    it starts, it still names the instance when that died just after the
-    fork (the shell then sees the subreaper as its parent)."""
+    """{logical id: set of the control sockets of the instances that ran
+    it}, from the handler's XMPP_CGI_SOCKET: unlike the $PPID its shell reads
+    when it starts, it still names the instance when that died just after
+    the fork (the shell then sees the subreaper as its parent).  The socket
+    is one an instance, and the same after a restart."""
     out = {}
     with open(run_log) as f:
         for line in f:
             parts = line.split()
-            if len(parts) == 3:
-                out.setdefault(parts[0].rsplit(".a", 1)[0], set()).add(
-                    parts[2])
+            assert len(parts) == 3, "run log line without a socket: %r" % line
+            out.setdefault(parts[0].rsplit(".a", 1)[0], set()).add(parts[2])
     return out
 
 
@@ -389,10 +388,12 @@ class ScaleTest(unittest.TestCase):
         ran_on_a = {k for k, v in load.outcome.items()
                     if v[0] == "result" and v[1] == killed}
         where = run_where(self.run_log)
+        names = {i.socket: i.name for i in (a, b, c)}
         print("\n  SIGKILL mid-load: %d answered (%d by the killed instance "
               "before it died), %d lost: %s" % (
                   load.answered(), len(ran_on_a), len(lost),
-                  [(k, "ran on " + ", ".join(sorted(where[k])) if k in where
+                  [(k, "ran on " + ", ".join(sorted(
+                      names.get(p, p) for p in where[k])) if k in where
                     else "never ran") for k in lost]))
         # What a held: its running handlers and its queue (what the server
         # had written to its socket is queued or refused when read).  Every
@@ -400,8 +401,9 @@ class ScaleTest(unittest.TestCase):
         self.assertLessEqual(len(lost), MAX_CONCURRENCY + MAX_QUEUE)
         for k in lost:
             self.assertEqual(load.outcome[k], ("no answer",), k)
-            self.assertTrue(where.get(k, set()) <= {a.name},
-                            "%s lost but ran on %s" % (k, where.get(k)))
+            self.assertTrue(where.get(k, set()) <= {a.socket},
+                            "%s lost but ran on %s (a is %s)"
+                            % (k, where.get(k), a.socket))
         twice = {k: n for k, n in runs(self.run_log).items() if n > 1}
         self.assertEqual(twice, {}, "run more than once")
         # the survivors went on after the kill
